@@ -1,0 +1,153 @@
+"""Weights-only HDF5 files: save, load, and the weights shipped with the package.
+
+We write the classic Keras-2 ``.h5`` layout — root attribute ``layer_names``, one group per
+layer with a ``weight_names`` attribute and one dataset per weight — because it is what the
+blog's ``model.save_weights("cartpole-dqn.h5")`` produced.  So one reader handles our files
+and the original tutorial's, plain ``keras.Model.load_weights`` reads ours too, and the user
+may name the file anything (Keras 3's own ``save_weights`` insists on ``.weights.h5``).
+
+Writes go to a temporary file beside the target and are renamed into place at the end, so
+a failure halfway never destroys a file that was already there.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import h5py
+import keras
+import numpy as np
+
+CONFIG_ATTR = "keras_dqn_config"
+
+
+def save_h5(model: keras.Model, path: str | os.PathLike, config: dict[str, Any] | None = None) -> Path:
+    """Write ``model``'s weights to ``path`` (any name), atomically.
+
+    Args:
+        model: the model whose weights are saved.
+        path: destination; parent folders are created.
+        config: JSON-serialisable description stored as the ``keras_dqn_config`` attribute.
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        with h5py.File(tmp, "w") as f:
+            layers = [layer for layer in model.layers if layer.weights]
+            f.attrs["layer_names"] = np.array([layer.name.encode() for layer in layers])
+            f.attrs["backend"] = keras.backend.backend().encode()
+            f.attrs["keras_version"] = keras.__version__.encode()
+            if config is not None:
+                f.attrs[CONFIG_ATTR] = json.dumps(config)
+            for layer in layers:
+                group = f.create_group(layer.name)
+                names = [f"{layer.name}/{w.name}:0" for w in layer.weights]
+                group.attrs["weight_names"] = np.array([n.encode() for n in names])
+                for name, w in zip(names, layer.weights, strict=True):
+                    group.create_dataset(name, data=np.asarray(w.numpy()))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_h5(path: str | os.PathLike) -> tuple[list[tuple[str, list[np.ndarray]]], dict[str, Any] | None]:
+    """Read a weights-only ``.h5`` file in the Keras-2 layout.
+
+    Returns:
+        ``([(layer_name, [arrays...]), ...], config)`` for the layers that have weights, in
+        file order, and the ``keras_dqn_config`` attribute (``None`` in foreign files).
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: the file is not HDF5, or not a weights file in that layout.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no weights file at {str(path)!r}")
+    if not h5py.is_hdf5(path):
+        raise ValueError(
+            f"{str(path)!r} is not an HDF5 file; expected a weights .h5 file saved by DQNAgent.save or Keras"
+        )
+    with h5py.File(path, "r") as f:
+        if "layer_names" not in f.attrs:
+            raise ValueError(
+                f"{str(path)!r} is HDF5 but not a Keras weights file (no 'layer_names' attribute); "
+                "expected a file written by DQNAgent.save or Keras 2's model.save_weights"
+            )
+        group_root = f["model_weights"] if "model_weights" in f else f  # full-model files keep weights here
+        layers = []
+        for raw in group_root.attrs["layer_names"]:
+            name = raw.decode() if isinstance(raw, bytes) else str(raw)
+            group = group_root[name]
+            weight_names = [w.decode() if isinstance(w, bytes) else str(w) for w in group.attrs.get("weight_names", [])]
+            if weight_names:
+                layers.append((name, [np.asarray(group[w]) for w in weight_names]))
+        config = json.loads(f.attrs[CONFIG_ATTR]) if CONFIG_ATTR in f.attrs else None
+    return layers, config
+
+
+def load_h5(model: keras.Model, path: str | os.PathLike) -> dict[str, Any] | None:
+    """Load weights from ``path`` into ``model``, matching layers with weights in order.
+
+    Every shape is checked before anything is assigned, so a file that does not fit leaves
+    the model untouched.
+
+    Returns:
+        The file's ``keras_dqn_config`` attribute, or ``None`` if it has none.
+
+    Raises:
+        FileNotFoundError, ValueError: see :func:`read_h5`; also ``ValueError`` naming the
+        layer and both shapes when the file's weights do not fit ``model``.
+    """
+    file_layers, config = read_h5(path)
+    model_layers = [layer for layer in model.layers if layer.weights]
+    if len(file_layers) != len(model_layers):
+        raise ValueError(
+            f"{str(path)!r} holds weights for {len(file_layers)} layers "
+            f"({', '.join(n for n, _ in file_layers)}), but the model has {len(model_layers)} "
+            f"({', '.join(layer.name for layer in model_layers)})"
+        )
+    for (file_name, arrays), layer in zip(file_layers, model_layers, strict=True):
+        expected = [tuple(w.shape) for w in layer.weights]
+        got = [a.shape for a in arrays]
+        if expected != got:
+            raise ValueError(
+                f"weights in {str(path)!r} do not fit the model: layer {layer.name!r} expects shapes "
+                f"{expected}, the file's layer {file_name!r} has {got}"
+            )
+    for (_, arrays), layer in zip(file_layers, model_layers, strict=True):
+        layer.set_weights(arrays)
+    return config
+
+
+def weights_path(name: str) -> Path:
+    """Path of a pretrained weights file shipped with keras_dqn, e.g. ``"cartpole-dqn"``.
+
+    Works from a source checkout and from an installed package (the repository's
+    ``weights/`` folder is installed as the ``keras_dqn.pretrained`` package data).
+
+    Raises:
+        FileNotFoundError: no shipped file of that name; the message lists the ones there are.
+    """
+    filename = name if name.endswith(".h5") else f"{name}.h5"
+    try:
+        folder = Path(str(importlib.resources.files("keras_dqn.pretrained")))
+    except ModuleNotFoundError:  # running from a checkout that was never pip-installed
+        folder = Path(__file__).resolve().parent.parent / "weights"
+    path = folder / filename
+    if not path.is_file():
+        available = sorted(p.stem for p in folder.glob("*.h5"))
+        raise FileNotFoundError(f"no shipped weights named {name!r}; available: {', '.join(available) or 'none'}")
+    return path
