@@ -72,8 +72,14 @@ class ReplayBuffer:
         """Store ``(state, action, reward, next_state, done)``, overwriting the oldest if full."""
         state, action, reward, next_state, done = transition
         i = self._next
-        self.states[i] = np.reshape(state, self.state_shape)
-        self.next_states[i] = np.reshape(next_state, self.state_shape)
+        try:
+            self.states[i] = np.reshape(state, self.state_shape)
+            self.next_states[i] = np.reshape(next_state, self.state_shape)
+        except ValueError:
+            raise ValueError(
+                f"remember() expected states of shape {self.state_shape}, got {np.shape(state)} "
+                f"and {np.shape(next_state)}"
+            ) from None
         self.actions[i] = action
         self.rewards[i] = reward
         self.dones[i] = bool(done)

@@ -1,0 +1,82 @@
+"""How reliably and how fast examples/cartpole.py's setup solves CartPole-v1.
+
+For each seed, train with the example's own ``train`` function (same hyperparameters, same
+blog loop) until a greedy evaluation over 100 episodes averages >= 475, or the budget runs
+out.  Prints a line per seed, then a JSON line: env steps and wall seconds per seed, the
+success count, and medians.  Unsolved seeds count as infinitely slow in the medians.
+
+    python benchmarks/solve_cartpole.py [--seeds 0-9] [--max-steps 100000]
+
+Run it alone: it times wall-clock seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import statistics
+from pathlib import Path
+
+import tensorflow as tf
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cartpole.py"
+
+
+def load_example():
+    spec = importlib.util.spec_from_file_location("cartpole_example", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def parse_seeds(text: str) -> list[int]:
+    if "-" in text:
+        low, high = text.split("-")
+        return list(range(int(low), int(high) + 1))
+    return [int(s) for s in text.split(",")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default="0-9", help="e.g. 0-9 or 1,4,7")
+    parser.add_argument("--max-steps", type=int, default=100_000, help="budget per seed, in env steps")
+    parser.add_argument("--target-score", type=float, default=475.0)
+    args = parser.parse_args()
+    tf.config.threading.set_intra_op_parallelism_threads(1)  # as examples/cartpole.py does
+    example = load_example()
+
+    rows = []
+    for seed in parse_seeds(args.seeds):
+        _, summary = example.train(seed, args.max_steps, args.target_score, verbose=False)
+        row = {"seed": seed, **{k: round(v, 2) if isinstance(v, float) else v for k, v in summary.items()}}
+        rows.append(row)
+        print(
+            f"seed {seed}: {'solved' if row['solved'] else 'NOT solved'} at {row['steps']} env steps, "
+            f"{row['seconds']:.1f} s (last greedy mean {row['eval_mean']})",
+            flush=True,
+        )
+
+    def median(key: str) -> float | None:
+        value = statistics.median(r[key] if r["solved"] else math.inf for r in rows)
+        return value if math.isfinite(value) else None  # None: most seeds did not solve
+
+    result = {
+        "benchmark": "solve_cartpole",
+        "agent": "DQNAgent",
+        "cpu_count": os.cpu_count(),
+        "hyperparameters": {**example.HYPERPARAMETERS, "batch_size": example.BATCH_SIZE},
+        "target_score": args.target_score,
+        "solved": sum(r["solved"] for r in rows),
+        "seeds": len(rows),
+        "median_steps_to_solve": median("steps"),
+        "median_seconds_to_solve": median("seconds"),
+        "per_seed": rows,
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
