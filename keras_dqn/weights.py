@@ -55,6 +55,9 @@ def save_h5(model: keras.Model, path: str | os.PathLike, config: dict[str, Any] 
                 group.attrs["weight_names"] = np.array([n.encode() for n in names])
                 for name, w in zip(names, layer.weights, strict=True):
                     group.create_dataset(name, data=np.asarray(w.numpy()))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -114,3 +114,12 @@ def test_failed_save_keeps_existing_file(tmp_path, monkeypatch):
     assert path.read_bytes() == original
     assert os.listdir(tmp_path) == ["agent.h5"]  # no temporary file left behind
     np.testing.assert_array_equal(DQNAgent(4, 2).load(path).q_values(STATES), good.q_values(STATES))
+
+
+def test_saved_file_gets_the_usual_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        DQNAgent(4, 2).save(tmp_path / "w.h5")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "w.h5").stat().st_mode & 0o777 == 0o644

@@ -1,0 +1,37 @@
+"""examples/cartpole.py end to end, as a user runs it (small budgets)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_example(*args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "cartpole.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_train_saves_weights_and_reports_a_greedy_evaluation(tmp_path):
+    out = run_example("--max-steps", "400", "--episodes", "5", "--save", str(tmp_path / "w.h5"), "--seed", "3")
+    assert "hyperparameters:" in out and "'gamma': 0.95" in out
+    assert "episode: 1, score:" in out
+    assert "not solved (budget spent) after 400 steps" in out
+    assert f"saved weights to {tmp_path / 'w.h5'}" in out
+    assert "greedy evaluation over 5 episodes" in out
+    with h5py.File(tmp_path / "w.h5") as f:
+        assert len(f.attrs["layer_names"]) == 3
+
+
+def test_weights_flag_skips_training_and_plays_the_shipped_agent():
+    out = run_example("--weights", str(ROOT / "weights" / "cartpole-dqn.h5"), "--episodes", "10")
+    assert "training" not in out
+    assert "greedy evaluation over 10 episodes" in out and "mean 500.0, min 500" in out
