@@ -13,10 +13,10 @@ import os
 # TensorFlow's C++ start-up chatter (CUDA probes, CPU features) buries a learner's output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from keras_dqn.agents import DQNAgent
+from keras_dqn.agents import DQNAgent, TargetDQNAgent
 from keras_dqn.envs import check_discrete, make_env
 from keras_dqn.memory import Batch, ReplayBuffer
-from keras_dqn.networks import build_mlp
+from keras_dqn.networks import DuelingHead, build_mlp
 from keras_dqn.training import evaluate
 from keras_dqn.weights import weights_path
 
@@ -25,7 +25,9 @@ __version__ = "0.1.0"
 __all__ = [
     "Batch",
     "DQNAgent",
+    "DuelingHead",
     "ReplayBuffer",
+    "TargetDQNAgent",
     "build_mlp",
     "check_discrete",
     "evaluate",

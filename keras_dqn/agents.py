@@ -28,6 +28,8 @@ from keras_dqn.memory import Batch, ReplayBuffer
 from keras_dqn.networks import NumpyMLP, build_mlp
 from keras_dqn.weights import load_h5, save_h5
 
+LOSSES = {"mse": "mse", "huber": "huber"}  # our names -> Keras loss identifiers
+
 
 def _check_positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -57,6 +59,9 @@ class DQNAgent:
         memory_size: replay memory capacity (the blog's ``deque(maxlen=2000)``).
         hidden: units of the hidden ReLU layers.
         seed: seeds weight initialisation, exploration and replay sampling.
+        loss: ``"mse"`` (the blog's) or ``"huber"`` (less sensitive to large TD errors).
+        dueling: end the network in a dueling head, ``Q = V + A - mean(A)``.
+        clipnorm: clip each gradient to this L2 norm (``None``: no clipping).
 
     Example::
 
@@ -82,6 +87,9 @@ class DQNAgent:
         memory_size: int = 2000,
         hidden: Sequence[int] = (24, 24),
         seed: int | None = None,
+        loss: str = "mse",
+        dueling: bool = False,
+        clipnorm: float | None = None,
     ):
         self.state_size = _check_positive_int("state_size", state_size)
         self.action_size = _check_positive_int("action_size", action_size)
@@ -94,6 +102,13 @@ class DQNAgent:
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
         self.hidden = tuple(_check_positive_int("hidden units", h) for h in hidden)
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
+        self.loss = loss
+        self.dueling = bool(dueling)
+        if clipnorm is not None and not float(clipnorm) > 0:
+            raise ValueError(f"clipnorm must be positive or None, got {clipnorm!r}")
+        self.clipnorm = None if clipnorm is None else float(clipnorm)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.memory = ReplayBuffer(_check_positive_int("memory_size", memory_size), self.state_shape, seed=self.rng)
@@ -104,16 +119,23 @@ class DQNAgent:
         self._numpy_model = NumpyMLP.from_model(self.model)
         self._policy_weights: list[np.ndarray] | None = None
         self._predict_fn = None
-        # Training: compiled on the first replay() (and again if gamma changes).
+        # Training: compiled on the first replay() (and again if a traced setting changes).
         self._train_fn = None
-        self._compiled_gamma: float | None = None
+        self._compiled_with: tuple | None = None
         self._optimizer_lr = self.learning_rate
 
     # ------------------------------------------------------------------ network
     def _build_model(self) -> keras.Model:
-        """The Q-network: Dense ReLU layers, one linear output per action, MSE loss, Adam."""
+        """The Q-network: Dense ReLU layers, one linear output per action (or a dueling head), Adam."""
         return build_mlp(
-            self.state_size, self.action_size, self.hidden, learning_rate=self.learning_rate, seed=self.seed
+            self.state_size,
+            self.action_size,
+            self.hidden,
+            learning_rate=self.learning_rate,
+            loss=LOSSES[self.loss],
+            dueling=self.dueling,
+            clipnorm=self.clipnorm,
+            seed=self.seed,
         )
 
     # ------------------------------------------------------------------ acting
@@ -194,9 +216,9 @@ class DQNAgent:
 
     def train_on_batch(self, batch: Batch) -> float:
         """One compiled gradient step on ``batch``; returns its loss."""
-        if self._train_fn is None or self._compiled_gamma != self.gamma:
+        if self._train_fn is None or self._compiled_with != self._trace_settings():
             self._train_fn = self._compile_train_step()
-            self._compiled_gamma = self.gamma
+            self._compiled_with = self._trace_settings()
         if self._optimizer_lr != self.learning_rate:  # the user changed agent.learning_rate
             self.model.optimizer.learning_rate.assign(self.learning_rate)
             self._optimizer_lr = self.learning_rate
@@ -213,13 +235,20 @@ class DQNAgent:
         self._after_train_step()
         return float(loss)
 
+    def _trace_settings(self) -> tuple:
+        """Python values baked into the compiled step; changing one recompiles it."""
+        return (self.gamma,)
+
     def _compute_targets(self, rewards: tf.Tensor, next_states: tf.Tensor, dones: tf.Tensor) -> tf.Tensor:
         """Q-learning targets ``r + gamma * max_a' Q(s', a')``, with no future term when done."""
         next_q = self.model(next_states, training=False)
         return rewards + self.gamma * (1.0 - dones) * tf.reduce_max(next_q, axis=1)
 
+    def _after_gradient_step_in_graph(self) -> None:
+        """Hook traced into the compiled step after the update (soft target updates go here)."""
+
     def _after_train_step(self) -> None:
-        """Hook run after every gradient step (target-network agents update their target here)."""
+        """Hook run in Python after every gradient step (hard target copies go here)."""
 
     def _compile_train_step(self):
         """Trace the training step once: targets, loss on Q(s, a), gradient, optimizer update."""
@@ -236,6 +265,7 @@ class DQNAgent:
                 loss = loss_fn(targets, q_taken)
             grads = tape.gradient(loss, model.trainable_variables)
             optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+            self._after_gradient_step_in_graph()
             return [loss] + [tf.identity(w.value) for w in model.weights]
 
         state_spec = tf.TensorSpec((None, *self.state_shape), tf.float32)
@@ -254,6 +284,8 @@ class DQNAgent:
             "hidden": list(self.hidden),
             "gamma": self.gamma,
             "learning_rate": self.learning_rate,
+            "loss": self.loss,
+            "dueling": self.dueling,
         }
 
     def save(self, name: str | os.PathLike) -> None:
@@ -275,3 +307,94 @@ class DQNAgent:
         load_h5(self.model, name)
         self.refresh_policy()
         return self
+
+
+class TargetDQNAgent(DQNAgent):
+    """DQN with a frozen target network: Double DQN and the Huber loss by default.
+
+    Targets come from ``target_model``, a copy of ``model`` that is never trained and only
+    follows it: a hard copy every ``C`` replay steps, or a soft (Polyak) step
+    ``target <- tau * online + (1 - tau) * target`` after every replay step.
+
+    Args:
+        state_size, action_size: as :class:`DQNAgent`.
+        target_update: an ``int`` C >= 1 copies the weights every C replay steps; a float tau
+            in (0, 1) averages them in every step (keras-rl's ``target_model_update``; a
+            float >= 1 that is a whole number means C, as there).
+        double: Double DQN — the online network picks ``argmax_a' Q(s', a')`` and the
+            target network values it, which curbs the max operator's over-estimation.
+        loss: ``"huber"`` (default) or ``"mse"``.
+        **kwargs: any other :class:`DQNAgent` argument (gamma, epsilon..., dueling, clipnorm).
+
+    The blog's per-episode copy still reads as in the blog: call
+    :meth:`update_target_model` at each episode end (with a large ``target_update``).
+    """
+
+    def __init__(
+        self,
+        state_size: int,
+        action_size: int,
+        *,
+        target_update: int | float = 0.01,
+        double: bool = True,
+        loss: str = "huber",
+        **kwargs: Any,
+    ):
+        self.tau, self.target_update_every = _parse_target_update(target_update)
+        self.target_update = target_update
+        self.double = bool(double)
+        super().__init__(state_size, action_size, loss=loss, **kwargs)
+        self.target_model = self._build_model()
+        self.update_target_model()
+
+    def update_target_model(self) -> None:
+        """Copy the online network's weights into the target network."""
+        self.target_model.set_weights(self.model.get_weights())
+
+    def _trace_settings(self) -> tuple:
+        return (*super()._trace_settings(), self.double, self.tau)
+
+    def _compute_targets(self, rewards: tf.Tensor, next_states: tf.Tensor, dones: tf.Tensor) -> tf.Tensor:
+        """``r + gamma * Q_target(s', a*)``: a* by the online net (Double DQN) or by the target."""
+        next_q_target = self.target_model(next_states, training=False)
+        if self.double:
+            best = tf.argmax(self.model(next_states, training=False), axis=1, output_type=tf.int32)
+            next_value = tf.gather(next_q_target, best, axis=1, batch_dims=1)
+        else:
+            next_value = tf.reduce_max(next_q_target, axis=1)
+        return rewards + self.gamma * (1.0 - dones) * next_value
+
+    def _after_gradient_step_in_graph(self) -> None:
+        if self.tau is not None:  # soft update, inside the compiled step: no extra call
+            for target, online in zip(self.target_model.weights, self.model.weights, strict=True):
+                target.assign(self.tau * online + (1.0 - self.tau) * target)
+
+    def _after_train_step(self) -> None:
+        if self.target_update_every is not None and self.train_steps % self.target_update_every == 0:
+            self.update_target_model()
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "target_update": self.target_update, "double": self.double}
+
+    def load(self, name: str | os.PathLike) -> TargetDQNAgent:
+        """Load the online network's weights (see :meth:`DQNAgent.load`) and sync the target."""
+        super().load(name)
+        self.update_target_model()
+        return self
+
+
+def _parse_target_update(value: Any) -> tuple[float | None, int | None]:
+    """``(tau, None)`` for a soft update, ``(None, C)`` for a hard copy every C steps."""
+    expected = "an int C >= 1 (hard copy every C replay steps) or a float tau in (0, 1) (soft update)"
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"target_update must be {expected}, got {value!r}")
+    if isinstance(value, (int, np.integer)):
+        if value < 1:
+            raise ValueError(f"target_update must be {expected}; got the int {value}")
+        return None, int(value)
+    value = float(value)
+    if 0.0 < value < 1.0:
+        return value, None
+    if value >= 1.0 and value.is_integer():
+        return None, int(value)
+    raise ValueError(f"target_update must be {expected}, got {value!r}")

@@ -13,6 +13,7 @@ Q-values of plain Dense models directly from a snapshot of their weights.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -25,6 +26,44 @@ _NUMPY_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
+@keras.saving.register_keras_serializable(package="keras_dqn")
+class DuelingHead(keras.layers.Layer):
+    """Dueling Q-values (Wang et al., 2016): ``Q(s, a) = V(s) + A(s, a) - mean_a' A(s, a')``.
+
+    A value stream (one unit) and an advantage stream (one unit per action) read the same
+    features; subtracting the mean advantage makes the split between V and A unique.  Being
+    one layer, it keeps the whole network a ``keras.Sequential``.
+    """
+
+    def __init__(self, action_size: int, kernel_initializer: Any = "glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        self.action_size = int(action_size)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.value = keras.layers.Dense(1, kernel_initializer=self.kernel_initializer, name="value")
+        self.advantage = keras.layers.Dense(
+            self.action_size, kernel_initializer=self.kernel_initializer, name="advantage"
+        )
+
+    def build(self, input_shape):
+        self.value.build(input_shape)
+        self.advantage.build(input_shape)
+
+    def call(self, features):
+        value = self.value(features)
+        advantage = self.advantage(features)
+        return value + advantage - keras.ops.mean(advantage, axis=-1, keepdims=True)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.action_size)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "action_size": self.action_size,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+        }
+
+
 def build_mlp(
     state_size: int,
     action_size: int,
@@ -32,6 +71,8 @@ def build_mlp(
     *,
     learning_rate: float = 0.001,
     loss: str = "mse",
+    dueling: bool = False,
+    clipnorm: float | None = None,
     seed: int | None = None,
 ) -> keras.Sequential:
     """The blog's Q-network: ``state_size`` inputs, ReLU hidden layers, linear outputs.
@@ -41,7 +82,9 @@ def build_mlp(
         action_size: number of discrete actions; one linear Q-value output per action.
         hidden: units of each hidden ReLU layer, in order (the blog uses ``(24, 24)``).
         learning_rate: Adam's learning rate.
-        loss: Keras loss name used in ``compile`` (the blog's ``"mse"``).
+        loss: Keras loss name used in ``compile`` (the blog's ``"mse"``, or ``"huber"``).
+        dueling: end in a :class:`DuelingHead` instead of one Dense layer.
+        clipnorm: if set, Adam clips each gradient to this L2 norm.
         seed: seeds the weight initializers, so two models built with one seed are equal.
 
     Returns:
@@ -57,13 +100,29 @@ def build_mlp(
     for i, units in enumerate(hidden):
         model.add(keras.layers.Dense(units, activation="relu", kernel_initializer=init(i)))
     out_init = init(len(hidden))
-    model.add(keras.layers.Dense(action_size, activation="linear", kernel_initializer=out_init, name="q_values"))
-    model.compile(loss=loss, optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
+    if dueling:
+        model.add(DuelingHead(action_size, kernel_initializer=out_init, name="q_values"))
+    else:
+        model.add(keras.layers.Dense(action_size, activation="linear", kernel_initializer=out_init, name="q_values"))
+    optimizer = keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm)
+    model.compile(loss=loss, optimizer=optimizer)
     return model
 
 
+def _dense(activation: Callable[[np.ndarray], np.ndarray]) -> Callable:
+    def forward(h: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+        return activation(h @ kernel + bias)
+
+    return forward
+
+
+def _dueling(h: np.ndarray, v_kernel, v_bias, a_kernel, a_bias) -> np.ndarray:
+    advantage = h @ a_kernel + a_bias
+    return (h @ v_kernel + v_bias) + advantage - advantage.mean(axis=-1, keepdims=True)
+
+
 class NumpyMLP:
-    """Forward pass of a Sequential stack of Dense (and Flatten) layers in NumPy.
+    """Forward pass of a Sequential stack of Dense, Flatten and DuelingHead layers in NumPy.
 
     Build it with :meth:`from_model`, which returns ``None`` for any model it cannot
     reproduce exactly (other layer types, other activations); callers then fall back to a
@@ -71,18 +130,20 @@ class NumpyMLP:
     taken with ``model.get_weights()`` can be swapped in without rebuilding.
     """
 
-    def __init__(self, activations: list[Callable[[np.ndarray], np.ndarray]], input_shape: tuple[int, ...]):
-        self.activations = activations
-        self.input_shape = input_shape
+    def __init__(self, layers: list[tuple[Callable, int]]):
+        self.layers = layers  # (forward function, number of weight arrays it takes)
 
     @classmethod
     def from_model(cls, model: keras.Model) -> NumpyMLP | None:
         """Return a NumPy twin of ``model``, or ``None`` if it has layers we do not mirror."""
         if not isinstance(model, keras.Sequential):
             return None
-        activations = []
+        layers = []
         for layer in model.layers:
             if isinstance(layer, keras.layers.Flatten):
+                continue
+            if isinstance(layer, DuelingHead):
+                layers.append((_dueling, 4))
                 continue
             if not isinstance(layer, keras.layers.Dense) or not layer.use_bias:
                 return None
@@ -90,12 +151,14 @@ class NumpyMLP:
             name = name if isinstance(name, str) else name.get("config", {}).get("name", name.get("class_name"))
             if name not in _NUMPY_ACTIVATIONS:
                 return None
-            activations.append(_NUMPY_ACTIVATIONS[name])
-        return cls(activations, tuple(model.input_shape[1:]))
+            layers.append((_dense(_NUMPY_ACTIVATIONS[name]), 2))
+        return cls(layers)
 
     def __call__(self, states: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
-        """Q-values of a batch of ``states`` (shape ``(batch,) + input_shape``)."""
+        """Q-values of a batch of ``states``, given the model's weights in ``model.weights`` order."""
         h = states.reshape(len(states), -1)
-        for i, activation in enumerate(self.activations):
-            h = activation(h @ weights[2 * i] + weights[2 * i + 1])
+        i = 0
+        for forward, n_weights in self.layers:
+            h = forward(h, *weights[i : i + n_weights])
+            i += n_weights
         return h

@@ -51,7 +51,7 @@ def save_h5(model: keras.Model, path: str | os.PathLike, config: dict[str, Any] 
                 f.attrs[CONFIG_ATTR] = json.dumps(config)
             for layer in layers:
                 group = f.create_group(layer.name)
-                names = [f"{layer.name}/{w.name}:0" for w in layer.weights]
+                names = [_weight_name(layer, w) for w in layer.weights]
                 group.attrs["weight_names"] = np.array([n.encode() for n in names])
                 for name, w in zip(names, layer.weights, strict=True):
                     group.create_dataset(name, data=np.asarray(w.numpy()))
@@ -63,6 +63,12 @@ def save_h5(model: keras.Model, path: str | os.PathLike, config: dict[str, Any] 
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _weight_name(layer: keras.Layer, weight: keras.Variable) -> str:
+    """Keras-2 style name, unique inside its layer: ``dense/kernel:0``, ``q_values/value/kernel:0``."""
+    start = weight.path.find(f"{layer.name}/")
+    return (weight.path[start:] if start >= 0 else f"{layer.name}/{weight.name}") + ":0"
 
 
 def read_h5(path: str | os.PathLike) -> tuple[list[tuple[str, list[np.ndarray]]], dict[str, Any] | None]:
