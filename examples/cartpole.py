@@ -1,6 +1,7 @@
 """Deep Q-learning on CartPole: Keon Kim's blog script on Keras 3 and gymnasium.
 
     python examples/cartpole.py                        # train, evaluate, save weights
+    python examples/cartpole.py --agent target         # the same with a target network (Double DQN)
     python examples/cartpole.py --weights weights/cartpole-dqn.h5 --render   # watch a trained agent
 
 The loop below is the blog's: act, step, remember, replay(32) after every step.  Training
@@ -23,16 +24,34 @@ import tensorflow as tf
 import keras_dqn
 
 # --- Hyperparameters -----------------------------------------------------------------
-# The blog's names.  Where we differ from the blog's values, the comment says why.
-HYPERPARAMETERS = dict(
-    gamma=0.95,  # discount rate (blog: 0.95)
-    epsilon=1.0,  # start fully random (blog)
-    epsilon_min=0.01,  # (blog)
-    epsilon_decay=0.995,  # per replay() call (blog)
-    learning_rate=0.001,  # Adam (blog)
-    memory_size=2000,  # replay capacity
-    hidden=(24, 24),  # (blog)
-)
+# The blog's names and values for DQNAgent.  TargetDQNAgent adds a target network, which
+# lets it learn with a longer horizon and a larger memory without chasing its own tail.
+HYPERPARAMETERS = {
+    "dqn": dict(
+        gamma=0.95,  # discount rate
+        epsilon=1.0,  # start fully random
+        epsilon_min=0.01,
+        epsilon_decay=0.995,  # per replay() call
+        learning_rate=0.001,  # Adam
+        memory_size=2000,  # replay capacity
+        hidden=(24, 24),
+    ),
+    "target": dict(
+        gamma=0.99,
+        epsilon=1.0,
+        epsilon_min=0.01,
+        epsilon_decay=0.995,
+        learning_rate=0.001,
+        memory_size=50_000,
+        hidden=(64, 64),
+        target_update=0.01,  # soft update: target <- 0.01 * online + 0.99 * target, every replay
+        double=True,  # Double DQN
+        loss="huber",
+        dueling=False,
+        clipnorm=10.0,
+    ),
+}
+AGENTS = {"dqn": keras_dqn.DQNAgent, "target": keras_dqn.TargetDQNAgent}
 BATCH_SIZE = 32  # minibatch per replay() (blog)
 DEATH_REWARD = -10.0  # the blog's shaping: reward on the step where the pole falls
 ENV_ID = "CartPole-v1"
@@ -48,24 +67,40 @@ def train(
     target_score: float = 475.0,
     hyperparameters: dict | None = None,
     verbose: bool = True,
+    agent_kind: str = "dqn",
+    batch_size: int = BATCH_SIZE,
+    continue_steps: int = 0,
 ) -> tuple[keras_dqn.DQNAgent, dict]:
-    """Train a DQNAgent with the blog's loop until greedy evaluation reaches ``target_score``.
+    """Train with the blog's loop until a greedy evaluation reaches ``target_score``.
+
+    Args:
+        seed: seeds the agent and the environment.
+        max_steps: budget in env steps to reach ``target_score``.
+        target_score: greedy mean over ``EVAL_EPISODES`` episodes that counts as solved.
+        hyperparameters: overrides of ``HYPERPARAMETERS[agent_kind]``.
+        verbose: print a line per episode.
+        agent_kind: ``"dqn"`` (DQNAgent) or ``"target"`` (TargetDQNAgent).
+        batch_size: minibatch size of each replay.
+        continue_steps: once solved, train this many more steps, then evaluate again
+            (does the agent stay good, or collapse?).
 
     Returns:
-        The agent, and a summary dict: ``solved``, ``steps`` (env steps when solved or when
-        the budget ran out), ``seconds`` and the last ``eval_mean``.
+        The agent, and a summary dict: ``solved``, ``steps`` and ``seconds`` (when solved,
+        or when the budget ran out), ``eval_mean`` (the last evaluation before stopping)
+        and, with ``continue_steps``, ``final_mean`` after the extra training.
     """
-    hp = {**HYPERPARAMETERS, **(hyperparameters or {})}
+    hp = {**HYPERPARAMETERS[agent_kind], **(hyperparameters or {})}
     env = gym.make(ENV_ID)
     state_size = env.observation_space.shape[0]
     action_size = keras_dqn.check_discrete(env)
-    agent = keras_dqn.DQNAgent(state_size, action_size, seed=seed, **hp)
+    agent = AGENTS[agent_kind](state_size, action_size, seed=seed, **hp)
 
     start = time.perf_counter()
     steps, episode, last_eval, eval_mean = 0, 0, -EVAL_GAP, float("nan")
-    solved = False
+    summary: dict = dict(solved=False)
+    stop_at = max_steps
     state, _ = env.reset(seed=seed)
-    while steps < max_steps and not solved:
+    while steps < stop_at:
         episode += 1
         score = 0
         while True:
@@ -81,23 +116,28 @@ def train(
             steps += 1
             score += 1
             # Learn from a random minibatch of past experience after every step.
-            if len(agent.memory) > BATCH_SIZE:
-                agent.replay(BATCH_SIZE)
-            if terminated or truncated or steps >= max_steps:
+            if len(agent.memory) > batch_size:
+                agent.replay(batch_size)
+            if terminated or truncated or steps >= stop_at:
                 break
         state, _ = env.reset()
         if verbose:
             elapsed = time.perf_counter() - start
             print(f"episode: {episode}, score: {score}, e: {agent.epsilon:.2f}, steps: {steps}, {elapsed:.0f}s")
         # Judge the agent only by greedy play on fresh episodes, not by training scores.
-        if score >= EVAL_MIN_SCORE and steps - last_eval >= EVAL_GAP:
+        if not summary["solved"] and score >= EVAL_MIN_SCORE and steps - last_eval >= EVAL_GAP:
             last_eval = steps
             eval_mean = float(np.mean(keras_dqn.evaluate(agent, ENV_ID, EVAL_EPISODES, seed=10_000 + steps)))
-            solved = eval_mean >= target_score
             if verbose:
                 print(f"  greedy evaluation over {EVAL_EPISODES} episodes: mean {eval_mean:.1f}")
+            if eval_mean >= target_score:
+                summary = dict(solved=True, steps=steps, seconds=time.perf_counter() - start, eval_mean=eval_mean)
+                stop_at = steps + continue_steps
     env.close()
-    summary = dict(solved=solved, steps=steps, seconds=time.perf_counter() - start, eval_mean=eval_mean)
+    if not summary["solved"]:
+        summary = dict(solved=False, steps=steps, seconds=time.perf_counter() - start, eval_mean=eval_mean)
+    elif continue_steps:
+        summary["final_mean"] = float(np.mean(keras_dqn.evaluate(agent, ENV_ID, EVAL_EPISODES, seed=30_000 + seed)))
     return agent, summary
 
 
@@ -115,17 +155,55 @@ def watch(agent: keras_dqn.DQNAgent, episodes: int, seed: int) -> None:
     env.close()
 
 
+def hyperparameter_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per hyperparameter; unset flags keep the agent's table value above."""
+    group = parser.add_argument_group("hyperparameters (default: the table for --agent)")
+    group.add_argument("--gamma", type=float)
+    group.add_argument("--epsilon", type=float)
+    group.add_argument("--epsilon-min", type=float)
+    group.add_argument("--epsilon-decay", type=float)
+    group.add_argument("--learning-rate", type=float)
+    group.add_argument("--memory-size", type=int)
+    group.add_argument("--hidden", type=lambda s: tuple(int(u) for u in s.split(",")), help="e.g. 64,64")
+    group.add_argument("--loss", choices=["mse", "huber"])
+    group.add_argument("--dueling", action=argparse.BooleanOptionalAction, default=None)
+    group.add_argument("--clipnorm", type=float)
+    group.add_argument(
+        "--target-update",
+        type=lambda s: float(s) if "." in s or "e" in s else int(s),
+        help="target agent: int C (hard copy every C steps) or float tau (soft)",
+    )
+    group.add_argument("--double", action=argparse.BooleanOptionalAction, default=None, help="target agent")
+    group.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+
+
+def chosen_hyperparameters(args: argparse.Namespace) -> dict:
+    table = dict(HYPERPARAMETERS[args.agent])
+    for key in list(vars(args)):
+        value = getattr(args, key)
+        if value is None or key == "batch_size":
+            continue
+        if key in ("target_update", "double") and args.agent != "target":
+            raise SystemExit(f"--{key.replace('_', '-')} needs --agent target")
+        if key in table or key in ("loss", "dueling", "clipnorm"):
+            table[key] = value
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--agent", choices=sorted(AGENTS), default="dqn", help="dqn: the blog's; target: + target net")
     parser.add_argument("--weights", help="load these weights and play instead of training")
     parser.add_argument("--seed", type=int, default=0, help="seeds the agent, the environment and evaluation")
     parser.add_argument("--max-steps", type=int, default=MAX_STEPS, help="training budget in environment steps")
     parser.add_argument("--target-score", type=float, default=475.0, help="stop when a greedy evaluation reaches it")
-    parser.add_argument("--save", default="runs/cartpole-dqn.h5", help="where to save the trained weights")
+    parser.add_argument("--save", help="where to save the trained weights (default: runs/cartpole-AGENT.h5)")
     parser.add_argument("--episodes", type=int, default=100, help="greedy episodes in the final evaluation")
     parser.add_argument("--render", action="store_true", help="show greedy episodes in a window")
     parser.add_argument("--quiet", action="store_true", help="no per-episode lines")
+    hyperparameter_flags(parser)
     args = parser.parse_args()
+    hyperparameters = chosen_hyperparameters(args)
 
     # Tiny networks run faster with one thread per op than split across cores.
     tf.config.threading.set_intra_op_parallelism_threads(1)
@@ -134,16 +212,25 @@ def main() -> None:
 
     if args.weights:
         env = gym.make(ENV_ID)
-        agent = keras_dqn.DQNAgent(env.observation_space.shape[0], keras_dqn.check_discrete(env), epsilon=0.0)
+        agent = AGENTS[args.agent](env.observation_space.shape[0], keras_dqn.check_discrete(env), **hyperparameters)
         agent.load(args.weights)
         print(f"loaded {args.weights}")
     else:
-        print(f"training DQNAgent on {ENV_ID}, seed {args.seed}, budget {args.max_steps} steps")
-        print("hyperparameters:", {**HYPERPARAMETERS, "batch_size": BATCH_SIZE, "death_reward": DEATH_REWARD})
-        agent, summary = train(args.seed, args.max_steps, args.target_score, verbose=not args.quiet)
+        agent_class = AGENTS[args.agent].__name__
+        print(f"training {agent_class} on {ENV_ID}, seed {args.seed}, budget {args.max_steps} steps")
+        print("hyperparameters:", {**hyperparameters, "batch_size": args.batch_size, "death_reward": DEATH_REWARD})
+        agent, summary = train(
+            args.seed,
+            args.max_steps,
+            args.target_score,
+            hyperparameters,
+            verbose=not args.quiet,
+            agent_kind=args.agent,
+            batch_size=args.batch_size,
+        )
         status = "solved" if summary["solved"] else "not solved (budget spent)"
         print(f"{status} after {summary['steps']} steps in {summary['seconds']:.1f}s")
-        path = Path(args.save)
+        path = Path(args.save or f"runs/cartpole-{args.agent}.h5")
         agent.save(path)
         print(f"saved weights to {path}")
 

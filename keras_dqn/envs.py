@@ -22,9 +22,7 @@ def check_discrete(env: gym.Env | VectorEnv) -> int:
     """
     space = env.single_action_space if isinstance(env, VectorEnv) else env.action_space
     if not isinstance(space, gym.spaces.Discrete):
-        raise ValueError(
-            f"DQN needs a Discrete action space (one Q-value per action); this environment has {space}"
-        )
+        raise ValueError(f"DQN needs a Discrete action space (one Q-value per action); this environment has {space}")
     return int(space.n)
 
 
