@@ -71,12 +71,16 @@ def evaluate(
         One return per episode, in episode order.
 
     Raises:
-        ValueError: the environment's action space is not Discrete, or episodes < 1.
+        ValueError: the environment's action space is not Discrete, the id is unknown, or
+            episodes < 1.
     """
     if isinstance(episodes, bool) or not isinstance(episodes, (int, np.integer)) or episodes < 1:
         raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
     if isinstance(env, str):
-        envs = gym.make_vec(env, num_envs=min(int(n_envs), int(episodes)), vectorization_mode="sync")
+        try:
+            envs = gym.make_vec(env, num_envs=min(int(n_envs), int(episodes)), vectorization_mode="sync")
+        except gym.error.Error as exc:
+            raise ValueError(f"unknown or unavailable gymnasium environment {env!r}: {exc}") from exc
         try:
             check_discrete(envs)
             return _evaluate_vector(agent, envs, episodes, seed)

@@ -52,3 +52,10 @@ def test_rejects_non_discrete_env():
 def test_rejects_bad_episode_count():
     with pytest.raises(ValueError, match="episodes"):
         keras_dqn.evaluate(DQNAgent(4, 2), "CartPole-v1", episodes=0)
+
+
+def test_unknown_env_id():
+    with pytest.raises(ValueError, match="unknown or unavailable gymnasium environment 'CartPole-v99'"):
+        keras_dqn.evaluate(DQNAgent(4, 2), "CartPole-v99", episodes=2)
+    with pytest.raises(ValueError, match="NoSuchEnv-v0"):
+        keras_dqn.make_env("NoSuchEnv-v0")
