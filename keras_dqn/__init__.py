@@ -17,7 +17,7 @@ from keras_dqn.agents import DQNAgent, TargetDQNAgent
 from keras_dqn.envs import check_discrete, make_env
 from keras_dqn.memory import Batch, ReplayBuffer
 from keras_dqn.networks import DuelingHead, build_mlp
-from keras_dqn.training import evaluate
+from keras_dqn.training import evaluate, train
 from keras_dqn.weights import weights_path
 
 __version__ = "0.1.0"
@@ -32,6 +32,7 @@ __all__ = [
     "check_discrete",
     "evaluate",
     "make_env",
+    "train",
     "weights_path",
     "__version__",
 ]

@@ -120,7 +120,7 @@ class DQNAgent:
         self._policy_weights: list[np.ndarray] | None = None
         self._predict_fn = None
         # Training: compiled on the first replay() (and again if a traced setting changes).
-        self._train_fn = None
+        self._compiled: dict[bool, Any] = {}
         self._compiled_with: tuple | None = None
         self._optimizer_lr = self.learning_rate
 
@@ -216,13 +216,26 @@ class DQNAgent:
 
     def train_on_batch(self, batch: Batch) -> float:
         """One compiled gradient step on ``batch``; returns its loss."""
-        if self._train_fn is None or self._compiled_with != self._trace_settings():
-            self._train_fn = self._compile_train_step()
+        return float(self._run_compiled(batch, many=False)[0])
+
+    def train_on_batches(self, batches: Batch) -> np.ndarray:
+        """``K`` gradient steps in one compiled call; every array of ``batches`` has a leading
+        ``K`` axis (see :meth:`ReplayBuffer.sample_batches`).  Returns the ``K`` losses.
+
+        One call costs ~0.2 ms however small, so a training loop that takes several steps at
+        a time (every few env steps, or over a vector env) should take them here."""
+        return self._run_compiled(batches, many=True)
+
+    def _run_compiled(self, batch: Batch, many: bool) -> np.ndarray:
+        if self._compiled_with != self._trace_settings():  # first call, or gamma/double/tau changed
+            self._compiled = {}
             self._compiled_with = self._trace_settings()
+        if many not in self._compiled:
+            self._compiled[many] = self._compile_train_step(many)
         if self._optimizer_lr != self.learning_rate:  # the user changed agent.learning_rate
             self.model.optimizer.learning_rate.assign(self.learning_rate)
             self._optimizer_lr = self.learning_rate
-        loss, *weights = self._train_fn(
+        losses, *weights = self._compiled[many](
             tf.constant(batch.states, tf.float32),
             tf.constant(batch.actions, tf.int32),
             tf.constant(batch.rewards, tf.float32),
@@ -231,9 +244,9 @@ class DQNAgent:
         )
         # The step returns the new weights: keeping them saves a slow read before the next act().
         self._policy_weights = [w.numpy() for w in weights] if self._numpy_model is not None else None
-        self.train_steps += 1
-        self._after_train_step()
-        return float(loss)
+        losses = np.atleast_1d(losses.numpy())
+        self.train_steps += len(losses)
+        return losses
 
     def _trace_settings(self) -> tuple:
         """Python values baked into the compiled step; changing one recompiles it."""
@@ -244,34 +257,44 @@ class DQNAgent:
         next_q = self.model(next_states, training=False)
         return rewards + self.gamma * (1.0 - dones) * tf.reduce_max(next_q, axis=1)
 
-    def _after_gradient_step_in_graph(self) -> None:
-        """Hook traced into the compiled step after the update (soft target updates go here)."""
+    def _after_gradient_step(self) -> None:
+        """Traced into the compiled step after each update (target-network agents sync here)."""
+        return None  # (a docstring-only body trips up AutoGraph)
 
-    def _after_train_step(self) -> None:
-        """Hook run in Python after every gradient step (hard target copies go here)."""
-
-    def _compile_train_step(self):
-        """Trace the training step once: targets, loss on Q(s, a), gradient, optimizer update."""
+    def _gradient_step(self, states, actions, rewards, next_states, dones) -> tf.Tensor:
+        """One update, traced into the compiled step: targets, loss on Q(s, a), gradient, Adam."""
         model = self.model
-        loss_fn = keras.losses.get(model.loss)
-        optimizer = model.optimizer
-        optimizer.build(model.trainable_variables)
+        targets = tf.stop_gradient(self._compute_targets(rewards, next_states, dones))
+        with tf.GradientTape() as tape:
+            q = model(states, training=True)
+            q_taken = tf.gather(q, actions, axis=1, batch_dims=1)  # Q(s, a) for the action taken
+            loss = keras.losses.get(model.loss)(targets, q_taken)
+        grads = tape.gradient(loss, model.trainable_variables)
+        model.optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        self._after_gradient_step()
+        return loss
 
-        def train_step(states, actions, rewards, next_states, dones):
-            targets = tf.stop_gradient(self._compute_targets(rewards, next_states, dones))
-            with tf.GradientTape() as tape:
-                q = model(states, training=True)
-                q_taken = tf.gather(q, actions, axis=1, batch_dims=1)  # Q(s, a) for the action taken
-                loss = loss_fn(targets, q_taken)
-            grads = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
-            self._after_gradient_step_in_graph()
-            return [loss] + [tf.identity(w.value) for w in model.weights]
+    def _compile_train_step(self, many: bool):
+        """Compile (XLA) one gradient step, or a loop of K steps over batches stacked on axis 0.
 
-        state_spec = tf.TensorSpec((None, *self.state_shape), tf.float32)
-        vector = tf.TensorSpec((None,), tf.float32)
-        return tf.function(train_step, jit_compile=True).get_concrete_function(
-            state_spec, tf.TensorSpec((None,), tf.int32), vector, state_spec, vector
+        Both return the losses and the network's new weights."""
+        self.model.optimizer.build(self.model.trainable_variables)
+
+        def one_step(*batch):
+            return [self._gradient_step(*batch)] + [tf.identity(w.value) for w in self.model.weights]
+
+        def many_steps(*batches):
+            k = tf.shape(batches[1])[0]
+            losses = tf.TensorArray(tf.float32, size=k)
+            for i in tf.range(k):
+                losses = losses.write(i, self._gradient_step(*(b[i] for b in batches)))
+            return [losses.stack()] + [tf.identity(w.value) for w in self.model.weights]
+
+        lead = (None, None) if many else (None,)
+        state_spec = tf.TensorSpec((*lead, *self.state_shape), tf.float32)
+        vector = tf.TensorSpec(lead, tf.float32)
+        return tf.function(many_steps if many else one_step, jit_compile=True).get_concrete_function(
+            state_spec, tf.TensorSpec(lead, tf.int32), vector, state_spec, vector
         )
 
     # ------------------------------------------------------------------ files
@@ -335,7 +358,7 @@ class TargetDQNAgent(DQNAgent):
         state_size: int,
         action_size: int,
         *,
-        target_update: int | float = 0.01,
+        target_update: int | float = 100,
         double: bool = True,
         loss: str = "huber",
         **kwargs: Any,
@@ -352,7 +375,7 @@ class TargetDQNAgent(DQNAgent):
         self.target_model.set_weights(self.model.get_weights())
 
     def _trace_settings(self) -> tuple:
-        return (*super()._trace_settings(), self.double, self.tau)
+        return (*super()._trace_settings(), self.double, self.tau, self.target_update_every)
 
     def _compute_targets(self, rewards: tf.Tensor, next_states: tf.Tensor, dones: tf.Tensor) -> tf.Tensor:
         """``r + gamma * Q_target(s', a*)``: a* by the online net (Double DQN) or by the target."""
@@ -364,14 +387,22 @@ class TargetDQNAgent(DQNAgent):
             next_value = tf.reduce_max(next_q_target, axis=1)
         return rewards + self.gamma * (1.0 - dones) * next_value
 
-    def _after_gradient_step_in_graph(self) -> None:
-        if self.tau is not None:  # soft update, inside the compiled step: no extra call
-            for target, online in zip(self.target_model.weights, self.model.weights, strict=True):
+    def _after_gradient_step(self) -> None:
+        """Sync the target inside the compiled step: no extra call, exact even for K steps a call."""
+        pairs = list(zip(self.target_model.weights, self.model.weights, strict=True))
+        if self.tau is not None:  # soft: target <- tau * online + (1 - tau) * target
+            for target, online in pairs:
                 target.assign(self.tau * online + (1.0 - self.tau) * target)
+            return
 
-    def _after_train_step(self) -> None:
-        if self.target_update_every is not None and self.train_steps % self.target_update_every == 0:
-            self.update_target_model()
+        def copy() -> tf.Tensor:
+            for target, online in pairs:
+                target.assign(online)
+            return tf.constant(True)
+
+        # hard: copy when the optimizer's step counter reaches a multiple of C
+        due = tf.equal(self.model.optimizer.iterations % self.target_update_every, 0)
+        tf.cond(due, copy, lambda: tf.constant(False))
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "target_update": self.target_update, "double": self.double}

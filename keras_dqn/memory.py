@@ -86,6 +86,31 @@ class ReplayBuffer:
         self._next = (i + 1) % self.maxlen
         self._size = min(self._size + 1, self.maxlen)
 
+    def extend(self, states, actions, rewards, next_states, dones) -> None:
+        """Store ``n`` transitions at once (one per sub-env of a vector env), oldest first."""
+        actions = np.asarray(actions)
+        n = len(actions)
+        if n > self.maxlen:  # only the newest maxlen survive anyway
+            keep = slice(n - self.maxlen, n)
+            states, actions, rewards, next_states, dones = (
+                np.asarray(x)[keep] for x in (states, actions, rewards, next_states, dones)
+            )
+            n = self.maxlen
+        slots = (self._next + np.arange(n)) % self.maxlen
+        try:
+            self.states[slots] = np.reshape(states, (n, *self.state_shape))
+            self.next_states[slots] = np.reshape(next_states, (n, *self.state_shape))
+        except ValueError:
+            raise ValueError(
+                f"extend() expected {n} states of shape {self.state_shape}, got arrays of shape "
+                f"{np.shape(states)} and {np.shape(next_states)}"
+            ) from None
+        self.actions[slots] = actions
+        self.rewards[slots] = rewards
+        self.dones[slots] = np.asarray(dones, dtype=bool)
+        self._next = int((self._next + n) % self.maxlen)
+        self._size = min(self._size + n, self.maxlen)
+
     def __getitem__(self, index: int) -> tuple:
         """The ``index``-th oldest transition, as the tuple that was appended."""
         if not -self._size <= index < self._size:
@@ -95,6 +120,10 @@ class ReplayBuffer:
 
     def sample(self, batch_size: int) -> Batch:
         """A uniformly random minibatch (with replacement) of ``batch_size`` transitions."""
+        self._check_can_sample(batch_size)
+        return self._gather(self.rng.integers(0, self._size, size=batch_size))
+
+    def _check_can_sample(self, batch_size: int) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         if batch_size > self._size:
@@ -102,5 +131,14 @@ class ReplayBuffer:
                 f"cannot sample {batch_size} transitions: replay memory holds only {self._size}; "
                 f"call remember() at least {batch_size} times before replay({batch_size})"
             )
-        idx = self.rng.integers(0, self._size, size=batch_size)
+
+    def sample_batches(self, n_batches: int, batch_size: int) -> Batch:
+        """``n_batches`` independent minibatches, stacked: every array gets a leading axis.
+
+        This is what :meth:`DQNAgent.train_on_batches` takes to run several gradient steps
+        in one compiled call."""
+        self._check_can_sample(batch_size)
+        return self._gather(self.rng.integers(0, self._size, size=(n_batches, batch_size)))
+
+    def _gather(self, idx: np.ndarray) -> Batch:
         return Batch(self.states[idx], self.actions[idx], self.rewards[idx], self.next_states[idx], self.dones[idx])

@@ -35,3 +35,26 @@ def test_weights_flag_skips_training_and_plays_the_shipped_agent():
     out = run_example("--weights", str(ROOT / "weights" / "cartpole-dqn.h5"), "--episodes", "10")
     assert "training" not in out
     assert "greedy evaluation over 10 episodes" in out and "mean 500.0, min 500" in out
+
+
+def test_target_agent_flags_are_used_and_printed(tmp_path):
+    out = run_example(
+        "--agent", "target", "--max-steps", "300", "--episodes", "3", "--quiet",
+        "--target-update", "100", "--no-double", "--gamma", "0.9", "--hidden", "16,16",
+        "--save", str(tmp_path / "t.h5"),
+    )  # fmt: skip
+    assert "training TargetDQNAgent" in out
+    assert "'target_update': 100" in out and "'double': False" in out and "'gamma': 0.9" in out
+    assert "'hidden': (16, 16)" in out
+    with h5py.File(tmp_path / "t.h5") as f:
+        assert f["dense/dense/kernel:0"].shape == (4, 16)
+
+
+def test_target_only_flag_with_dqn_agent_is_refused():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "cartpole.py"), "--target-update", "100"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "--target-update needs --agent target" in result.stderr

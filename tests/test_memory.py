@@ -63,3 +63,28 @@ def test_bad_input():
         memory.sample(1)
     with pytest.raises(IndexError):
         memory[0]
+
+
+def test_extend_equals_appending_one_by_one_across_wraparound():
+    one, many = ReplayBuffer(7, (3,), seed=0), ReplayBuffer(7, (3,), seed=0)
+    for start in (0, 4, 8):  # 4 + 4 + 4 transitions into 7 slots: wraps twice
+        batch = [transition(i) for i in range(start, start + 4)]
+        for t in batch:
+            one.append(t)
+        many.extend(*(np.array(field) for field in zip(*batch, strict=True)))
+    assert len(one) == len(many) == 7
+    for k in range(7):
+        for a, b in zip(one[k], many[k], strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_sample_batches_stacks_independent_minibatches():
+    memory = ReplayBuffer(50, (3,), seed=0)
+    for i in range(50):
+        memory.append(transition(i))
+    batches = memory.sample_batches(5, 8)
+    assert batches.states.shape == (5, 8, 3) and batches.actions.shape == (5, 8)
+    np.testing.assert_array_equal(batches.states[..., 0], batches.rewards)  # rows stay whole
+    assert len({tuple(row) for row in batches.rewards}) == 5
+    with pytest.raises(ValueError, match="holds only 50"):
+        memory.sample_batches(2, 64)

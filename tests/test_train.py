@@ -1,0 +1,76 @@
+"""keras_dqn.train: the library loop over single and vector envs."""
+
+import csv
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import keras_dqn
+from keras_dqn import DQNAgent, TargetDQNAgent
+
+
+def test_vector_env_transitions_are_real_and_counted():
+    envs = gym.make_vec("CartPole-v1", num_envs=4, vectorization_mode="sync")
+    agent = DQNAgent(4, 2, seed=0, memory_size=10_000)
+    history = keras_dqn.train(agent, envs, 2000, learning_starts=500, eval_every=1000, eval_episodes=0,
+                              progress=False, seed=0)  # fmt: skip
+    steps = int(history.history["step"][-1])
+    assert 2000 <= steps < 2004
+    assert len(agent.memory) == steps  # reset-only steps of the autoreset are not stored
+    assert np.all(agent.memory.rewards[:steps] == 1.0)  # a fake (final obs -> reset obs) step would give 0
+    assert steps - 504 <= agent.train_steps <= steps - 500 + 4  # one update per env step after warm-up
+    assert agent.epsilon == pytest.approx(max(0.01, 0.995**agent.train_steps))
+
+
+def test_time_limit_truncation_is_not_stored_as_terminal():
+    env = gym.make("CartPole-v1", max_episode_steps=5)  # episodes end by truncation, not by falling
+    agent = DQNAgent(4, 2, seed=0)
+    keras_dqn.train(agent, env, 300, learning_starts=100, eval_every=300, eval_episodes=0, progress=False, seed=0)
+    assert len(agent.memory) == 300
+    assert agent.memory.dones[:300].sum() == 0
+
+
+def test_logs_history_csv_and_prints_rows_without_a_tty(tmp_path, capsys):
+    agent = TargetDQNAgent(4, 2, seed=0)
+    history = keras_dqn.train(agent, gym.make("CartPole-v1"), 1500, learning_starts=200, eval_every=500,
+                              eval_episodes=3, log_dir=tmp_path, seed=0)  # fmt: skip
+    keys = {"step", "episode_return", "loss", "epsilon", "mean_max_q", "steps_per_s", "eval_mean"}
+    assert keys <= set(history.history)
+    assert history.history["step"] == [500, 1000, 1500]
+    out = capsys.readouterr().out
+    assert out.count("step: ") == 3 and "eval_mean" in out and "\r" not in out  # log lines, no bar
+    with open(tmp_path / "progress.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 3 and keys <= set(rows[0]) and float(rows[2]["step"]) == 1500
+
+
+def test_best_checkpoint_holds_the_best_evaluation_weights(tmp_path):
+    agent = DQNAgent(4, 2, seed=1)
+    history = keras_dqn.train(agent, gym.make("CartPole-v1"), 6000, learning_starts=500, eval_every=1000,
+                              eval_episodes=5, checkpoint_dir=tmp_path, progress=False, seed=1)  # fmt: skip
+    evals = history.history["eval_mean"]
+    best = int(np.argmax(evals))
+    restored = DQNAgent(4, 2).load(tmp_path / "best.h5")
+    step = int(history.history["step"][best])
+    again = keras_dqn.evaluate(restored, "CartPole-v1", 5, seed=10_000 + step)
+    assert np.mean(again) == evals[best]
+    last = DQNAgent(4, 2).load(tmp_path / "last.h5")
+    np.testing.assert_array_equal(last.q_values(np.zeros((1, 4))), agent.q_values(np.zeros((1, 4))))
+
+
+def test_stops_early_at_target_score():
+    agent = DQNAgent(4, 2, seed=0)
+    history = keras_dqn.train(agent, gym.make("CartPole-v1"), 50_000, learning_starts=100, eval_every=200,
+                              eval_episodes=2, target_score=0.0, progress=False)  # fmt: skip
+    assert history.history["step"] == [200]
+
+
+def test_bad_input():
+    agent = DQNAgent(4, 2)
+    with pytest.raises(ValueError, match="Discrete action space"):
+        keras_dqn.train(DQNAgent(3, 2), gym.make("Pendulum-v1"), 100)
+    with pytest.raises(ValueError, match=r"observations have shape \(4,\), the agent expects \(6,\)"):
+        keras_dqn.train(DQNAgent(6, 2), gym.make("CartPole-v1"), 100)
+    with pytest.raises(ValueError, match="total_steps"):
+        keras_dqn.train(agent, gym.make("CartPole-v1"), 0)
