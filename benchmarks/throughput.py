@@ -1,13 +1,18 @@
-"""Environment steps per second of the blog's training loop on CartPole-v1.
+"""Environment steps per second of DQN training on CartPole-v1.
 
-The loop is the blog's: act -> env.step -> remember -> replay(32), every step.  Two rows:
+Blog loop — act -> env.step -> remember -> replay(32), every step:
 
 * ``keras_dqn``: our DQNAgent (compiled batched replay, NumPy acting);
 * ``blog_as_written``: the blog's replay on Keras 3 — per sample, ``model.predict`` for the
   target and ``model.fit`` on one example — timed over a few steps only, because it runs
   well under one step per second.
 
-    python benchmarks/throughput.py [--steps 5000] [--baseline-steps 3]
+Library loop — ``keras_dqn.train`` with one gradient update per env step (batch 64, 64-64
+MLP, Adam) over a vector env of ``--n-envs`` CartPoles, against Stable-Baselines3's DQN with
+the same settings (train_freq 1, gradient_steps 1) in the same run, if it is installed
+(``pip install stable-baselines3``; it is never a dependency of keras_dqn).
+
+    python benchmarks/throughput.py [--steps 5000] [--baseline-steps 3] [--library-steps 30000]
 
 Prints one line per row and, last, a JSON line with every figure.
 """
@@ -71,10 +76,48 @@ def blog_replay(agent):
     return replay
 
 
+def library_rows(steps: int, n_envs: int) -> dict:
+    """keras_dqn.train vs SB3 DQN, one update of batch 64 per env step, 64-64 MLP."""
+    rows = {}
+    envs = gym.make_vec("CartPole-v1", num_envs=n_envs, vectorization_mode="sync")
+    agent = keras_dqn.DQNAgent(4, 2, hidden=(64, 64), memory_size=100_000, seed=0)
+    settings = dict(batch_size=64, train_every=n_envs, gradient_steps=n_envs, learning_starts=1000)
+    keras_dqn.train(agent, envs, 2000, eval_episodes=0, progress=False, seed=0, **settings)  # warm-up: compile
+    start = time.perf_counter()
+    history = keras_dqn.train(agent, envs, steps, eval_episodes=0, progress=False, seed=1, **settings)
+    elapsed = time.perf_counter() - start
+    updates = agent.train_steps
+    rows["library_n_envs"] = n_envs
+    rows["library_steps_per_s"] = round(history.history["step"][-1] / elapsed, 1)
+    print(f"keras_dqn.train, {n_envs} envs, 1 update/env step: {rows['library_steps_per_s']:.1f} env steps/s "
+          f"({updates} updates so far)")  # fmt: skip
+    try:
+        import torch
+        from stable_baselines3 import DQN
+    except ImportError:
+        print("stable-baselines3 not installed: no SB3 row (pip install stable-baselines3)")
+        return rows
+    torch.set_num_threads(1)  # SB3's fastest setting for a tiny MLP on this CPU, like ours
+    model = DQN(
+        "MlpPolicy", gym.make("CartPole-v1"), learning_starts=1000, batch_size=64, train_freq=1, gradient_steps=1,
+        policy_kwargs=dict(net_arch=[64, 64]), buffer_size=100_000, device="cpu", seed=0, verbose=0,
+    )  # fmt: skip
+    model.learn(2000)  # warm-up
+    start = time.perf_counter()
+    model.learn(steps, reset_num_timesteps=False)
+    rows["sb3_steps_per_s"] = round(steps / (time.perf_counter() - start), 1)
+    rows["library_vs_sb3"] = round(rows["library_steps_per_s"] / rows["sb3_steps_per_s"], 2)
+    print(f"Stable-Baselines3 DQN, 1 update/env step: {rows['sb3_steps_per_s']:.1f} env steps/s "
+          f"-> keras_dqn.train is {rows['library_vs_sb3']}x")  # fmt: skip
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=5000, help="timed env steps for keras_dqn")
     parser.add_argument("--baseline-steps", type=int, default=3, help="timed env steps for the blog as written")
+    parser.add_argument("--library-steps", type=int, default=30_000, help="timed env steps for train() and SB3")
+    parser.add_argument("--n-envs", type=int, default=16, help="sub-envs for keras_dqn.train")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow intra-op threads (0 = TF default)")
     args = parser.parse_args()
     if args.threads:
@@ -92,6 +135,8 @@ def main() -> None:
         results["blog_as_written_steps_per_s"] = round(blog_loop(agent, blog_replay(agent), args.baseline_steps), 3)
         print(f"blog as written on Keras 3: {results['blog_as_written_steps_per_s']:.3f} env steps/s")
         results["speedup"] = round(results["keras_dqn_steps_per_s"] / results["blog_as_written_steps_per_s"])
+    if args.library_steps > 0:
+        results.update(library_rows(args.library_steps, args.n_envs))
     print(json.dumps(results))
 
 

@@ -8,12 +8,8 @@ Quick start::
     print(sum(keras_dqn.evaluate(agent, "CartPole-v1", episodes=100)) / 100)
 """
 
-import os
-
-# TensorFlow's C++ start-up chatter (CUDA probes, CPU features) buries a learner's output.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from keras_dqn.agents import DQNAgent, TargetDQNAgent
+from keras_dqn import _quiet_tf, callbacks, checkpoint  # noqa: F401  (_quiet_tf first: TF without start-up noise)
+from keras_dqn.agents import DQNAgent, TargetDQNAgent, load_agent
 from keras_dqn.envs import check_discrete, make_env
 from keras_dqn.memory import Batch, ReplayBuffer
 from keras_dqn.networks import DuelingHead, build_mlp
@@ -29,8 +25,11 @@ __all__ = [
     "ReplayBuffer",
     "TargetDQNAgent",
     "build_mlp",
+    "callbacks",
+    "checkpoint",
     "check_discrete",
     "evaluate",
+    "load_agent",
     "make_env",
     "train",
     "weights_path",

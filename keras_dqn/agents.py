@@ -26,7 +26,7 @@ import tensorflow as tf
 
 from keras_dqn.memory import Batch, ReplayBuffer
 from keras_dqn.networks import NumpyMLP, build_mlp
-from keras_dqn.weights import load_h5, save_h5
+from keras_dqn.weights import load_h5, read_h5, save_h5
 
 LOSSES = {"mse": "mse", "huber": "huber"}  # our names -> Keras loss identifiers
 
@@ -114,6 +114,7 @@ class DQNAgent:
         self.memory = ReplayBuffer(_check_positive_int("memory_size", memory_size), self.state_shape, seed=self.rng)
         self.model = self._build_model()
         self.train_steps = 0  # gradient steps taken so far
+        self.env_id: str | None = None  # set by train() / the examples; saved with the weights
 
         # Acting: a NumPy twin of the model when it is a plain MLP, else a compiled call.
         self._numpy_model = NumpyMLP.from_model(self.model)
@@ -302,6 +303,7 @@ class DQNAgent:
         """The agent's constructor arguments (stored in saved weight files)."""
         return {
             "agent": type(self).__name__,
+            "env_id": self.env_id,
             "state_size": self.state_size,
             "action_size": self.action_size,
             "hidden": list(self.hidden),
@@ -429,3 +431,35 @@ def _parse_target_update(value: Any) -> tuple[float | None, int | None]:
     if value >= 1.0 and value.is_integer():
         return None, int(value)
     raise ValueError(f"target_update must be {expected}, got {value!r}")
+
+
+AGENT_CLASSES = {"DQNAgent": DQNAgent, "TargetDQNAgent": TargetDQNAgent}
+
+
+def load_agent(path: str | os.PathLike) -> DQNAgent:
+    """Build the agent a weights file describes, and load the weights into it.
+
+    Our files carry the agent's config (class, env id, architecture) as an HDF5 attribute.
+    Files without it — the blog's Keras-2 file — must hold a plain Dense MLP; its shape is
+    read off the weights and a DQNAgent is built.  ``agent.env_id`` is ``None`` then.
+
+    Raises:
+        FileNotFoundError, ValueError: as :meth:`DQNAgent.load`; ValueError also for an
+            unknown agent class or a file whose architecture cannot be read.
+    """
+    layers, config = read_h5(path)
+    if config is None:
+        kernels = [arrays[0] for _, arrays in layers]
+        if not kernels or any(k.ndim != 2 for k in kernels):
+            raise ValueError(f"{str(path)!r} carries no keras_dqn config and is not a plain Dense network")
+        agent = DQNAgent(kernels[0].shape[0], kernels[-1].shape[1], hidden=[k.shape[1] for k in kernels[:-1]])
+        return agent.load(path)
+    if config.get("agent") not in AGENT_CLASSES:
+        raise ValueError(f"{str(path)!r} was saved by an unknown agent {config.get('agent')!r}")
+    cls = AGENT_CLASSES[config["agent"]]
+    kwargs = {k: config[k] for k in ("hidden", "gamma", "learning_rate", "loss", "dueling") if k in config}
+    if cls is TargetDQNAgent:
+        kwargs.update({k: config[k] for k in ("target_update", "double") if k in config})
+    agent = cls(config["state_size"], config["action_size"], **kwargs)
+    agent.env_id = config.get("env_id")
+    return agent.load(path)

@@ -21,6 +21,8 @@ import keras
 import numpy as np
 from gymnasium.vector import AutoresetMode, SyncVectorEnv, VectorEnv
 
+from keras_dqn.callbacks import TensorBoardScalars
+from keras_dqn.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from keras_dqn.envs import check_discrete
 
 
@@ -129,6 +131,8 @@ def train(
     log_dir: str | Path | None = None,
     checkpoint_dir: str | Path | None = None,
     progress: bool = True,
+    resume: bool = False,
+    save_memory: bool = False,
     seed: int | None = None,
 ) -> keras.callbacks.History:
     """Train ``agent`` for ``total_steps`` environment steps.
@@ -142,7 +146,8 @@ def train(
     ``step``, ``episode_return`` (mean of the last 20 training episodes), ``eval_mean``
     (greedy, over ``eval_episodes`` on ``eval_env``), ``loss``, ``epsilon``, ``mean_max_q``
     and ``steps_per_s`` — to the returned History, to ``callbacks`` (any Keras callbacks'
-    ``on_epoch_end``), and to ``log_dir/progress.csv`` (Keras' CSVLogger).
+    ``on_epoch_end``), and to ``log_dir``: ``progress.csv`` (Keras' CSVLogger) and
+    TensorBoard scalars at the env step (:class:`keras_dqn.callbacks.TensorBoardScalars`).
 
     Args:
         agent: a DQNAgent (or subclass).
@@ -158,9 +163,15 @@ def train(
         target_score: stop early once an evaluation's mean reaches it.
         callbacks: Keras callbacks; they receive ``on_train_begin``, ``on_epoch_end(epoch,
             logs)`` and ``on_train_end``.
-        log_dir: folder for ``progress.csv``.
-        checkpoint_dir: folder for ``best.h5`` (best evaluation so far) and ``last.h5``.
+        log_dir: folder for ``progress.csv`` and TensorBoard event files.
+        checkpoint_dir: folder for ``best.h5`` (best evaluation so far), ``last.h5`` and
+            ``checkpoint.npz`` (optimizer, epsilon, counters, RNG state: see
+            :mod:`keras_dqn.checkpoint`), all written at every log row.
         progress: a live progress bar when stdout is a terminal; otherwise a log line per row.
+        resume: continue from ``checkpoint_dir``'s checkpoint (starts fresh, saying so, if
+            there is none). ``total_steps`` still counts from the very first step.
+        save_memory: also store the replay memory in the checkpoint (large, but resuming
+            then continues with the same experience).
         seed: seeds the environments' first reset.
 
     Returns:
@@ -178,17 +189,22 @@ def train(
             f"the env's observations have shape {envs.single_observation_space.shape}, "
             f"the agent expects {tuple(agent.state_shape)}"
         )
+    spec = envs.spec if isinstance(env, VectorEnv) else env.spec
+    if agent.env_id is None and spec is not None:
+        agent.env_id = spec.id  # saved with the weights, so `keras-dqn play` needs only the file
     if eval_env is None and eval_episodes:
-        spec = envs.spec if isinstance(env, VectorEnv) else env.spec
         if spec is None:
             raise ValueError("pass eval_env: the training env has no registered id to evaluate on")
         eval_env = spec.id
     checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
+    if resume and checkpoint_dir is None:
+        raise ValueError("resume=True needs the checkpoint_dir to resume from")
     history = keras.callbacks.History()
     all_callbacks = [history, *(callbacks or [])]
     if log_dir:
         Path(log_dir).mkdir(parents=True, exist_ok=True)
         all_callbacks.append(keras.callbacks.CSVLogger(str(Path(log_dir) / "progress.csv")))
+        all_callbacks.append(TensorBoardScalars(log_dir))
     callback_list = keras.callbacks.CallbackList(all_callbacks, model=agent.model)
     show_bar = progress and sys.stdout.isatty()
     bar = (
@@ -206,7 +222,14 @@ def train(
     recent_losses: list[float] = []
     max_q_sum, max_q_count = 0.0, 0
     steps, pending, epoch, best = 0, 0, 0, -math.inf
-    next_row = eval_every
+    if resume and (checkpoint_dir / CHECKPOINT_NAME).is_file():
+        saved = load_checkpoint(agent, checkpoint_dir)
+        steps, epoch, best = saved["steps"], saved["epoch"], saved["best"]
+        print(f"resuming from {checkpoint_dir / CHECKPOINT_NAME} at step {steps}")
+        obs, _ = envs.reset(seed=None if seed is None else seed + steps)
+    elif resume:
+        print(f"no checkpoint in {checkpoint_dir}: starting from scratch")
+    next_row = (steps // eval_every + 1) * eval_every
     start = last_time = time.perf_counter()
     last_steps = 0
     callback_list.on_train_begin()
@@ -273,6 +296,8 @@ def train(
                 stop = target_score is not None and logs["eval_mean"] >= target_score
             if checkpoint_dir:
                 agent.save(checkpoint_dir / "last.h5")
+                progress_state = {"steps": steps, "epoch": epoch + 1, "best": best}
+                save_checkpoint(agent, checkpoint_dir, progress_state, include_memory=save_memory)
             callback_list.on_epoch_end(epoch, logs)
             if bar is None and progress:
                 print(" - ".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in logs.items()))

@@ -74,3 +74,52 @@ def test_bad_input():
         keras_dqn.train(DQNAgent(6, 2), gym.make("CartPole-v1"), 100)
     with pytest.raises(ValueError, match="total_steps"):
         keras_dqn.train(agent, gym.make("CartPole-v1"), 0)
+
+
+def test_tensorboard_event_files_hold_the_scalars(tmp_path):
+    from tensorflow.core.util import event_pb2
+    from tensorflow.python.lib.io import tf_record
+
+    agent = DQNAgent(4, 2, seed=0)
+    keras_dqn.train(agent, gym.make("CartPole-v1"), 1000, learning_starts=200, eval_every=500, eval_episodes=2,
+                    log_dir=tmp_path, progress=False, seed=0)  # fmt: skip
+    seen: dict[str, list[int]] = {}
+    for path in tmp_path.glob("events.out.tfevents.*"):
+        for record in tf_record.tf_record_iterator(str(path)):
+            event = event_pb2.Event.FromString(record)
+            for value in event.summary.value:
+                seen.setdefault(value.tag, []).append(event.step)
+    for tag in ("episode_return", "eval_mean", "loss", "epsilon", "mean_max_q", "steps_per_s"):
+        assert seen.get(tag) == [500, 1000], (tag, seen)
+
+
+def test_resume_restores_counters_and_continues(tmp_path):
+    settings = dict(learning_starts=200, eval_every=500, eval_episodes=2, checkpoint_dir=tmp_path, progress=False)
+    agent = TargetDQNAgent(4, 2, seed=0)
+    keras_dqn.train(agent, gym.make("CartPole-v1"), 1000, seed=0, **settings)
+    saved_weights = agent.model.get_weights()
+    fresh = TargetDQNAgent(4, 2, seed=99)
+    history = keras_dqn.train(fresh, gym.make("CartPole-v1"), 1500, seed=0, resume=True, **settings)
+    # it picked up at step 1000: one more row, at 1500, and the counters carried on
+    assert history.history["step"] == [1500]
+    assert fresh.train_steps > agent.train_steps
+    assert fresh.epsilon < agent.epsilon
+    # the state it resumed from was the first run's: weights, optimizer step count, target
+    restored = TargetDQNAgent(4, 2, seed=5)
+    progress = keras_dqn.checkpoint.load_checkpoint(restored, tmp_path)  # now the resumed run's last state
+    assert progress["steps"] == 1500 and progress["epoch"] == 3
+    assert int(restored.model.optimizer.iterations.numpy()) == fresh.train_steps
+    for a, b in zip(restored.model.get_weights(), fresh.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not all(np.array_equal(a, b) for a, b in zip(saved_weights, fresh.model.get_weights(), strict=True))
+
+
+def test_resume_needs_a_checkpoint_dir_and_a_matching_agent(tmp_path):
+    with pytest.raises(ValueError, match="resume=True needs the checkpoint_dir"):
+        keras_dqn.train(DQNAgent(4, 2), gym.make("CartPole-v1"), 100, resume=True)
+    keras_dqn.train(DQNAgent(4, 2), gym.make("CartPole-v1"), 300, learning_starts=100, eval_every=300,
+                    eval_episodes=0, checkpoint_dir=tmp_path, progress=False)  # fmt: skip
+    with pytest.raises(ValueError, match="is a DQNAgent checkpoint; this agent is a TargetDQNAgent"):
+        keras_dqn.checkpoint.load_checkpoint(TargetDQNAgent(4, 2), tmp_path)
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        keras_dqn.checkpoint.load_checkpoint(DQNAgent(4, 2), tmp_path / "elsewhere")

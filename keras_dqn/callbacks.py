@@ -1,0 +1,69 @@
+"""Keras callbacks for :func:`keras_dqn.train`'s log rows.
+
+``train`` hands each log row to its callbacks as ``on_epoch_end(epoch, logs)``, the Keras
+protocol, so Keras' own callbacks (``CSVLogger``, ``History``, ``LambdaCallback``) work
+unchanged.  The two here put the x-axis where RL wants it: at ``logs["step"]``, the number
+of environment steps so far, rather than at the row number.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+
+class TensorBoardScalars(keras.callbacks.Callback):
+    """Write every number in each log row as a TensorBoard scalar at ``logs["step"]``.
+
+    Args:
+        log_dir: folder for the event files (``tensorboard --logdir`` on it).
+    """
+
+    def __init__(self, log_dir: str | Path):
+        super().__init__()
+        self.log_dir = str(log_dir)
+        self._writer = None
+
+    def on_train_begin(self, logs=None):
+        self._writer = tf.summary.create_file_writer(self.log_dir)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        step = int(logs.get("step", epoch))
+        with self._writer.as_default():
+            for name, value in logs.items():
+                if name != "step" and isinstance(value, (int, float)):
+                    tf.summary.scalar(name, value, step=step)
+        self._writer.flush()
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+
+
+class WandbLogger(keras.callbacks.Callback):
+    """Send each log row to Weights & Biases (``wandb.log(logs, step=...)``).
+
+    Needs ``pip install wandb`` and an initialised run (``wandb.init(...)``) or the
+    arguments to start one; keras_dqn never requires wandb.
+    """
+
+    def __init__(self, **init_kwargs):
+        super().__init__()
+        if importlib.util.find_spec("wandb") is None:
+            raise ImportError("WandbLogger needs wandb: pip install wandb")
+        import wandb
+
+        self.wandb = wandb
+        self.init_kwargs = init_kwargs
+
+    def on_train_begin(self, logs=None):
+        if self.wandb.run is None:
+            self.wandb.init(**self.init_kwargs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        self.wandb.log(logs, step=int(logs.get("step", epoch)))

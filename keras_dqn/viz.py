@@ -1,0 +1,149 @@
+"""Pictures of learning: learning curves, Q-values over an episode, recordings of play.
+
+Needs the ``viz`` extra (``pip install -e ".[viz]"``): matplotlib for plots, imageio (with
+imageio-ffmpeg for MP4) for recordings, and pygame, which gymnasium uses to draw CartPole.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+
+
+def _require(module: str, package: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        raise ImportError(f"this needs {package}: pip install {package}  (or the extra: pip install 'keras_dqn[viz]')")
+
+
+def _pyplot():
+    _require("matplotlib", "matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no window
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_learning_curve(log_dir: str | os.PathLike, path: str | os.PathLike | None = None) -> Path:
+    """Plot ``log_dir/progress.csv`` (written by :func:`keras_dqn.train`) to a PNG.
+
+    Draws the mean training-episode return and the greedy evaluation mean against env
+    steps.  Returns the PNG's path (default ``log_dir/learning_curve.png``).
+
+    Raises:
+        FileNotFoundError: ``log_dir`` has no progress.csv.
+    """
+    csv_path = Path(log_dir) / "progress.csv"
+    if not csv_path.is_file():
+        raise FileNotFoundError(f"no progress.csv in {str(log_dir)!r}; train with log_dir={str(log_dir)!r} first")
+    with open(csv_path) as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise ValueError(f"{str(csv_path)!r} has no rows yet")
+    plt = _pyplot()
+    steps = [float(r["step"]) for r in rows]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for column, label in (
+        ("episode_return", "training episodes (mean of last 20)"),
+        ("eval_mean", "greedy evaluation"),
+    ):
+        if column in rows[0]:
+            values = [float(r[column]) if r[column] not in ("", "nan") else np.nan for r in rows]
+            ax.plot(steps, values, marker="o" if column == "eval_mean" else None, label=label)
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel("return")
+    ax.set_title(f"Learning curve: {Path(log_dir).name}")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    out = Path(path) if path else Path(log_dir) / "learning_curve.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
+def _make_render_env(env: str | gym.Env) -> gym.Env:
+    if isinstance(env, str):
+        return gym.make(env, render_mode="rgb_array")
+    if env.render_mode != "rgb_array":
+        raise ValueError(f"recording needs an env made with render_mode='rgb_array', got {env.render_mode!r}")
+    return env
+
+
+def greedy_episode(agent, env: str | gym.Env, seed: int = 0, render: bool = False):
+    """Play one greedy episode; return ``(return, q_values per step, frames)``."""
+    if render:
+        _require("pygame", "pygame")
+        env = _make_render_env(env)
+    elif isinstance(env, str):
+        env = gym.make(env)
+    obs, _ = env.reset(seed=seed)
+    total, done, q_trace, frames = 0.0, False, [], []
+    while not done:
+        if render:
+            frames.append(env.render())
+        q = agent.q_values(obs)[0]
+        q_trace.append(q)
+        obs, reward, terminated, truncated, _ = env.step(int(np.argmax(q)))
+        total += float(reward)
+        done = terminated or truncated
+    if render:
+        frames.append(env.render())
+    return total, np.array(q_trace), frames
+
+
+def plot_q_values(agent, env: str | gym.Env, path: str | os.PathLike, seed: int = 0) -> Path:
+    """The TF workshop's plot: predicted Q of each action at every step of one greedy episode."""
+    plt = _pyplot()
+    total, q_trace, _ = greedy_episode(agent, env, seed=seed)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for action in range(q_trace.shape[1]):
+        ax.plot(q_trace[:, action], label=f"Q(s, {action})")
+    ax.set_xlabel("step")
+    ax.set_ylabel("predicted Q")
+    ax.set_title(f"Q-values over one greedy episode (return {total:.0f})")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
+def record(agent, env: str | gym.Env, path: str | os.PathLike, *, seed: int = 0, fps: int = 30) -> float:
+    """Record one greedy episode to a GIF or MP4 (by ``path``'s suffix), headless.
+
+    Args:
+        agent: anything with ``q_values``.
+        env: an env id, or an env made with ``render_mode="rgb_array"``.
+        path: ``.gif`` or ``.mp4``.
+        seed: the episode's reset seed.
+        fps: frames per second of the recording.
+
+    Returns:
+        The episode's return.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".gif", ".mp4"):
+        raise ValueError(f"record() writes .gif or .mp4 files, got {str(path)!r}")
+    _require("imageio", "imageio")
+    if suffix == ".mp4":
+        _require("imageio_ffmpeg", "imageio-ffmpeg")
+    import imageio.v2 as imageio
+
+    total, _, frames = greedy_episode(agent, env, seed=seed, render=True)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".gif":
+        imageio.mimsave(path, frames, duration=1000 / fps, loop=0)
+    else:
+        imageio.mimsave(path, frames, fps=fps)
+    return total

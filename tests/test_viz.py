@@ -1,0 +1,57 @@
+"""Plots and recordings (the viz extra)."""
+
+import imageio.v2 as imageio
+import numpy as np
+import pytest
+
+import keras_dqn
+from keras_dqn.viz import plot_learning_curve, plot_q_values, record
+
+
+@pytest.fixture(scope="module")
+def shipped_agent():
+    return keras_dqn.load_agent(keras_dqn.weights_path("cartpole-dqn"))
+
+
+def test_record_gif_has_one_frame_per_step(tmp_path, shipped_agent):
+    path = tmp_path / "play.gif"
+    score = record(shipped_agent, "CartPole-v1", path, seed=3)
+    frames = imageio.mimread(path, memtest=False)
+    assert score == 500.0
+    assert len(frames) > 100  # (the GIF writer merges identical consecutive frames)
+    assert frames[0].shape[2] in (3, 4) and frames[0].shape[:2] == (400, 600)
+
+
+def test_record_mp4(tmp_path, shipped_agent):
+    record(shipped_agent, "CartPole-v1", tmp_path / "play.mp4")
+    assert (tmp_path / "play.mp4").stat().st_size > 10_000
+
+
+def test_q_value_plot_and_learning_curve(tmp_path, shipped_agent):
+    png = plot_q_values(shipped_agent, "CartPole-v1", tmp_path / "q.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (tmp_path / "progress.csv").write_text("epoch,step,episode_return,eval_mean\n0,500,20.0,22.5\n1,1000,80.0,nan\n")
+    curve = plot_learning_curve(tmp_path)
+    assert curve == tmp_path / "learning_curve.png" and curve.stat().st_size > 1000
+
+
+def test_bad_input(tmp_path, shipped_agent):
+    with pytest.raises(FileNotFoundError, match="no progress.csv"):
+        plot_learning_curve(tmp_path / "nothing")
+    with pytest.raises(ValueError, match=".gif or .mp4"):
+        record(shipped_agent, "CartPole-v1", tmp_path / "x.avi")
+    import gymnasium as gym
+
+    with pytest.raises(ValueError, match="render_mode='rgb_array'"):
+        record(shipped_agent, gym.make("CartPole-v1"), tmp_path / "x.gif")
+
+
+def test_load_agent_reads_config_or_infers_architecture(tmp_path):
+    agent = keras_dqn.TargetDQNAgent(4, 2, hidden=(16, 8), dueling=True, target_update=50)
+    agent.env_id = "CartPole-v1"
+    agent.save(tmp_path / "t.h5")
+    loaded = keras_dqn.load_agent(tmp_path / "t.h5")
+    assert type(loaded) is keras_dqn.TargetDQNAgent and loaded.hidden == (16, 8) and loaded.dueling
+    assert loaded.env_id == "CartPole-v1" and loaded.target_update_every == 50
+    states = np.random.default_rng(0).normal(size=(4, 4))
+    np.testing.assert_array_equal(loaded.q_values(states), agent.q_values(states))
