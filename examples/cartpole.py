@@ -142,6 +142,38 @@ def train(
     return agent, summary
 
 
+def train_library_loop(
+    seed: int,
+    max_steps: int,
+    target_score: float,
+    hyperparameters: dict,
+    agent_kind: str,
+    batch_size: int,
+    n_envs: int = 8,
+    verbose: bool = True,
+) -> tuple[keras_dqn.DQNAgent, dict]:
+    """The same agent trained by ``keras_dqn.train``: ``n_envs`` CartPoles stepped together,
+    one batched forward pass to act for all of them, and the ``n_envs`` gradient steps that
+    are then due (one per env step, as above) in one compiled call.  No reward shaping."""
+    envs = gym.make_vec(ENV_ID, num_envs=n_envs, vectorization_mode="sync")
+    agent = AGENTS[agent_kind](4, keras_dqn.check_discrete(envs), seed=seed, **hyperparameters)
+    agent.env_id = ENV_ID
+    start = time.perf_counter()
+    history = keras_dqn.train(
+        agent, envs, max_steps, batch_size=batch_size, train_every=n_envs, gradient_steps=n_envs,
+        learning_starts=batch_size, eval_every=2_000, eval_episodes=EVAL_EPISODES, target_score=target_score,
+        progress=verbose, seed=seed,
+    )  # fmt: skip
+    evals = history.history["eval_mean"]
+    summary = dict(
+        solved=bool(evals) and evals[-1] >= target_score,
+        steps=int(history.history["step"][-1]),
+        seconds=time.perf_counter() - start,
+        eval_mean=evals[-1] if evals else float("nan"),
+    )
+    return agent, summary
+
+
 def watch(agent: keras_dqn.DQNAgent, episodes: int, seed: int) -> None:
     """Play greedy episodes in a window (needs a display and pygame)."""
     env = gym.make(ENV_ID, render_mode="human")
@@ -202,6 +234,10 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=100, help="greedy episodes in the final evaluation")
     parser.add_argument("--render", action="store_true", help="show greedy episodes in a window")
     parser.add_argument("--quiet", action="store_true", help="no per-episode lines")
+    parser.add_argument(
+        "--loop", choices=["blog", "library"], default="blog",
+        help="blog: the narrated loop above; library: keras_dqn.train over 8 vector envs (faster)",
+    )  # fmt: skip
     hyperparameter_flags(parser)
     args = parser.parse_args()
     hyperparameters = chosen_hyperparameters(args)
@@ -212,15 +248,15 @@ def main() -> None:
     final_eval_seed = 20_000 + args.seed
 
     if args.weights:
-        env = gym.make(ENV_ID)
-        agent = AGENTS[args.agent](env.observation_space.shape[0], keras_dqn.check_discrete(env), **hyperparameters)
-        agent.load(args.weights)
-        print(f"loaded {args.weights}")
+        agent = keras_dqn.load_agent(args.weights)  # the file says which agent and network it holds
+        print(f"loaded {args.weights}: {type(agent).__name__}, hidden layers {agent.hidden}")
     else:
         agent_class = AGENTS[args.agent].__name__
         print(f"training {agent_class} on {ENV_ID}, seed {args.seed}, budget {args.max_steps} steps")
-        print("hyperparameters:", {**hyperparameters, "batch_size": args.batch_size, "death_reward": DEATH_REWARD})
-        agent, summary = train(
+        shaping = {"death_reward": DEATH_REWARD} if args.loop == "blog" else {"n_envs": 8}
+        print(f"{args.loop} loop; hyperparameters:", {**hyperparameters, "batch_size": args.batch_size, **shaping})
+        loop = train if args.loop == "blog" else train_library_loop
+        agent, summary = loop(
             args.seed,
             args.max_steps,
             args.target_score,

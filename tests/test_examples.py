@@ -22,7 +22,7 @@ def run_example(*args: str) -> str:
 
 def test_train_saves_weights_and_reports_a_greedy_evaluation(tmp_path):
     out = run_example("--max-steps", "400", "--episodes", "5", "--save", str(tmp_path / "w.h5"), "--seed", "3")
-    assert "hyperparameters:" in out and "'gamma': 0.95" in out
+    assert "blog loop; hyperparameters:" in out and "'gamma': 0.95" in out
     assert "episode: 1, score:" in out
     assert "not solved (budget spent) after 400 steps" in out
     assert f"saved weights to {tmp_path / 'w.h5'}" in out
@@ -58,3 +58,16 @@ def test_target_only_flag_with_dqn_agent_is_refused():
         timeout=120,
     )
     assert result.returncode != 0 and "--target-update needs --agent target" in result.stderr
+
+
+def test_library_loop_option_trains_with_keras_dqn_train(tmp_path):
+    out = run_example("--loop", "library", "--max-steps", "2000", "--episodes", "3", "--quiet",
+                      "--save", str(tmp_path / "w.h5"))  # fmt: skip
+    assert "library loop; hyperparameters:" in out and "'n_envs': 8" in out
+    assert "not solved (budget spent) after 200" in out and "greedy evaluation over 3 episodes" in out
+    assert (tmp_path / "w.h5").is_file()
+
+
+def test_weights_flag_reads_the_agent_from_the_file():
+    out = run_example("--weights", str(ROOT / "weights" / "cartpole-target-dqn.h5"), "--episodes", "5")
+    assert "TargetDQNAgent, hidden layers (64, 64)" in out and "mean 500.0" in out

@@ -123,3 +123,10 @@ def test_saved_file_gets_the_usual_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert (tmp_path / "w.h5").stat().st_mode & 0o777 == 0o644
+
+
+def test_shipped_target_weights_solve_cartpole_with_nothing_but_the_file():
+    agent = keras_dqn.load_agent(keras_dqn.weights_path("cartpole-target-dqn"))
+    assert type(agent) is keras_dqn.TargetDQNAgent and agent.hidden == (64, 64) and agent.env_id == "CartPole-v1"
+    returns = keras_dqn.evaluate(agent, "CartPole-v1", episodes=20, seed=271_828)
+    assert np.mean(returns) >= 475, returns
