@@ -19,9 +19,8 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-import tensorflow as tf
 
-import keras_dqn
+import keras_dqn  # imports TensorFlow, keeping its start-up chatter off the screen
 
 # --- Hyperparameters -----------------------------------------------------------------
 # The blog's names and values for DQNAgent.  TargetDQNAgent adds a target network, which
@@ -243,6 +242,8 @@ def main() -> None:
     hyperparameters = chosen_hyperparameters(args)
 
     # Tiny networks run faster with one thread per op than split across cores.
+    import tensorflow as tf
+
     tf.config.threading.set_intra_op_parallelism_threads(1)
     # Evaluate on episodes that took no part in training or in deciding when to stop.
     final_eval_seed = 20_000 + args.seed

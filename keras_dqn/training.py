@@ -208,7 +208,7 @@ def train(
     callback_list = keras.callbacks.CallbackList(all_callbacks, model=agent.model)
     show_bar = progress and sys.stdout.isatty()
     bar = (
-        keras.utils.Progbar(total_steps, stateful_metrics=["return", "epsilon", "loss", "steps/s"])
+        keras.utils.Progbar(total_steps, stateful_metrics=["return", "eval", "epsilon", "loss", "steps/s"])
         if show_bar
         else None
     )
@@ -222,6 +222,7 @@ def train(
     recent_losses: list[float] = []
     max_q_sum, max_q_count = 0.0, 0
     steps, pending, epoch, best = 0, 0, 0, -math.inf
+    last_eval = float("nan")  # shown on the progress bar
     if resume and (checkpoint_dir / CHECKPOINT_NAME).is_file():
         saved = load_checkpoint(agent, checkpoint_dir)
         steps, epoch, best = saved["steps"], saved["epoch"], saved["best"]
@@ -272,7 +273,8 @@ def train(
         if bar is not None and (done.any() or steps >= total_steps):
             now = time.perf_counter()
             bar.update(min(steps, total_steps), values=[
-                ("return", recent_returns[-1] if recent_returns else 0.0), ("epsilon", agent.epsilon),
+                ("return", recent_returns[-1] if recent_returns else 0.0), ("eval", last_eval),
+                ("epsilon", agent.epsilon),
                 ("loss", recent_losses[-1] if recent_losses else float("nan")),
                 ("steps/s", steps / max(now - start, 1e-9)),
             ])  # fmt: skip
@@ -293,6 +295,7 @@ def train(
                 if checkpoint_dir and logs["eval_mean"] > best:
                     agent.save(checkpoint_dir / "best.h5")
                 best = max(best, logs["eval_mean"])
+                last_eval = logs["eval_mean"]
                 stop = target_score is not None and logs["eval_mean"] >= target_score
             if checkpoint_dir:
                 agent.save(checkpoint_dir / "last.h5")

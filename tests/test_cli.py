@@ -79,3 +79,16 @@ def test_bad_input_gives_one_line_and_exit_2(args, message, tmp_path):
 def test_unknown_agent_choice_is_an_argparse_error():
     result = keras_dqn_cli("train", "CartPole-v1", "--agent", "ppo")
     assert result.returncode == 2 and "invalid choice: 'ppo'" in result.stderr
+
+
+def test_import_is_quiet_and_leaves_tensorflow_configurable():
+    code = (
+        "import keras_dqn, tensorflow as tf\n"
+        "tf.config.threading.set_intra_op_parallelism_threads(1)\n"
+        "agent = keras_dqn.DQNAgent(4, 2, seed=0)\n"
+        "print(agent.act([0.0, 0.0, 0.0, 0.0], greedy=True))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() in ("0", "1")
+    assert result.stderr == ""  # no TensorFlow start-up screenful

@@ -123,3 +123,30 @@ def test_resume_needs_a_checkpoint_dir_and_a_matching_agent(tmp_path):
         keras_dqn.checkpoint.load_checkpoint(TargetDQNAgent(4, 2), tmp_path)
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         keras_dqn.checkpoint.load_checkpoint(DQNAgent(4, 2), tmp_path / "elsewhere")
+
+
+def test_wandb_logger_sends_each_row_at_its_env_step(monkeypatch):
+    import importlib.machinery
+    import sys
+    import types
+
+    calls = []
+    fake = types.ModuleType("wandb")
+    fake.__spec__ = importlib.machinery.ModuleSpec("wandb", None)
+    fake.run = None
+    fake.init = lambda **kwargs: calls.append(("init", kwargs)) or setattr(fake, "run", object())
+    fake.log = lambda logs, step: calls.append(("log", step, sorted(logs)))
+    monkeypatch.setitem(sys.modules, "wandb", fake)
+    logger = keras_dqn.callbacks.WandbLogger(project="cartpole")
+    keras_dqn.train(DQNAgent(4, 2, seed=0), gym.make("CartPole-v1"), 600, learning_starts=100, eval_every=300,
+                    eval_episodes=1, callbacks=[logger], progress=False)  # fmt: skip
+    assert calls[0] == ("init", {"project": "cartpole"})
+    assert [c[1] for c in calls[1:]] == [300, 600] and "eval_mean" in calls[1][2]
+
+
+def test_wandb_logger_without_wandb_says_how_to_install(monkeypatch):
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ImportError, match="pip install wandb"):
+        keras_dqn.callbacks.WandbLogger()
