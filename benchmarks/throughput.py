@@ -85,7 +85,8 @@ def library_rows(steps: int, n_envs: int) -> dict:
     keras_dqn.train(agent, envs, 2000, eval_episodes=0, progress=False, seed=0, **settings)  # warm-up: compile
     updates_before = agent.train_steps
     start = time.perf_counter()
-    history = keras_dqn.train(agent, envs, steps, eval_episodes=0, progress=False, seed=1, **settings)
+    timed = {**settings, "learning_starts": 0}  # memory is warm: update from the first timed step, like SB3 below
+    history = keras_dqn.train(agent, envs, steps, eval_episodes=0, progress=False, seed=1, **timed)
     elapsed = time.perf_counter() - start
     updates = agent.train_steps - updates_before
     rows["library_n_envs"] = n_envs

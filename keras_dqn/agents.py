@@ -366,7 +366,7 @@ class TargetDQNAgent(DQNAgent):
         **kwargs: Any,
     ):
         self.tau, self.target_update_every = _parse_target_update(target_update)
-        self.target_update = target_update
+        self.target_update = self.tau if self.tau is not None else self.target_update_every
         self.double = bool(double)
         super().__init__(state_size, action_size, loss=loss, **kwargs)
         self.target_model = self._build_model()

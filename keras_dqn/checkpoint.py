@@ -73,9 +73,10 @@ def load_checkpoint(agent, folder: str | os.PathLike) -> dict[str, Any]:
         meta = json.loads(str(data["meta"]))
         if meta["agent"] != type(agent).__name__:
             raise ValueError(f"{str(path)!r} is a {meta['agent']} checkpoint; this agent is a {type(agent).__name__}")
-        weights = [data[f"model/{i}"] for i in range(len(agent.model.weights))]
+        n_saved = sum(key.startswith("model/") for key in data.files)
+        weights = [data[f"model/{i}"] for i in range(min(n_saved, len(agent.model.weights)))]
         expected = [tuple(w.shape) for w in agent.model.weights]
-        if [w.shape for w in weights] != expected:
+        if [w.shape for w in weights] != expected or n_saved != len(expected):
             shapes = [w.shape for w in weights]
             raise ValueError(f"{str(path)!r} holds weights of shapes {shapes}, the model has {expected}")
         optimizer = agent.model.optimizer

@@ -89,8 +89,22 @@ def _config(path: str | None) -> dict:
         for section, values in overrides.items():
             if section not in config or not isinstance(values, dict):
                 raise UsageError(f"config sections are {sorted(config)}; got {section!r}")
+            unknown = sorted(set(values) - _allowed_keys(section))
+            if unknown:
+                raise UsageError(f"unknown {section!r} settings in {path}: {', '.join(unknown)}")
             config[section].update(values)
     return config
+
+
+def _allowed_keys(section: str) -> set[str]:
+    import inspect
+
+    import keras_dqn
+
+    if section == "train":
+        return set(inspect.signature(keras_dqn.train).parameters) - {"agent", "env", "total_steps"} | {"n_envs"}
+    cls = keras_dqn.TargetDQNAgent if section == "target_agent" else keras_dqn.DQNAgent
+    return set(inspect.signature(cls.__init__).parameters) - {"self", "state_size", "action_size", "kwargs"}
 
 
 def cmd_train(args) -> None:

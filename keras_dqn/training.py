@@ -55,11 +55,18 @@ def _evaluate_single(agent, env: gym.Env, episodes: int, seed: int | None) -> li
         obs, _ = env.reset(seed=None if seed is None else seed + i)
         total, done = 0.0, False
         while not done:
-            obs, reward, terminated, truncated, _ = env.step(agent.act(obs, greedy=True))
+            action = int(np.argmax(agent.q_values(np.asarray(obs)[None])[0]))
+            obs, reward, terminated, truncated, _ = env.step(action)
             total += float(reward)
             done = terminated or truncated
         returns.append(total)
     return returns
+
+
+def _check_actions(agent, env) -> None:
+    n_actions = check_discrete(env)
+    if getattr(agent, "action_size", n_actions) != n_actions:
+        raise ValueError(f"the env has {n_actions} actions, the agent {agent.action_size}")
 
 
 def evaluate(
@@ -95,11 +102,11 @@ def evaluate(
         except gym.error.Error as exc:
             raise ValueError(f"unknown or unavailable gymnasium environment {env!r}: {exc}") from exc
         try:
-            check_discrete(envs)
+            _check_actions(agent, envs)
             return _evaluate_vector(agent, envs, episodes, seed)
         finally:
             envs.close()
-    check_discrete(env)
+    _check_actions(agent, env)
     if isinstance(env, VectorEnv):
         return _evaluate_vector(agent, env, episodes, seed)
     return _evaluate_single(agent, env, episodes, seed)
@@ -183,7 +190,9 @@ def train(
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     envs = _as_vector_env(env)
-    check_discrete(envs)
+    n_actions = check_discrete(envs)
+    if n_actions != agent.action_size:
+        raise ValueError(f"the env has {n_actions} actions, the agent {agent.action_size}")
     if tuple(envs.single_observation_space.shape) != tuple(agent.state_shape):
         raise ValueError(
             f"the env's observations have shape {envs.single_observation_space.shape}, "
@@ -203,7 +212,7 @@ def train(
     all_callbacks = [history, *(callbacks or [])]
     if log_dir:
         Path(log_dir).mkdir(parents=True, exist_ok=True)
-        all_callbacks.append(keras.callbacks.CSVLogger(str(Path(log_dir) / "progress.csv")))
+        all_callbacks.append(keras.callbacks.CSVLogger(str(Path(log_dir) / "progress.csv"), append=resume))
         all_callbacks.append(TensorBoardScalars(log_dir))
     callback_list = keras.callbacks.CallbackList(all_callbacks, model=agent.model)
     show_bar = progress and sys.stdout.isatty()
@@ -223,16 +232,18 @@ def train(
     max_q_sum, max_q_count = 0.0, 0
     steps, pending, epoch, best = 0, 0, 0, -math.inf
     last_eval = float("nan")  # shown on the progress bar
+    start_steps = 0  # where this call started (after a resume: the checkpoint's step)
     if resume and (checkpoint_dir / CHECKPOINT_NAME).is_file():
         saved = load_checkpoint(agent, checkpoint_dir)
         steps, epoch, best = saved["steps"], saved["epoch"], saved["best"]
         print(f"resuming from {checkpoint_dir / CHECKPOINT_NAME} at step {steps}")
         obs, _ = envs.reset(seed=None if seed is None else seed + steps)
+        start_steps = steps
     elif resume:
         print(f"no checkpoint in {checkpoint_dir}: starting from scratch")
     next_row = (steps // eval_every + 1) * eval_every
     start = last_time = time.perf_counter()
-    last_steps = 0
+    last_steps = start_steps
     callback_list.on_train_begin()
     stop = False
     while steps < total_steps and not stop:
@@ -261,14 +272,17 @@ def train(
         steps += n_real
 
         # Learn: every train_every env steps, gradient_steps updates in one compiled call.
-        if steps >= learning_starts and len(agent.memory) >= batch_size:
+        # (after a resume without the saved memory, wait for it to refill as at the start)
+        warm = len(agent.memory) >= max(batch_size, min(learning_starts, agent.memory.maxlen))
+        if steps >= learning_starts and warm:
             pending += n_real
             n_updates = (pending // train_every) * gradient_steps
             pending %= train_every
             if n_updates:
                 losses = agent.train_on_batches(agent.memory.sample_batches(n_updates, batch_size))
                 recent_losses.extend(losses.tolist())
-                agent.epsilon = max(agent.epsilon_min, agent.epsilon * agent.epsilon_decay**n_updates)
+                if agent.epsilon > agent.epsilon_min:  # as replay(): never raise epsilon to the floor
+                    agent.epsilon = max(agent.epsilon_min, agent.epsilon * agent.epsilon_decay**n_updates)
 
         if bar is not None and (done.any() or steps >= total_steps):
             now = time.perf_counter()
@@ -276,7 +290,7 @@ def train(
                 ("return", recent_returns[-1] if recent_returns else 0.0), ("eval", last_eval),
                 ("epsilon", agent.epsilon),
                 ("loss", recent_losses[-1] if recent_losses else float("nan")),
-                ("steps/s", steps / max(now - start, 1e-9)),
+                ("steps/s", (steps - start_steps) / max(now - start, 1e-9)),
             ])  # fmt: skip
 
         if steps >= next_row or steps >= total_steps:

@@ -95,11 +95,10 @@ def read_h5(path: str | os.PathLike) -> tuple[list[tuple[str, list[np.ndarray]]]
                 f"{str(path)!r} is HDF5 but not a Keras weights file (no 'layer_names' attribute); "
                 "expected a file written by DQNAgent.save or Keras 2's model.save_weights"
             )
-        group_root = f["model_weights"] if "model_weights" in f else f  # full-model files keep weights here
         layers = []
-        for raw in group_root.attrs["layer_names"]:
+        for raw in f.attrs["layer_names"]:
             name = raw.decode() if isinstance(raw, bytes) else str(raw)
-            group = group_root[name]
+            group = f[name]
             weight_names = [w.decode() if isinstance(w, bytes) else str(w) for w in group.attrs.get("weight_names", [])]
             if weight_names:
                 layers.append((name, [np.asarray(group[w]) for w in weight_names]))

@@ -95,17 +95,30 @@ def test_tensorboard_event_files_hold_the_scalars(tmp_path):
 
 def test_resume_restores_counters_and_continues(tmp_path):
     settings = dict(learning_starts=200, eval_every=500, eval_episodes=2, checkpoint_dir=tmp_path, progress=False)
-    agent = TargetDQNAgent(4, 2, seed=0)
+    agent = TargetDQNAgent(4, 2, seed=0, target_update=300)
     keras_dqn.train(agent, gym.make("CartPole-v1"), 1000, seed=0, **settings)
     saved_weights = agent.model.get_weights()
-    fresh = TargetDQNAgent(4, 2, seed=99)
+    # the checkpoint holds exactly the first run's state
+    copy = TargetDQNAgent(4, 2, seed=42, target_update=300)
+    saved = keras_dqn.checkpoint.load_checkpoint(copy, tmp_path)
+    assert (saved["steps"], saved["epoch"]) == (1000, 2)
+    for model in ("model", "target_model"):
+        for a, b in zip(getattr(copy, model).get_weights(), getattr(agent, model).get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert not all(np.array_equal(a, b) for a, b in zip(copy.model.get_weights(), copy.target_model.get_weights(),
+                                                          strict=True))  # fmt: skip
+    for a, b in zip(copy.model.optimizer.variables, agent.model.optimizer.variables, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert copy.rng.bit_generator.state == agent.rng.bit_generator.state
+    assert (copy.epsilon, copy.train_steps) == (agent.epsilon, agent.train_steps)
+    fresh = TargetDQNAgent(4, 2, seed=99, target_update=300)
     history = keras_dqn.train(fresh, gym.make("CartPole-v1"), 1500, seed=0, resume=True, **settings)
     # it picked up at step 1000: one more row, at 1500, and the counters carried on
     assert history.history["step"] == [1500]
     assert fresh.train_steps > agent.train_steps
     assert fresh.epsilon < agent.epsilon
     # the state it resumed from was the first run's: weights, optimizer step count, target
-    restored = TargetDQNAgent(4, 2, seed=5)
+    restored = TargetDQNAgent(4, 2, seed=5, target_update=300)
     progress = keras_dqn.checkpoint.load_checkpoint(restored, tmp_path)  # now the resumed run's last state
     assert progress["steps"] == 1500 and progress["epoch"] == 3
     assert int(restored.model.optimizer.iterations.numpy()) == fresh.train_steps
@@ -150,3 +163,26 @@ def test_wandb_logger_without_wandb_says_how_to_install(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ImportError, match="pip install wandb"):
         keras_dqn.callbacks.WandbLogger()
+
+
+def test_resume_appends_to_the_csv_log(tmp_path):
+    settings = dict(learning_starts=100, eval_every=300, eval_episodes=0, checkpoint_dir=tmp_path, log_dir=tmp_path,
+                    progress=False)  # fmt: skip
+    keras_dqn.train(DQNAgent(4, 2, seed=0), gym.make("CartPole-v1"), 600, **settings)
+    keras_dqn.train(DQNAgent(4, 2, seed=0), gym.make("CartPole-v1"), 900, resume=True, **settings)
+    with open(tmp_path / "progress.csv") as f:
+        assert [float(r["step"]) for r in csv.DictReader(f)] == [300, 600, 900]
+
+
+def test_train_and_evaluate_check_the_number_of_actions():
+    with pytest.raises(ValueError, match="the env has 2 actions, the agent 3"):
+        keras_dqn.train(DQNAgent(4, 3), gym.make("CartPole-v1"), 100)
+    with pytest.raises(ValueError, match="the env has 2 actions, the agent 3"):
+        keras_dqn.evaluate(DQNAgent(4, 3), "CartPole-v1", 2)
+
+
+def test_train_never_raises_epsilon_to_its_floor():
+    agent = DQNAgent(4, 2, seed=0, epsilon=0.0)
+    keras_dqn.train(agent, gym.make("CartPole-v1"), 300, learning_starts=100, eval_every=300, eval_episodes=0,
+                    progress=False)  # fmt: skip
+    assert agent.epsilon == 0.0

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import keras_dqn
-from keras_dqn.viz import plot_learning_curve, plot_q_values, record
+from keras_dqn.viz import greedy_episode, plot_learning_curve, plot_q_values, record
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +18,9 @@ def test_record_gif_has_one_frame_per_step(tmp_path, shipped_agent):
     score = record(shipped_agent, "CartPole-v1", path, seed=3)
     frames = imageio.mimread(path, memtest=False)
     assert score == 500.0
-    assert len(frames) > 100  # (the GIF writer merges identical consecutive frames)
+    assert len(frames) > 100  # the GIF writer merges identical consecutive frames, so fewer than 501
+    _, q_trace, rendered = greedy_episode(shipped_agent, "CartPole-v1", seed=3, render=True)
+    assert len(rendered) == len(q_trace) + 1 == 501  # the first frame, then one per step
     assert frames[0].shape[2] in (3, 4) and frames[0].shape[:2] == (400, 600)
 
 
