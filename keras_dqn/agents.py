@@ -360,7 +360,7 @@ class TargetDQNAgent(DQNAgent):
         state_size: int,
         action_size: int,
         *,
-        target_update: int | float = 100,
+        target_update: int | float = 500,
         double: bool = True,
         loss: str = "huber",
         **kwargs: Any,
