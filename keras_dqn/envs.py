@@ -25,9 +25,3 @@ def check_discrete(env: gym.Env | VectorEnv) -> int:
         raise ValueError(f"DQN needs a Discrete action space (one Q-value per action); this environment has {space}")
     return int(space.n)
 
-
-def spaces_of(env: gym.Env | VectorEnv) -> tuple[tuple[int, ...], int]:
-    """``(observation shape, number of actions)`` of a single or vector env."""
-    n_actions = check_discrete(env)
-    space = env.single_observation_space if isinstance(env, VectorEnv) else env.observation_space
-    return tuple(space.shape), n_actions

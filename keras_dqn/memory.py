@@ -71,20 +71,7 @@ class ReplayBuffer:
     def append(self, transition: tuple) -> None:
         """Store ``(state, action, reward, next_state, done)``, overwriting the oldest if full."""
         state, action, reward, next_state, done = transition
-        i = self._next
-        try:
-            self.states[i] = np.reshape(state, self.state_shape)
-            self.next_states[i] = np.reshape(next_state, self.state_shape)
-        except ValueError:
-            raise ValueError(
-                f"remember() expected states of shape {self.state_shape}, got {np.shape(state)} "
-                f"and {np.shape(next_state)}"
-            ) from None
-        self.actions[i] = action
-        self.rewards[i] = reward
-        self.dones[i] = bool(done)
-        self._next = (i + 1) % self.maxlen
-        self._size = min(self._size + 1, self.maxlen)
+        self._store(self._next, 1, state, action, reward, next_state, bool(done), "remember()")
 
     def extend(self, states, actions, rewards, next_states, dones) -> None:
         """Store ``n`` transitions at once (one per sub-env of a vector env), oldest first."""
@@ -97,17 +84,22 @@ class ReplayBuffer:
             )
             n = self.maxlen
         slots = (self._next + np.arange(n)) % self.maxlen
+        self._store(slots, n, states, actions, rewards, next_states, np.asarray(dones, dtype=bool), "extend()")
+
+    def _store(self, slots, n: int, states, actions, rewards, next_states, dones, caller: str) -> None:
+        """Write ``n`` transitions into ``slots`` (an index or an index array) and advance the ring."""
+        shape = self.state_shape if np.ndim(slots) == 0 else (n, *self.state_shape)
         try:
-            self.states[slots] = np.reshape(states, (n, *self.state_shape))
-            self.next_states[slots] = np.reshape(next_states, (n, *self.state_shape))
+            self.states[slots] = np.reshape(states, shape)
+            self.next_states[slots] = np.reshape(next_states, shape)
         except ValueError:
             raise ValueError(
-                f"extend() expected {n} states of shape {self.state_shape}, got arrays of shape "
-                f"{np.shape(states)} and {np.shape(next_states)}"
+                f"{caller} expected states of shape {self.state_shape}, got {np.shape(states)} "
+                f"and {np.shape(next_states)}"
             ) from None
         self.actions[slots] = actions
         self.rewards[slots] = rewards
-        self.dones[slots] = np.asarray(dones, dtype=bool)
+        self.dones[slots] = dones
         self._next = int((self._next + n) % self.maxlen)
         self._size = min(self._size + n, self.maxlen)
 

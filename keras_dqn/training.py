@@ -190,9 +190,7 @@ def train(
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     envs = _as_vector_env(env)
-    n_actions = check_discrete(envs)
-    if n_actions != agent.action_size:
-        raise ValueError(f"the env has {n_actions} actions, the agent {agent.action_size}")
+    _check_actions(agent, envs)
     if tuple(envs.single_observation_space.shape) != tuple(agent.state_shape):
         raise ValueError(
             f"the env's observations have shape {envs.single_observation_space.shape}, "
