@@ -91,9 +91,9 @@ class DQNAgent:
         dueling: bool = False,
         clipnorm: float | None = None,
     ):
-        self.state_size = _check_positive_int("state_size", state_size)
+        self.state_shape: tuple[int, ...] = self._check_state_shape(state_size)
+        self.state_size = self.state_shape[0] if len(self.state_shape) == 1 else self.state_shape
         self.action_size = _check_positive_int("action_size", action_size)
-        self.state_shape: tuple[int, ...] = (self.state_size,)
         self.gamma = _check_fraction("gamma", gamma)
         self.epsilon = _check_fraction("epsilon", epsilon)
         self.epsilon_min = _check_fraction("epsilon_min", epsilon_min)
@@ -111,7 +111,7 @@ class DQNAgent:
         self.clipnorm = None if clipnorm is None else float(clipnorm)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
-        self.memory = ReplayBuffer(_check_positive_int("memory_size", memory_size), self.state_shape, seed=self.rng)
+        self.memory = self._build_memory(_check_positive_int("memory_size", memory_size))
         self.model = self._build_model()
         self.train_steps = 0  # gradient steps taken so far
         self.env_id: str | None = None  # set by train() / the examples; saved with the weights
@@ -125,7 +125,19 @@ class DQNAgent:
         self._compiled_with: tuple | None = None
         self._optimizer_lr = self.learning_rate
 
-    # ------------------------------------------------------------------ network
+    # ------------------------------------------------------------------ what differs per agent
+    # Subclasses change the state they take, the memory and the network here; acting and the
+    # compiled training step below are shared by every agent.
+    state_dtype: type = np.float32  # how states are stored and fed to the network
+
+    def _check_state_shape(self, state_size: Any) -> tuple[int, ...]:
+        """The shape of one state, from the constructor's first argument (an int here)."""
+        return (_check_positive_int("state_size", state_size),)
+
+    def _build_memory(self, capacity: int) -> ReplayBuffer:
+        """The replay memory: a ring buffer of whole states."""
+        return ReplayBuffer(capacity, self.state_shape, seed=self.rng, state_dtype=self.state_dtype)
+
     def _build_model(self) -> keras.Model:
         """The Q-network: Dense ReLU layers, one linear output per action (or a dueling head), Adam."""
         return build_mlp(
@@ -141,7 +153,7 @@ class DQNAgent:
 
     # ------------------------------------------------------------------ acting
     def _as_batch(self, states: Any, what: str) -> np.ndarray:
-        states = np.asarray(states, dtype=np.float32)
+        states = self._as_state_array(states, what)
         if states.shape == self.state_shape:
             return states[None]
         if states.ndim == len(self.state_shape) + 1 and states.shape[1:] == self.state_shape:
@@ -151,6 +163,10 @@ class DQNAgent:
             f"(n, {', '.join(map(str, self.state_shape))}), got an array of shape {states.shape}"
         )
 
+    def _as_state_array(self, states: Any, what: str) -> np.ndarray:
+        """``states`` as an array of :attr:`state_dtype` (the conv agent insists on uint8 frames)."""
+        return np.asarray(states, dtype=self.state_dtype)
+
     def q_values(self, states: Any) -> np.ndarray:
         """Q-values of one state or a batch of states, as a ``(batch, action_size)`` array."""
         states = self._as_batch(states, "q_values()")
@@ -159,7 +175,7 @@ class DQNAgent:
                 self._policy_weights = self.model.get_weights()
             return self._numpy_model(states, self._policy_weights)
         if self._predict_fn is None:
-            spec = tf.TensorSpec((None, *self.state_shape), tf.float32)
+            spec = tf.TensorSpec((None, *self.state_shape), tf.as_dtype(self.state_dtype))
             self._predict_fn = tf.function(lambda x: self.model(x, training=False)).get_concrete_function(spec)
         return self._predict_fn(tf.constant(states)).numpy()
 
@@ -237,10 +253,10 @@ class DQNAgent:
             self.model.optimizer.learning_rate.assign(self.learning_rate)
             self._optimizer_lr = self.learning_rate
         losses, *weights = self._compiled[many](
-            tf.constant(batch.states, tf.float32),
+            tf.constant(batch.states, tf.as_dtype(self.state_dtype)),
             tf.constant(batch.actions, tf.int32),
             tf.constant(batch.rewards, tf.float32),
-            tf.constant(batch.next_states, tf.float32),
+            tf.constant(batch.next_states, tf.as_dtype(self.state_dtype)),
             tf.constant(batch.dones, tf.float32),
         )
         # The step returns the new weights: keeping them saves a slow read before the next act().
@@ -292,7 +308,7 @@ class DQNAgent:
             return [losses.stack()] + [tf.identity(w.value) for w in self.model.weights]
 
         lead = (None, None) if many else (None,)
-        state_spec = tf.TensorSpec((*lead, *self.state_shape), tf.float32)
+        state_spec = tf.TensorSpec((*lead, *self.state_shape), tf.as_dtype(self.state_dtype))
         vector = tf.TensorSpec(lead, tf.float32)
         return tf.function(many_steps if many else one_step, jit_compile=True).get_concrete_function(
             state_spec, tf.TensorSpec(lead, tf.int32), vector, state_spec, vector

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 CHECKPOINT_NAME = "checkpoint.npz"
-_MEMORY_FIELDS = ("states", "next_states", "actions", "rewards", "dones")
 
 
 def save_checkpoint(agent, folder: str | os.PathLike, progress: dict[str, Any], include_memory: bool = False) -> Path:
@@ -36,14 +35,14 @@ def save_checkpoint(agent, folder: str | os.PathLike, progress: dict[str, Any], 
             arrays[f"target/{i}"] = w
     memory = agent.memory
     if include_memory:
-        for field in _MEMORY_FIELDS:
+        for field in memory.ARRAYS:  # each buffer class names the arrays that hold its contents
             arrays[f"memory/{field}"] = getattr(memory, field)
     meta = {
         "agent": type(agent).__name__,
         "epsilon": agent.epsilon,
         "train_steps": agent.train_steps,
         "rng": agent.rng.bit_generator.state,
-        "memory": {"next": memory._next, "size": memory._size} if include_memory else None,
+        "memory": {name: int(getattr(memory, name)) for name in memory.COUNTERS} if include_memory else None,
         "progress": progress,
     }
     arrays["meta"] = np.array(json.dumps(meta))
@@ -88,14 +87,22 @@ def load_checkpoint(agent, folder: str | os.PathLike) -> dict[str, Any]:
         if target is not None:
             target.set_weights([data[f"target/{i}"] for i in range(len(target.weights))])
         if meta["memory"] is not None:
-            if data["memory/states"].shape != agent.memory.states.shape:
+            memory = agent.memory
+            saved = {field: data[f"memory/{field}"] for field in memory.ARRAYS if f"memory/{field}" in data.files}
+            mismatched = [f for f in memory.ARRAYS if f not in saved or saved[f].shape != getattr(memory, f).shape]
+            if mismatched or set(meta["memory"]) != set(memory.COUNTERS):
+                field = mismatched[0] if mismatched else memory.ARRAYS[0]
+                found = saved[field].shape if field in saved else "nothing"
                 raise ValueError(
-                    f"{str(path)!r} holds a replay memory of shape {data['memory/states'].shape}, "
-                    f"this agent's is {agent.memory.states.shape}"
+                    f"{str(path)!r} holds a replay memory that does not fit this agent's {type(memory).__name__}: "
+                    f"{field!r} is {found} there and {getattr(memory, field).shape} here"
                 )
-            for field in _MEMORY_FIELDS:
-                getattr(agent.memory, field)[...] = data[f"memory/{field}"]
-            agent.memory._next, agent.memory._size = meta["memory"]["next"], meta["memory"]["size"]
+            for field, array in saved.items():
+                getattr(memory, field)[...] = array
+            for name, value in meta["memory"].items():
+                setattr(memory, name, value)
+            if hasattr(memory, "after_restore"):
+                memory.after_restore()
     optimizer.learning_rate.assign(agent.learning_rate)  # the agent's setting wins
     agent.epsilon = meta["epsilon"]
     agent.train_steps = meta["train_steps"]

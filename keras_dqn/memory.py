@@ -59,6 +59,10 @@ class ReplayBuffer:
         self._next = 0  # slot the next transition goes to
         self._size = 0
 
+    # What a training checkpoint saves to restore the memory (see keras_dqn.checkpoint).
+    ARRAYS: tuple[str, ...] = ("states", "next_states", "actions", "rewards", "dones")
+    COUNTERS: tuple[str, ...] = ("_next", "_size")
+
     def __len__(self) -> int:
         return self._size
 
