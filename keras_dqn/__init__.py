@@ -9,28 +9,35 @@ Quick start::
 """
 
 from keras_dqn import _quiet_tf, callbacks, checkpoint  # noqa: F401  (_quiet_tf first: TF without start-up noise)
-from keras_dqn.agents import DQNAgent, TargetDQNAgent, load_agent
-from keras_dqn.envs import check_discrete, make_env
-from keras_dqn.memory import Batch, ReplayBuffer
-from keras_dqn.networks import DuelingHead, build_mlp
+from keras_dqn.agents import ConvDQNAgent, DQNAgent, TargetDQNAgent, load_agent
+from keras_dqn.envs import check_discrete, make_atari_env, make_atari_vector_env, make_env
+from keras_dqn.memory import Batch, FrameReplayBuffer, ReplayBuffer
+from keras_dqn.networks import DuelingHead, build_mlp, build_nature_cnn
 from keras_dqn.training import evaluate, train
+from keras_dqn.viz import record  # viz imports matplotlib/imageio only when used
 from keras_dqn.weights import weights_path
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Batch",
+    "ConvDQNAgent",
     "DQNAgent",
     "DuelingHead",
+    "FrameReplayBuffer",
     "ReplayBuffer",
     "TargetDQNAgent",
     "build_mlp",
+    "build_nature_cnn",
     "callbacks",
     "checkpoint",
     "check_discrete",
     "evaluate",
     "load_agent",
+    "make_atari_env",
+    "make_atari_vector_env",
     "make_env",
+    "record",
     "train",
     "weights_path",
     "__version__",

@@ -24,8 +24,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_dqn.memory import Batch, ReplayBuffer
-from keras_dqn.networks import NumpyMLP, build_mlp
+from keras_dqn.memory import Batch, FrameReplayBuffer, ReplayBuffer
+from keras_dqn.networks import NumpyMLP, build_mlp, build_nature_cnn
 from keras_dqn.weights import load_h5, read_h5, save_h5
 
 LOSSES = {"mse": "mse", "huber": "huber"}  # our names -> Keras loss identifiers
@@ -129,6 +129,7 @@ class DQNAgent:
     # Subclasses change the state they take, the memory and the network here; acting and the
     # compiled training step below are shared by every agent.
     state_dtype: type = np.float32  # how states are stored and fed to the network
+    jit_compile: bool = True  # XLA-compile the training step (fastest for MLPs on the CPU)
 
     def _check_state_shape(self, state_size: Any) -> tuple[int, ...]:
         """The shape of one state, from the constructor's first argument (an int here)."""
@@ -211,6 +212,7 @@ class DQNAgent:
         target then has no future term.  When an episode is cut by a time limit
         (``truncated``), pass ``done=False``: the state after it still has value.
         """
+        state, next_state = (self._as_state_array(s, "remember()") for s in (state, next_state))
         self.memory.append((state, action, reward, next_state, done))
 
     def replay(self, batch_size: int = 32) -> float:
@@ -292,25 +294,29 @@ class DQNAgent:
         return loss
 
     def _compile_train_step(self, many: bool):
-        """Compile (XLA) one gradient step, or a loop of K steps over batches stacked on axis 0.
+        """Compile (with XLA if :attr:`jit_compile`) one gradient step, or a loop of K steps over
+        batches stacked on axis 0.
 
-        Both return the losses and the network's new weights."""
+        Both return the losses, and the network's new weights when acting uses the NumPy twin."""
         self.model.optimizer.build(self.model.trainable_variables)
 
+        def new_weights() -> list[tf.Tensor]:  # only the NumPy twin needs them (big CNNs act in TF)
+            return [tf.identity(w.value) for w in self.model.weights] if self._numpy_model is not None else []
+
         def one_step(*batch):
-            return [self._gradient_step(*batch)] + [tf.identity(w.value) for w in self.model.weights]
+            return [self._gradient_step(*batch), *new_weights()]
 
         def many_steps(*batches):
             k = tf.shape(batches[1])[0]
             losses = tf.TensorArray(tf.float32, size=k)
             for i in tf.range(k):
                 losses = losses.write(i, self._gradient_step(*(b[i] for b in batches)))
-            return [losses.stack()] + [tf.identity(w.value) for w in self.model.weights]
+            return [losses.stack(), *new_weights()]
 
         lead = (None, None) if many else (None,)
         state_spec = tf.TensorSpec((*lead, *self.state_shape), tf.as_dtype(self.state_dtype))
         vector = tf.TensorSpec(lead, tf.float32)
-        return tf.function(many_steps if many else one_step, jit_compile=True).get_concrete_function(
+        return tf.function(many_steps if many else one_step, jit_compile=self.jit_compile).get_concrete_function(
             state_spec, tf.TensorSpec(lead, tf.int32), vector, state_spec, vector
         )
 
@@ -449,7 +455,117 @@ def _parse_target_update(value: Any) -> tuple[float | None, int | None]:
     raise ValueError(f"target_update must be {expected}, got {value!r}")
 
 
-AGENT_CLASSES = {"DQNAgent": DQNAgent, "TargetDQNAgent": TargetDQNAgent}
+class ConvDQNAgent(TargetDQNAgent):
+    """DQN for Atari frames: the Nature-DQN CNN, Double DQN, Huber loss, Adam 1e-4.
+
+    Everything but three things is :class:`TargetDQNAgent`'s — the same ``act``, ``replay``,
+    compiled training step and target network.  What differs:
+
+    * states are ``uint8`` image stacks, e.g. ``(4, 84, 84)`` from :func:`keras_dqn.make_atari_env`,
+      scaled to [0, 1] inside the network (:func:`keras_dqn.networks.build_nature_cnn`);
+    * the network is that CNN;
+    * the replay memory is a :class:`keras_dqn.memory.FrameReplayBuffer`, which keeps each frame
+      once (~7 KB per transition instead of 56 KB).
+
+    Args:
+        state_shape: shape of one observation (``env.observation_space.shape``): stacked frames
+            first ``(k, H, W)`` or last ``(H, W, k)``; height and width at least 36.
+        action_size: ``env.action_space.n``.
+        gamma, learning_rate, memory_size, target_update, epsilon_decay...: as
+            :class:`TargetDQNAgent`, with Atari defaults: gamma 0.99, Adam 1e-4, 100,000
+            transitions (0.7 GB), a hard target copy every 1,000 gradient steps, and epsilon
+            decaying from 1 to 0.01 over ~50,000 gradient steps (0.99991 per step).
+        frame_memory: ``False`` stores whole states (8× the memory; for observations that
+            are not frame stacks).
+        **kwargs: any other :class:`TargetDQNAgent` argument (double, loss, dueling, clipnorm, seed).
+
+    Example::
+
+        env = keras_dqn.make_atari_env("Pong")
+        agent = ConvDQNAgent(env.observation_space.shape, env.action_space.n, seed=0)
+        keras_dqn.train(agent, env, 1_000_000, train_every=4, learning_starts=20_000, ...)
+    """
+
+    state_dtype = np.uint8
+    jit_compile = False  # XLA's CPU convolutions are 2-30x slower than TensorFlow's own (oneDNN)
+
+    def __init__(
+        self,
+        state_shape: Sequence[int],
+        action_size: int,
+        *,
+        gamma: float = 0.99,
+        learning_rate: float = 1e-4,
+        memory_size: int = 100_000,
+        target_update: int | float = 1000,
+        epsilon_decay: float = 0.99991,
+        frame_memory: bool = True,
+        **kwargs: Any,
+    ):
+        self.frame_memory = bool(frame_memory)
+        super().__init__(
+            state_shape,
+            action_size,
+            gamma=gamma,
+            learning_rate=learning_rate,
+            memory_size=memory_size,
+            target_update=target_update,
+            epsilon_decay=epsilon_decay,
+            **kwargs,
+        )
+
+    def _check_state_shape(self, state_shape: Any) -> tuple[int, ...]:
+        expected = (
+            "ConvDQNAgent needs image observations: a shape (frames, height, width) such as (4, 84, 84) "
+            "from make_atari_env, or (height, width, frames)"
+        )
+        try:
+            shape = tuple(int(n) for n in state_shape)
+        except TypeError:
+            raise ValueError(f"{expected}; got {state_shape!r} (for vector observations use DQNAgent)") from None
+        if len(shape) != 3 or min(shape) < 1:
+            raise ValueError(f"{expected}; got {state_shape!r} (for vector observations use DQNAgent)")
+        height, width = shape[1:] if self._channels_first(shape) else shape[:2]
+        if min(height, width) < 36:
+            raise ValueError(f"{expected}; the Nature CNN needs frames of at least 36x36, got {height}x{width}")
+        return shape
+
+    @staticmethod
+    def _channels_first(shape: tuple[int, ...]) -> bool:
+        """Frames are stacked on the first axis when it is the shortest (FrameStackObservation's layout)."""
+        return shape[0] < shape[-1]
+
+    def _build_memory(self, capacity: int) -> ReplayBuffer | FrameReplayBuffer:
+        if not self.frame_memory:
+            return super()._build_memory(capacity)
+        axis = 0 if self._channels_first(self.state_shape) else -1
+        return FrameReplayBuffer(capacity, self.state_shape, seed=self.rng, stack_axis=axis)
+
+    def _build_model(self) -> keras.Model:
+        return build_nature_cnn(
+            self.state_shape,
+            self.action_size,
+            learning_rate=self.learning_rate,
+            loss=LOSSES[self.loss],
+            dueling=self.dueling,
+            clipnorm=self.clipnorm,
+            channels_first=self._channels_first(self.state_shape),
+            seed=self.seed,
+        )
+
+    def _as_state_array(self, states: Any, what: str) -> np.ndarray:
+        states = np.asarray(states)
+        if states.dtype != np.uint8:
+            raise ValueError(f"{what} expected uint8 frames (0-255 pixels, as the env gives them), got {states.dtype}")
+        return states
+
+    def get_config(self) -> dict[str, Any]:
+        config = {**super().get_config(), "state_shape": list(self.state_shape), "frame_memory": self.frame_memory}
+        del config["state_size"], config["hidden"]  # the CNN has no hidden-size setting
+        return config
+
+
+AGENT_CLASSES = {"DQNAgent": DQNAgent, "TargetDQNAgent": TargetDQNAgent, "ConvDQNAgent": ConvDQNAgent}
 
 
 def load_agent(path: str | os.PathLike) -> DQNAgent:
@@ -474,8 +590,10 @@ def load_agent(path: str | os.PathLike) -> DQNAgent:
         raise ValueError(f"{str(path)!r} was saved by an unknown agent {config.get('agent')!r}")
     cls = AGENT_CLASSES[config["agent"]]
     kwargs = {k: config[k] for k in ("hidden", "gamma", "learning_rate", "loss", "dueling") if k in config}
-    if cls is TargetDQNAgent:
+    if issubclass(cls, TargetDQNAgent):
         kwargs.update({k: config[k] for k in ("target_update", "double") if k in config})
-    agent = cls(config["state_size"], config["action_size"], **kwargs)
+    if cls is ConvDQNAgent:
+        kwargs.pop("hidden", None)
+    agent = cls(config["state_shape"] if cls is ConvDQNAgent else config["state_size"], config["action_size"], **kwargs)
     agent.env_id = config.get("env_id")
     return agent.load(path)

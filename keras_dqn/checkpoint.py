@@ -27,7 +27,10 @@ def save_checkpoint(agent, folder: str | os.PathLike, progress: dict[str, Any], 
     arrays: dict[str, np.ndarray] = {}
     for i, w in enumerate(agent.model.get_weights()):
         arrays[f"model/{i}"] = w
-    for i, v in enumerate(agent.model.optimizer.variables):
+    optimizer = agent.model.optimizer
+    if not optimizer.built:  # no training step yet: save its (zero) slots all the same
+        optimizer.build(agent.model.trainable_variables)
+    for i, v in enumerate(optimizer.variables):
         arrays[f"optimizer/{i}"] = np.asarray(v.numpy())
     target = getattr(agent, "target_model", None)
     if target is not None:
@@ -79,7 +82,8 @@ def load_checkpoint(agent, folder: str | os.PathLike) -> dict[str, Any]:
             shapes = [w.shape for w in weights]
             raise ValueError(f"{str(path)!r} holds weights of shapes {shapes}, the model has {expected}")
         optimizer = agent.model.optimizer
-        optimizer.build(agent.model.trainable_variables)
+        if not optimizer.built:
+            optimizer.build(agent.model.trainable_variables)
         agent.model.set_weights(weights)
         for i, v in enumerate(optimizer.variables):
             v.assign(data[f"optimizer/{i}"])

@@ -1,9 +1,11 @@
-"""Gymnasium helpers: making environments and checking they suit a DQN agent."""
+"""Gymnasium helpers: making environments (CartPole, Atari) and checking they suit a DQN agent."""
 
 from __future__ import annotations
 
 import gymnasium as gym
 from gymnasium.vector import VectorEnv
+
+ATARI_HINT = "Atari games need the atari extra: pip install 'keras_dqn[atari]' (ale-py with its ROMs, and OpenCV)"
 
 
 def make_env(env_id: str, **kwargs) -> gym.Env:
@@ -25,3 +27,112 @@ def check_discrete(env: gym.Env | VectorEnv) -> int:
         raise ValueError(f"DQN needs a Discrete action space (one Q-value per action); this environment has {space}")
     return int(space.n)
 
+
+
+class FireOnReset(gym.Wrapper):
+    """Press FIRE after each reset, for games that wait for it before play starts (Breakout...).
+
+    Without it, an agent that has not yet learnt to press FIRE sees a frozen screen.
+    """
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        self.fire = env.unwrapped.get_action_meanings().index("FIRE")
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        obs, _, terminated, truncated, info = self.env.step(self.fire)
+        if terminated or truncated:  # the press ended the game (it never does in practice)
+            obs, info = self.env.reset(**kwargs)
+        return obs, info
+
+
+def _needs_fire(env: gym.Env) -> bool:
+    """Baselines' rule: the game has FIRE as action 1 and at least 3 actions."""
+    meanings = env.unwrapped.get_action_meanings()
+    return len(meanings) >= 3 and meanings[1] == "FIRE"
+
+
+def make_atari_env(
+    game: str = "Pong",
+    *,
+    training: bool = True,
+    frame_stack: int = 4,
+    frame_skip: int = 4,
+    screen_size: int = 84,
+    noop_max: int = 30,
+    sticky_actions: float = 0.0,
+    fire_on_reset: bool | None = None,
+    max_episode_steps: int | None = None,
+    render_mode: str | None = None,
+) -> gym.Env:
+    """An Atari game set up as in the Nature DQN paper, with gymnasium's own wrappers.
+
+    ``ALE/{game}-v5`` is made with ``frameskip=1`` so frames are skipped once, by
+    ``AtariPreprocessing``: up to ``noop_max`` random no-ops after reset, each action repeated
+    ``frame_skip`` times with the last two frames max-pooled (Atari sprites flicker), and
+    frames turned into ``screen_size``² grayscale ``uint8`` images.  Then FIRE on reset where
+    the game waits for it, and ``FrameStackObservation`` stacks the last ``frame_stack``
+    frames: observations have shape ``(4, 84, 84)``, dtype ``uint8``.
+
+    Only when ``training``: rewards are clipped to [-1, 1] (one learning rate fits every game)
+    and losing a life ends the episode (gymnasium's ``AtariPreprocessing`` then starts a new
+    game at the next reset).  With ``training=False`` you get the real game: full games and
+    the unclipped score — use that for evaluation.
+
+    Args:
+        game: the ALE game name, e.g. ``"Pong"``, ``"Breakout"`` (``ALE/{game}-v5``).
+        training: clip rewards and end episodes on life loss.
+        frame_stack, frame_skip, screen_size, noop_max: the preprocessing settings above.
+        sticky_actions: probability that the emulator repeats the previous action instead
+            of the new one.  0 (the default) is the Nature-DQN setting, deterministic
+            apart from the no-op starts; 0.25 is ALE v5's own default (Machado et al., 2018),
+            a harder, more stochastic benchmark.
+        fire_on_reset: press FIRE after reset; ``None`` decides per game.
+        max_episode_steps: cut episodes after this many agent steps (v5 already stops a
+            game after 108,000 frames, i.e. 27,000 agent steps).
+        render_mode: ``"rgb_array"`` to record, ``"human"`` to watch.
+
+    Raises:
+        ImportError: the ``atari`` extra is not installed (the message says how).
+        ValueError: an unknown game.
+    """
+    try:
+        import ale_py
+        import cv2  # noqa: F401  (AtariPreprocessing resizes with OpenCV)
+    except ImportError:
+        raise ImportError(ATARI_HINT) from None
+    gym.register_envs(ale_py)
+    if not 0.0 <= sticky_actions <= 1.0:
+        raise ValueError(f"sticky_actions must be a probability in [0, 1], got {sticky_actions!r}")
+    env_id = game if game.startswith("ALE/") else f"ALE/{game}-v5"
+    env = make_env(
+        env_id,
+        frameskip=1,
+        repeat_action_probability=sticky_actions,
+        max_episode_steps=max_episode_steps,
+        render_mode=render_mode,
+    )
+    env = gym.wrappers.AtariPreprocessing(
+        env,
+        noop_max=noop_max,
+        frame_skip=frame_skip,
+        screen_size=screen_size,
+        terminal_on_life_loss=training,
+        grayscale_obs=True,
+        scale_obs=False,
+    )
+    if fire_on_reset if fire_on_reset is not None else _needs_fire(env):
+        env = FireOnReset(env)
+    if training:
+        env = gym.wrappers.ClipReward(env, -1.0, 1.0)
+    return gym.wrappers.FrameStackObservation(env, frame_stack)
+
+
+def make_atari_vector_env(game: str = "Pong", n_envs: int = 4, *, training: bool = True, **kwargs) -> VectorEnv:
+    """``n_envs`` copies of :func:`make_atari_env` stepped together (``SyncVectorEnv``).
+
+    Act on all of them with one batched network call: with a CNN that is much cheaper than
+    ``n_envs`` calls of one state each."""
+    make_atari_env(game, training=training, **kwargs).close()  # fail early, with the hint, in this process
+    return gym.vector.SyncVectorEnv([lambda: make_atari_env(game, training=training, **kwargs)] * n_envs)

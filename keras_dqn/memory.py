@@ -5,6 +5,11 @@ That reads well but costs a Python loop per minibatch.  :class:`ReplayBuffer` ke
 same feel — ``len(memory)``, ``memory.maxlen``, ``memory.append((s, a, r, s2, done))`` —
 on preallocated NumPy arrays: appending overwrites the oldest slot (a ring), and sampling a
 minibatch is one fancy-index per field.
+
+Atari states are stacks of the last 4 frames, so consecutive states share 3 of their 4
+frames and a transition's state and next state share 3 more.  Storing both stacks costs
+8 frames (56 KB) per transition; :class:`FrameReplayBuffer` stores each frame once (7 KB)
+and rebuilds the stacks when it samples.
 """
 
 from __future__ import annotations
@@ -77,8 +82,11 @@ class ReplayBuffer:
         state, action, reward, next_state, done = transition
         self._store(self._next, 1, state, action, reward, next_state, bool(done), "remember()")
 
-    def extend(self, states, actions, rewards, next_states, dones) -> None:
-        """Store ``n`` transitions at once (one per sub-env of a vector env), oldest first."""
+    def extend(self, states, actions, rewards, next_states, dones, env_indices=None) -> None:
+        """Store ``n`` transitions at once (one per sub-env of a vector env), oldest first.
+
+        ``env_indices`` (which sub-env each transition came from) is accepted for the same
+        signature as :meth:`FrameReplayBuffer.extend`; whole states need no such help."""
         actions = np.asarray(actions)
         n = len(actions)
         if n > self.maxlen:  # only the newest maxlen survive anyway
@@ -138,3 +146,235 @@ class ReplayBuffer:
 
     def _gather(self, idx: np.ndarray) -> Batch:
         return Batch(self.states[idx], self.actions[idx], self.rewards[idx], self.next_states[idx], self.dones[idx])
+
+
+class FrameReplayBuffer:
+    """Replay memory for stacks of frames that stores every frame once.
+
+    Same API as :class:`ReplayBuffer` (``append``, ``extend``, ``sample``,
+    ``sample_batches``, ``len``, indexing, ``nbytes_per_transition``), so agents and
+    :func:`keras_dqn.train` do not care which one they hold.
+
+    How it works.  The buffer is one ring of slots; each slot holds one frame and a link to
+    the slot holding the frame before it (``back``: how many slots back it is).  A transition
+    ``(s, a, r, s', done)`` is stored in the slot of the newest frame of ``s'``; the stacks are
+    rebuilt by following the links: ``s'`` is that slot and the ``k - 1`` before it, ``s`` the
+    ``k`` slots before it.  So a transition that continues its episode costs one frame.  When
+    ``s`` is not the previous ``s'`` of the same sub-env (an episode start), its frames are
+    written first, in slots that are not transitions; leading copies of one frame (how
+    gymnasium pads the first stack of an episode) take one slot that links to itself.
+    Stacks therefore never mix episodes, and sampling returns exactly the states stored.
+    Once the ring wraps, a transition whose oldest frames were overwritten is never sampled.
+
+    Args:
+        maxlen: number of slots.  Transitions take one slot each and each episode start
+            1 to ``k`` more, so the buffer holds slightly fewer than ``maxlen`` transitions
+            (about 0.1% fewer on Pong, whose episodes are ~1,000 agent steps long).
+        state_shape: shape of one state, e.g. ``(4, 84, 84)``.
+        seed: seed (or ``numpy.random.Generator``) for sampling.
+        stack_axis: the axis of ``state_shape`` that stacks frames: ``0`` (gymnasium's
+            ``FrameStackObservation``) or ``-1`` (frames last).
+
+    Raises:
+        ValueError: on ``append``/``extend``, a state of another shape or dtype than
+            ``uint8``, or a next state that is not the state moved on by one frame.
+    """
+
+    ARRAYS: tuple[str, ...] = ("frames", "back", "actions", "rewards", "dones", "is_transition")
+    COUNTERS: tuple[str, ...] = ("_next", "_size", "_filled")
+
+    def __init__(
+        self,
+        maxlen: int,
+        state_shape: tuple[int, ...],
+        *,
+        seed: int | np.random.Generator | None = None,
+        stack_axis: int = 0,
+    ):
+        if int(maxlen) < 1:
+            raise ValueError(f"FrameReplayBuffer maxlen must be a positive integer, got {maxlen!r}")
+        if stack_axis not in (0, -1) or len(state_shape) < 2:
+            raise ValueError(
+                f"FrameReplayBuffer needs a state shape of 2+ axes with frames stacked on axis 0 or -1, "
+                f"got shape {tuple(state_shape)} and stack_axis {stack_axis!r}"
+            )
+        self.maxlen = int(maxlen)
+        self.state_shape = tuple(int(n) for n in state_shape)
+        self.stack_axis = stack_axis
+        self.stack = self.state_shape[stack_axis]  # k, frames per state
+        self.frame_shape = self.state_shape[1:] if stack_axis == 0 else self.state_shape[:-1]
+        if self.maxlen < 2 * (self.stack + 1):
+            raise ValueError(f"FrameReplayBuffer maxlen must be at least {2 * (self.stack + 1)}, got {maxlen!r}")
+        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self.frames = np.zeros((self.maxlen, *self.frame_shape), dtype=np.uint8)
+        self.back = np.zeros(self.maxlen, dtype=np.int32)  # slots back to the previous frame (0: repeat this one)
+        self.actions = np.zeros(self.maxlen, dtype=np.int32)
+        self.rewards = np.zeros(self.maxlen, dtype=np.float32)
+        self.dones = np.zeros(self.maxlen, dtype=bool)
+        self.is_transition = np.zeros(self.maxlen, dtype=bool)  # False: a frame that starts a stack
+        self._next = 0  # slot written next
+        self._filled = 0  # slots written so far, at most maxlen
+        self._size = 0  # transitions in the ring
+        self._lanes: dict[int, tuple[int, int, np.ndarray]] = {}  # sub-env -> (slot, writes then, its s')
+        self._writes = 0  # slots written ever (tells whether a lane's slot was overwritten since)
+
+    def __len__(self) -> int:
+        """Transitions in the ring (see :meth:`__getitem__` for the few that can no longer be sampled)."""
+        return self._size
+
+    @property
+    def nbytes_per_transition(self) -> float:
+        """Bytes of storage per slot (one transition each), measured from the arrays themselves."""
+        return sum(getattr(self, name).nbytes for name in self.ARRAYS) / self.maxlen
+
+    # ------------------------------------------------------------------ writing
+    def append(self, transition: tuple) -> None:
+        """Store ``(state, action, reward, next_state, done)``, overwriting the oldest slots if full."""
+        state, action, reward, next_state, done = transition
+        self._store(0, state, action, reward, next_state, done, "remember()")
+
+    def extend(self, states, actions, rewards, next_states, dones, env_indices=None) -> None:
+        """Store one transition per sub-env of a vector env.
+
+        Args:
+            env_indices: the sub-env each transition came from (default ``0..n-1``).  It only
+                lets a sub-env's next transition reuse its frames; the stored stacks are
+                right either way.
+        """
+        n = len(actions)
+        env_indices = range(n) if env_indices is None else env_indices
+        for i, lane in enumerate(env_indices):
+            self._store(int(lane), states[i], actions[i], rewards[i], next_states[i], dones[i], "extend()")
+
+    def _frame(self, state: np.ndarray, i: int) -> np.ndarray:
+        return state[i] if self.stack_axis == 0 else state[..., i]
+
+    def _write_slot(self, frame: np.ndarray, back: int, transition: bool) -> int:
+        slot = self._next
+        if self.is_transition[slot]:
+            self._size -= 1  # the oldest transition is overwritten
+        self.frames[slot] = frame
+        self.back[slot] = back
+        self.is_transition[slot] = transition
+        self._next = (slot + 1) % self.maxlen
+        self._filled = min(self._filled + 1, self.maxlen)
+        self._writes += 1
+        return slot
+
+    def _store(self, lane: int, state, action, reward, next_state, done, caller: str) -> None:
+        state, next_state = np.asarray(state), np.asarray(next_state)
+        for name, array in (("state", state), ("next_state", next_state)):
+            if array.shape != self.state_shape or array.dtype != np.uint8:
+                raise ValueError(
+                    f"{caller} expected uint8 frame stacks of shape {self.state_shape}; "
+                    f"the {name} is {array.dtype} of shape {array.shape}"
+                )
+        k = self.stack
+        if not all(np.array_equal(self._frame(next_state, i), self._frame(state, i + 1)) for i in range(k - 1)):
+            raise ValueError(
+                f"{caller}: FrameReplayBuffer stores stacks of frames, so next_state must be state moved on "
+                "by one frame (as gymnasium's FrameStackObservation gives); store other observations in a "
+                "ReplayBuffer (ConvDQNAgent(..., frame_memory=False))"
+            )
+        # Does `state` continue this sub-env's last transition?  Then its frames are stored already.
+        previous = self._lanes.get(lane)
+        continues = (
+            previous is not None
+            and self._writes - previous[1] < self.maxlen - k  # its slots are not overwritten yet
+            and np.array_equal(previous[2], state)
+        )
+        if continues:
+            last = previous[0]
+        else:  # write the state's frames: one self-linked slot for the leading repeats, then the rest
+            first = self._frame(state, 0)
+            start = 1
+            while start < k and np.array_equal(self._frame(state, start), first):
+                start += 1
+            last = self._write_slot(first, 0, False)
+            for i in range(start, k):
+                last = self._write_slot(self._frame(state, i), 1, False)
+        slot = self._next
+        self.actions[slot] = action
+        self.rewards[slot] = reward
+        self.dones[slot] = bool(done)
+        self._write_slot(self._frame(next_state, k - 1), (slot - last) % self.maxlen, True)
+        self._size += 1
+        if done:
+            self._lanes.pop(lane, None)
+        else:
+            self._lanes[lane] = (slot, self._writes - 1, next_state.copy())
+
+    def after_restore(self) -> None:
+        """Called when a checkpoint refilled the arrays: sub-envs start new stacks."""
+        self._lanes.clear()
+        self._writes = self._filled
+
+    # ------------------------------------------------------------------ reading
+    def _chains(self, slots: np.ndarray) -> list[np.ndarray]:
+        """Slot of each frame of the chain ending at ``slots``: ``k + 1`` arrays, newest first."""
+        chain = [slots]
+        for _ in range(self.stack):
+            chain.append((chain[-1] - self.back[chain[-1]]) % self.maxlen)
+        return chain
+
+    def _sampleable(self, slots: np.ndarray) -> np.ndarray:
+        """Transitions whose frames are all still in the ring."""
+        age = (self._next - 1 - slots) % self.maxlen  # slots written after this one
+        # Slots back to the oldest frame, summed link by link (links are never negative, so a
+        # chain that runs into an overwritten slot has a sum at least as large as that slot's age).
+        depth = sum(self.back[c].astype(np.int64) for c in self._chains(slots)[:-1])
+        return self.is_transition[slots] & (age + depth < self._filled)
+
+    def _check_can_sample(self, batch_size: int) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if batch_size > self._size:
+            raise ValueError(
+                f"cannot sample {batch_size} transitions: replay memory holds only {self._size}; "
+                f"call remember() at least {batch_size} times before replay({batch_size})"
+            )
+
+    def _sample_slots(self, count: int) -> np.ndarray:
+        """``count`` slots drawn uniformly (with replacement) among the sampleable transitions."""
+        found: list[np.ndarray] = []
+        needed = count
+        while needed > 0:  # rejection sampling: nearly every slot is a sampleable transition
+            candidates = self.rng.integers(0, self._filled, size=needed + needed // 8 + 8)
+            candidates = candidates[self._sampleable(candidates)][:needed]
+            found.append(candidates)
+            needed -= len(candidates)
+        return np.concatenate(found)
+
+    def sample(self, batch_size: int) -> Batch:
+        """A uniformly random minibatch (with replacement) of ``batch_size`` transitions."""
+        self._check_can_sample(batch_size)
+        return self._gather(self._sample_slots(batch_size))
+
+    def sample_batches(self, n_batches: int, batch_size: int) -> Batch:
+        """``n_batches`` independent minibatches, stacked: every array gets a leading axis."""
+        self._check_can_sample(batch_size)
+        batch = self._gather(self._sample_slots(n_batches * batch_size))
+        return Batch(*(a.reshape(n_batches, batch_size, *a.shape[1:]) for a in batch))
+
+    def _gather(self, slots: np.ndarray) -> Batch:
+        chain = self._chains(slots)[::-1]  # oldest first: s is chain[0:k], s' is chain[1:k+1]
+        axis = 1 if self.stack_axis == 0 else -1
+        frames = [self.frames[c] for c in chain]
+        states = np.stack(frames[:-1], axis=axis)
+        next_states = np.stack(frames[1:], axis=axis)
+        return Batch(
+            states, self.actions[slots], self.rewards[slots], next_states, self.dones[slots].astype(np.float32)
+        )
+
+    def __getitem__(self, index: int) -> tuple:
+        """The ``index``-th oldest sampleable transition, as the tuple that was appended.
+
+        Once the ring has wrapped, the oldest few transitions in it (at most ``k`` per
+        sub-env) have lost frames and are skipped, so the last index may be below ``len - 1``."""
+        oldest_first = (self._next - self._filled + np.arange(self._filled)) % self.maxlen
+        slots = oldest_first[self._sampleable(oldest_first)]
+        if not -len(slots) <= index < len(slots):
+            raise IndexError(f"replay memory index {index} out of range for {len(slots)} sampleable transitions")
+        batch = self._gather(slots[[index]])
+        return (batch.states[0], int(batch.actions[0]), float(batch.rewards[0]), batch.next_states[0],
+                bool(batch.dones[0]))  # fmt: skip

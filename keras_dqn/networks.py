@@ -162,3 +162,55 @@ class NumpyMLP:
             h = forward(h, *weights[i : i + n_weights])
             i += n_weights
         return h
+
+
+def build_nature_cnn(
+    state_shape: Sequence[int],
+    action_size: int,
+    *,
+    learning_rate: float = 1e-4,
+    loss: str = "huber",
+    dueling: bool = False,
+    clipnorm: float | None = None,
+    channels_first: bool = True,
+    seed: int | None = None,
+) -> keras.Sequential:
+    """The Nature-DQN network (Mnih et al., 2015) for stacks of Atari frames.
+
+    ``uint8`` frames go in as they come from the environment; the model casts them and scales
+    them to [0, 1] itself, so the replay memory can keep 1 byte per pixel.  Then: 32 filters
+    8×8 stride 4, 64 filters 4×4 stride 2, 64 filters 3×3 stride 1 (all ReLU), a 512-unit ReLU
+    layer, and one linear Q-value per action (or a :class:`DuelingHead`).
+
+    Args:
+        state_shape: shape of one observation, e.g. ``(4, 84, 84)`` from gymnasium's
+            ``FrameStackObservation`` (frames first) or ``(84, 84, 4)`` (frames last).
+        action_size: number of discrete actions.
+        learning_rate, loss, dueling, clipnorm, seed: as :func:`build_mlp`.
+        channels_first: the stacked frames are the first axis.  TensorFlow's CPU
+            convolutions need channels last, so the model starts with a ``Permute``.
+
+    Returns:
+        A compiled ``keras.Sequential`` taking ``uint8`` input.
+    """
+    seeds = np.random.SeedSequence(seed).generate_state(6) if seed is not None else None
+
+    def init(i: int) -> keras.initializers.Initializer:  # He init suits ReLU conv stacks
+        return keras.initializers.HeUniform(seed=None if seeds is None else int(seeds[i]))
+
+    model = keras.Sequential(name="nature_cnn")
+    model.add(keras.Input(shape=tuple(state_shape), dtype="uint8", name="frames"))
+    if channels_first:
+        model.add(keras.layers.Permute((2, 3, 1), name="frames_last"))  # (k, H, W) -> (H, W, k)
+    model.add(keras.layers.Rescaling(1.0 / 255.0, name="scale"))  # uint8 -> float32 in [0, 1]
+    for i, (filters, size, stride) in enumerate(((32, 8, 4), (64, 4, 2), (64, 3, 1))):
+        model.add(keras.layers.Conv2D(filters, size, strides=stride, activation="relu", kernel_initializer=init(i)))
+    model.add(keras.layers.Flatten())
+    model.add(keras.layers.Dense(512, activation="relu", kernel_initializer=init(3)))
+    out_init = keras.initializers.GlorotUniform(seed=None if seeds is None else int(seeds[4]))
+    if dueling:
+        model.add(DuelingHead(action_size, kernel_initializer=out_init, name="q_values"))
+    else:
+        model.add(keras.layers.Dense(action_size, kernel_initializer=out_init, name="q_values"))
+    model.compile(loss=loss, optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm))
+    return model

@@ -141,6 +141,7 @@ def train(
     resume: bool = False,
     save_memory: bool = False,
     seed: int | None = None,
+    frames_per_step: int | None = None,
 ) -> keras.callbacks.History:
     """Train ``agent`` for ``total_steps`` environment steps.
 
@@ -180,6 +181,8 @@ def train(
         save_memory: also store the replay memory in the checkpoint (large, but resuming
             then continues with the same experience).
         seed: seeds the environments' first reset.
+        frames_per_step: emulator frames per env step (4 for Atari with frame skip 4): adds
+            ``frames_per_s`` to the logs and shows frames/s on the progress bar.
 
     Returns:
         A ``keras.callbacks.History`` whose ``history`` maps each logged name to a list.
@@ -215,7 +218,7 @@ def train(
     callback_list = keras.callbacks.CallbackList(all_callbacks, model=agent.model)
     show_bar = progress and sys.stdout.isatty()
     bar = (
-        keras.utils.Progbar(total_steps, stateful_metrics=["return", "eval", "epsilon", "loss", "steps/s"])
+        keras.utils.Progbar(total_steps, stateful_metrics=["return", "eval", "epsilon", "loss", "steps/s", "frames/s"])
         if show_bar
         else None
     )
@@ -257,8 +260,9 @@ def train(
         real = ~after_done  # steps that only reset a finished sub-env are not transitions
         if real.all():
             agent.memory.extend(obs, actions, rewards, next_obs, terminated)
-        else:
-            agent.memory.extend(obs[real], actions[real], rewards[real], next_obs[real], terminated[real])
+        else:  # env_indices lets a frame buffer reuse each sub-env's frames
+            agent.memory.extend(obs[real], actions[real], rewards[real], next_obs[real], terminated[real],
+                                env_indices=np.flatnonzero(real))  # fmt: skip
         n_real = int(real.sum())
         running_return += np.where(real, rewards, 0.0)
         done = (terminated | truncated) & real
@@ -284,11 +288,12 @@ def train(
 
         if bar is not None and (done.any() or steps >= total_steps):
             now = time.perf_counter()
+            rate = (steps - start_steps) / max(now - start, 1e-9)
             bar.update(min(steps, total_steps), values=[
                 ("return", recent_returns[-1] if recent_returns else 0.0), ("eval", last_eval),
                 ("epsilon", agent.epsilon),
                 ("loss", recent_losses[-1] if recent_losses else float("nan")),
-                ("steps/s", (steps - start_steps) / max(now - start, 1e-9)),
+                ("steps/s", rate), *([("frames/s", rate * frames_per_step)] if frames_per_step else []),
             ])  # fmt: skip
 
         if steps >= next_row or steps >= total_steps:
@@ -302,6 +307,8 @@ def train(
                 "mean_max_q": max_q_sum / max(max_q_count, 1),
                 "steps_per_s": (steps - last_steps) / max(now - last_time, 1e-9),
             }
+            if frames_per_step:
+                logs["frames_per_s"] = logs["steps_per_s"] * frames_per_step
             if eval_episodes:
                 logs["eval_mean"] = float(np.mean(evaluate(agent, eval_env, eval_episodes, seed=10_000 + steps)))
                 if checkpoint_dir and logs["eval_mean"] > best:

@@ -80,7 +80,8 @@ def _make_render_env(env: str | gym.Env) -> gym.Env:
 def greedy_episode(agent, env: str | gym.Env, seed: int = 0, render: bool = False):
     """Play one greedy episode; return ``(return, q_values per step, frames)``."""
     if render:
-        _require("pygame", "pygame")
+        if isinstance(env, str):
+            _require("pygame", "pygame")  # gymnasium draws the classic-control envs with pygame
         env = _make_render_env(env)
     elif isinstance(env, str):
         env = gym.make(env)
@@ -124,7 +125,9 @@ def record(agent, env: str | gym.Env, path: str | os.PathLike, *, seed: int = 0,
 
     Args:
         agent: anything with ``q_values``.
-        env: an env id, or an env made with ``render_mode="rgb_array"``.
+        env: an env id, or an env made with ``render_mode="rgb_array"`` (for Atari:
+            ``make_atari_env(game, training=False, render_mode="rgb_array")``; the
+            recording shows the emulator's full-colour screen, the agent sees the 84×84 stack).
         path: ``.gif`` or ``.mp4``.
         seed: the episode's reset seed.
         fps: frames per second of the recording.
