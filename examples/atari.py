@@ -116,6 +116,7 @@ def main() -> None:
     agent = keras_dqn.ConvDQNAgent(
         envs.single_observation_space.shape, int(envs.single_action_space.n), seed=args.seed, **hyperparameters
     )
+    agent.env_id = f"ALE/{args.game}-v5"  # saved with the weights: `keras-dqn play FILE` needs nothing else
     start = time.perf_counter()
     history = keras_dqn.train(
         agent,

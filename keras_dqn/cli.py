@@ -75,7 +75,7 @@ def _load(weights: str, env: str | None):
     env_id = env or agent.env_id
     if env_id is None:
         raise UsageError(f"{weights} does not say which env it was trained on: pass --env ENV_ID")
-    keras_dqn.make_env(env_id).close()  # unknown ids fail here, with their name
+    _make_env(env_id).close()  # unknown ids fail here, with their name (Atari ones with the extra's hint)
     return agent, env_id
 
 
@@ -140,16 +140,23 @@ def cmd_train(args) -> None:
         print(f"best greedy evaluation: {max(evals):.1f}; weights in {out / 'best.h5'} and {out / 'last.h5'}")
 
 
-def cmd_play(args) -> None:
-    import gymnasium as gym
+def _make_env(env_id: str, render_mode: str | None = None):
+    """The env to play on: Atari ids get the agent's preprocessing, as full unclipped games."""
+    import keras_dqn
 
+    if env_id.startswith("ALE/"):
+        return keras_dqn.make_atari_env(env_id, training=False, render_mode=render_mode)
+    return keras_dqn.make_env(env_id, render_mode=render_mode)
+
+
+def cmd_play(args) -> None:
     agent, env_id = _load(args.weights, args.env)
     if args.record:
         from keras_dqn.viz import record
 
-        score = record(agent, env_id, args.record, seed=args.seed)
+        score = record(agent, _make_env(env_id, "rgb_array"), args.record, seed=args.seed)
         print(f"recorded episode 1 to {args.record}: return {score:.1f}")
-    env = gym.make(env_id)
+    env = _make_env(env_id)
     for i in range(args.episodes):
         obs, _ = env.reset(seed=args.seed + i)
         total, done = 0.0, False
@@ -164,7 +171,10 @@ def cmd_evaluate(args) -> None:
     import keras_dqn
 
     agent, env_id = _load(args.weights, args.env)
-    returns = keras_dqn.evaluate(agent, env_id, args.episodes, seed=args.seed)
+    env = env_id
+    if env_id.startswith("ALE/"):  # full games with the agent's preprocessing, 8 at a time
+        env = keras_dqn.make_atari_vector_env(env_id, min(args.episodes, 8), training=False)
+    returns = keras_dqn.evaluate(agent, env, args.episodes, seed=args.seed)
     print(
         f"{env_id}, {args.episodes} greedy episodes (reset seeds {args.seed}..{args.seed + args.episodes - 1}): "
         f"mean {np.mean(returns):.2f}, std {np.std(returns):.2f}, min {np.min(returns):.1f}, max {np.max(returns):.1f}"

@@ -284,7 +284,7 @@ def test_make_atari_env_without_the_extra_gives_a_hint(monkeypatch):
 
 
 @needs_ale
-def test_atari_example_trains_resumes_plays_and_records(tmp_path):
+def test_atari_example_trains_resumes_plays_and_records(tmp_path, capsys):
     """examples/atari.py as a user runs it, on a tiny budget: train, --resume, --weights, --record."""
     import subprocess
     from pathlib import Path
@@ -306,6 +306,11 @@ def test_atari_example_trains_resumes_plays_and_records(tmp_path):
     assert "frames_per_s" in out
     rows = (tmp_path / "run" / "logs" / "progress.csv").read_text().splitlines()
     assert len(rows) == 3  # header + one row per evaluation, appended on resume
+
+    from keras_dqn.cli import main as cli
+
+    assert cli(["evaluate", str(tmp_path / "run" / "last.h5"), "--episodes", "1"]) == 0  # the file knows its game
+    assert "ALE/Pong-v5, 1 greedy episodes" in capsys.readouterr().out
 
     gif = tmp_path / "pong.gif"
     out = run("--weights", str(tmp_path / "run" / "last.h5"), "--episodes", "1", "--record", str(gif))
