@@ -1,0 +1,58 @@
+"""Greedy evaluation of Pong weights over full, unclipped games.
+
+    pip install -e ".[atari]"
+    python benchmarks/evaluate_pong.py [--weights weights/pong-conv-dqn.h5] [--games 10] [--seed 0]
+
+Each game is a whole game of Pong (first to 21) on ``make_atari_env("Pong", training=False)``:
+no reward clipping, no episode end on a lost point, up to 30 random no-ops at the start
+(game ``i`` is reset with seed ``seed + i``), epsilon 0.  The score is ours minus the
+opponent's points: +21 is a perfect game, random play scores about -20.7, the Nature DQN
+paper reports 18.9.
+
+Prints one line per game and, last, a JSON line with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+import keras_dqn
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "pong-conv-dqn.h5"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--weights", default=str(DEFAULT_WEIGHTS))
+    parser.add_argument("--games", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0, help="game i is reset with seed SEED + i")
+    args = parser.parse_args()
+
+    agent = keras_dqn.load_agent(args.weights)
+    envs = keras_dqn.make_atari_vector_env("Pong", min(args.games, 10), training=False)
+    start = time.perf_counter()
+    scores = keras_dqn.evaluate(agent, envs, args.games, seed=args.seed)
+    seconds = time.perf_counter() - start
+    envs.close()
+    for i, score in enumerate(scores):
+        print(f"game {i + 1} (seed {args.seed + i}): {score:+.0f}")
+    print(f"mean {np.mean(scores):+.2f} over {len(scores)} games, min {min(scores):+.0f}, max {max(scores):+.0f}")
+    print(json.dumps({
+        "weights": str(args.weights),
+        "games": len(scores),
+        "seed": args.seed,
+        "mean_score": round(float(np.mean(scores)), 2),
+        "min_score": float(min(scores)),
+        "max_score": float(max(scores)),
+        "scores": [float(s) for s in scores],
+        "seconds": round(seconds, 1),
+    }))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
