@@ -8,7 +8,7 @@ Quick start::
     print(sum(keras_dqn.evaluate(agent, "CartPole-v1", episodes=100)) / 100)
 """
 
-from keras_dqn import _quiet_tf, callbacks, checkpoint  # noqa: F401  (_quiet_tf first: TF without start-up noise)
+from keras_dqn import _quiet_tf, callbacks, checkpoint, rl  # noqa: F401  (_quiet_tf first: TF without start-up noise)
 from keras_dqn.agents import DQNAgent, TargetDQNAgent, load_agent
 from keras_dqn.envs import check_discrete, make_env
 from keras_dqn.memory import Batch, ReplayBuffer
@@ -31,6 +31,7 @@ __all__ = [
     "evaluate",
     "load_agent",
     "make_env",
+    "rl",
     "train",
     "weights_path",
     "__version__",
