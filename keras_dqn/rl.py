@@ -570,6 +570,7 @@ class DQNAgent:
         if not self.compiled:
             raise RuntimeError("call compile() before fit(): e.g. dqn.compile(Adam(learning_rate=1e-3))")
         nb_steps = _check_positive_int("nb_steps", nb_steps)
+        log_interval = _check_positive_int("log_interval", log_interval)
         if nb_max_episode_steps is not None:
             nb_max_episode_steps = _check_positive_int("nb_max_episode_steps", nb_max_episode_steps)
         if verbose not in (0, 1, 2):
@@ -592,8 +593,10 @@ class DQNAgent:
                 episode_reward, episode_step, actions, rewards, losses = 0.0, 0, [], [], []
                 episode_start = time.perf_counter()
                 self._call(cbs, "on_episode_begin", episode, {})
-            if verbose == 1 and bar is None:
-                bar = keras.utils.Progbar(log_interval, stateful_metrics=["episode_reward"])
+            if verbose == 1 and bar is None:  # keras-rl's interval logger: a bar per log_interval steps
+                done_so_far = self.step - first_step
+                print(f"Interval {done_so_far // log_interval + 1} ({done_so_far} steps performed)")
+                bar = keras.utils.Progbar(min(log_interval, nb_steps - done_so_far))
             q = self._q(state)
             action = self.policy.select_action(q)
             observation, reward, terminated, truncated, _ = env.step(action)

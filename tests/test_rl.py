@@ -277,3 +277,12 @@ def test_verbose_2_prints_a_line_per_episode(capsys):
     out = capsys.readouterr().out
     assert "Training for 20 steps ..." in out
     assert " 5/20: episode: 1, duration:" in out and "20/20: episode: 4," in out and "episode reward:  5.000" in out
+
+
+def test_verbose_1_shows_a_bar_and_a_summary_per_interval(capsys):
+    agent = make_agent()
+    agent.fit(gym.make("CartPole-v1"), nb_steps=30, verbose=1, nb_max_episode_steps=5, log_interval=20)
+    out = capsys.readouterr().out
+    assert "Interval 1 (0 steps performed)" in out and "Interval 2 (20 steps performed)" in out
+    assert out.count("4 episodes - episode_reward: 5.000 [5.000, 5.000]") == 1  # steps 1-20
+    assert out.count("2 episodes - episode_reward: 5.000 [5.000, 5.000]") == 1  # steps 21-30
