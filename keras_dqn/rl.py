@@ -467,6 +467,7 @@ class DQNAgent:
 
     @property
     def window_length(self) -> int:
+        """Observations per state (the memory's ``window_length``, the model's first input axis)."""
         return self.memory.window_length
 
     # ------------------------------------------------------------------ compile
