@@ -8,7 +8,7 @@ Quick start::
     print(sum(keras_dqn.evaluate(agent, "CartPole-v1", episodes=100)) / 100)
 """
 
-from keras_dqn import _quiet_tf, callbacks, checkpoint  # noqa: F401  (_quiet_tf first: TF without start-up noise)
+from keras_dqn import _quiet_tf, callbacks, checkpoint, rl  # noqa: F401  (_quiet_tf first: TF without start-up noise)
 from keras_dqn.agents import ConvDQNAgent, DQNAgent, TargetDQNAgent, load_agent
 from keras_dqn.envs import check_discrete, make_atari_env, make_atari_vector_env, make_env
 from keras_dqn.memory import Batch, FrameReplayBuffer, ReplayBuffer
@@ -38,6 +38,7 @@ __all__ = [
     "make_atari_vector_env",
     "make_env",
     "record",
+    "rl",
     "train",
     "weights_path",
     "__version__",

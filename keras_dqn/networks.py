@@ -109,6 +109,11 @@ def build_mlp(
     return model
 
 
+def _activation_name(activation: Any) -> str:
+    name = keras.activations.serialize(activation)
+    return name if isinstance(name, str) else name.get("config", {}).get("name", name.get("class_name"))
+
+
 def _dense(activation: Callable[[np.ndarray], np.ndarray]) -> Callable:
     def forward(h: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
         return activation(h @ kernel + bias)
@@ -122,7 +127,7 @@ def _dueling(h: np.ndarray, v_kernel, v_bias, a_kernel, a_bias) -> np.ndarray:
 
 
 class NumpyMLP:
-    """Forward pass of a Sequential stack of Dense, Flatten and DuelingHead layers in NumPy.
+    """Forward pass of a Sequential stack of Dense, Activation, Flatten and DuelingHead layers in NumPy.
 
     Build it with :meth:`from_model`, which returns ``None`` for any model it cannot
     reproduce exactly (other layer types, other activations); callers then fall back to a
@@ -145,10 +150,15 @@ class NumpyMLP:
             if isinstance(layer, DuelingHead):
                 layers.append((_dueling, 4))
                 continue
+            if isinstance(layer, keras.layers.Activation):  # keras-rl style: Dense(16), Activation("relu")
+                name = _activation_name(layer.activation)
+                if name not in _NUMPY_ACTIVATIONS:
+                    return None
+                layers.append((_NUMPY_ACTIVATIONS[name], 0))
+                continue
             if not isinstance(layer, keras.layers.Dense) or not layer.use_bias:
                 return None
-            name = keras.activations.serialize(layer.activation)
-            name = name if isinstance(name, str) else name.get("config", {}).get("name", name.get("class_name"))
+            name = _activation_name(layer.activation)
             if name not in _NUMPY_ACTIVATIONS:
                 return None
             layers.append((_dense(_NUMPY_ACTIVATIONS[name]), 2))

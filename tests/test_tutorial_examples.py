@@ -1,0 +1,138 @@
+"""The other tutorials' scripts: keras-rl CartPole, the TF workshop, its human takeover, the Double-DQN guide."""
+
+import csv
+import importlib.util
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import keras_dqn
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_example(name: str, *args: str, stdin: str | None = None) -> str:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / name), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        input=stdin,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def load_example(name: str):
+    spec = importlib.util.spec_from_file_location(name.removesuffix(".py"), ROOT / "examples" / name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------------------------- keras-rl
+def test_keras_rl_script_trains_and_tests_five_episodes():
+    out = run_example("keras_rl_cartpole.py", "--nb-steps", "300")
+    assert "Training for 300 steps ..." in out and "episode: 1, duration:" in out
+    rewards = [float(r) for r in re.findall(r"Episode \d: reward: ([\d.]+), steps: \d+", out)]
+    assert len(rewards) == 5 and all(r >= 1 for r in rewards)
+    assert f"test episode rewards: {rewards}" in out
+
+
+# ---------------------------------------------------------------------------------- TF workshop
+def test_tf_workshop_writes_plot_gif_tensorboard_and_weights(tmp_path):
+    out = run_example("tf_workshop.py", "--episodes", "3", "--out", str(tmp_path), "--eval-episodes", "3")
+    assert "greedy evaluation over 3 episodes" in out
+    assert (tmp_path / "q_values.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "episode.gif").read_bytes().startswith(b"GIF8")
+    assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+    agent = keras_dqn.load_agent(tmp_path / "workshop.h5")
+    assert agent.hidden == (16, 32, 8) and agent.gamma == 0.9
+
+
+def test_tf_workshop_agent_is_the_workshops_network():
+    workshop = load_example("tf_workshop.py")
+    agent = workshop.WorkshopAgent(4, 2, hidden=workshop.HIDDEN, learning_rate=1e-4, seed=0)
+    kernels = [w for w in agent.model.get_weights() if w.ndim == 2]
+    assert [k.shape for k in kernels] == [(4, 16), (16, 32), (32, 8), (8, 2)]
+    assert abs(np.std(kernels[1]) - 0.35) < 0.05  # N(0, 0.35) weights
+    assert type(agent.model.optimizer).__name__ == "RMSprop"
+    assert float(agent.model.optimizer.learning_rate) == pytest.approx(1e-4)
+
+
+# ---------------------------------------------------------------------------------- human in the loop
+@pytest.fixture(scope="module")
+def hitl():
+    return load_example("human_in_the_loop.py")
+
+
+@pytest.fixture(scope="module")
+def shipped_agent():
+    return keras_dqn.load_agent(keras_dqn.weights_path("cartpole-dqn"))
+
+
+def test_human_is_asked_exactly_when_max_q_falls_to_the_threshold(hitl, shipped_agent):
+    answers = io.StringIO("0\n1\n" * 300)
+    report = hitl.team_up(shipped_agent, gym.make("CartPole-v1"), 15.0, hitl.ask_human(answers, io.StringIO()),
+                          seed=0, max_steps=300)  # fmt: skip
+    trace = report["trace"]
+    first_q = shipped_agent.q_values(gym.make("CartPole-v1").reset(seed=0)[0])[0].max()
+    assert report["threshold"] == pytest.approx(first_q - 15.0)
+    assert 0 < report["asked"] < report["steps"]  # this margin asks sometimes, not always
+    for t in trace:
+        assert t["asked"] == (t["max_q"] <= report["threshold"])
+    asked = [t for t in trace if t["asked"]]
+    assert [t["human"] for t in asked] == [0, 1] * (len(asked) // 2) + [0] * (len(asked) % 2)
+    assert all(t["action"] == t["human"] for t in asked)  # the human's action is the one taken
+    assert all(t["human"] is None for t in trace if not t["asked"])
+
+
+def test_invalid_answers_are_asked_again_and_eof_hands_back_to_the_agent(hitl, shipped_agent):
+    prompts, said = io.StringIO(), []
+    ask = hitl.ask_human(io.StringIO("1\nleft\n7\n0\n"), prompts)
+    report = hitl.team_up(shipped_agent, gym.make("CartPole-v1"), -1000.0, ask, seed=1, max_steps=50, say=said.append)
+    trace = report["trace"]
+    assert [t["human"] for t in trace[:3]] == [1, 0, None]  # the third question met the end of input
+    assert [t["action"] for t in trace[:2]] == [1, 0]
+    assert report["asked"] == 3 and report["answered"] == 2
+    assert not any(t["asked"] for t in trace[3:])  # no more questions after EOF
+    assert "'left' is not an action: type 0 (left) or 1 (right)" in prompts.getvalue()
+    assert "'7' is not an action" in prompts.getvalue()
+    assert said == ["no more input: the agent plays on alone"]
+
+
+def test_human_in_the_loop_script_with_piped_input():
+    out = run_example("human_in_the_loop.py", "--margin", "-1000", "--max-steps", "20", stdin="0\n1\nx\n1\n")
+    assert out.count("left (0) or right (1):") == 5  # 4 steps asked, one answer re-asked
+    assert "Performing: 0 (left)" in out and "'x' is not an action" in out
+    assert "no more input: the agent plays on alone" in out
+    assert "asked the human 4 times in 20 steps (3 answered): at steps [1, 2, 3, 4]" in out
+    assert "final score: 20" in out
+
+
+# ---------------------------------------------------------------------------------- Double-DQN guide
+def test_double_dqn_guide_logs_and_keeps_the_best_weights(tmp_path):
+    out = run_example("double_dqn_guide.py", "--episodes", "6", "--learning-starts", "60", "--out", str(tmp_path),
+                      "--final-episodes", "5", "--eval-episodes", "3", "--no-wandb")  # fmt: skip
+    match = re.search(r"best greedy score over 3 episodes: ([\d.]+) \(after episode (\d)\); best weights saved to (.+)",
+                      out)  # fmt: skip
+    assert match and Path(match.group(3)) == tmp_path / "best.h5"
+    with open(tmp_path / "progress.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 6
+    eps = [float(r["epsilon"]) for r in rows]
+    np.testing.assert_allclose(eps, [0.995 ** (i + 1) for i in range(6)], rtol=1e-6)  # per episode
+    scores = [float(r["average_score"]) for r in rows]
+    evaluated = [s for s in scores if not np.isnan(s)]
+    assert evaluated and float(match.group(1)) == pytest.approx(max(evaluated), abs=0.05)
+    assert float(rows[-1]["best_avg_score"]) == pytest.approx(max(evaluated))
+    assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+    best = keras_dqn.load_agent(tmp_path / "best.h5")
+    assert type(best).__name__ == "TargetDQNAgent" and best.hidden == (500, 128) and best.double
+    assert "held-out greedy episodes" in out
