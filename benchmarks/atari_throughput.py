@@ -8,8 +8,13 @@ steps, each agent step being 4 emulator frames.  Rows:
   reach;
 * ``keras_dqn``: ``keras_dqn.train`` with a ConvDQNAgent on ``--n-envs`` Pong games at once
   (their actions chosen by one batched CNN call), timed after ``learning_starts``;
-* ``sb3``: Stable-Baselines3's DQN with its CnnPolicy, same schedule, same env, in the same
-  run, if it is installed (``pip install stable-baselines3``; never a keras_dqn dependency);
+* ``sb3``: Stable-Baselines3's DQN with its CnnPolicy in the same run, if it is installed
+  (``pip install stable-baselines3``; never a keras_dqn dependency): the same ``--n-envs``
+  Pong games (a ``DummyVecEnv``, so it too picks their actions with one batched call),
+  ``train_freq=1`` vector step = one gradient step per ``n_envs`` agent steps (the same 1 per 4
+  with 4 envs), batch 32, and the same number of CPU threads as TensorFlow (``--threads``).
+  One difference remains: SB3's DQN has no Double DQN, which costs us one more forward pass
+  of the next states per gradient step;
 * bytes per transition of our frame memory and of a naive buffer of whole uint8 stacks,
   measured from their arrays.
 
@@ -72,18 +77,19 @@ def ours(steps: int, n_envs: int) -> float:
     return steps * FRAME_SKIP / elapsed
 
 
-def sb3(steps: int, threads: int) -> float | None:
+def sb3(steps: int, n_envs: int, threads: int) -> float | None:
     try:
         import torch
         from stable_baselines3 import DQN
+        from stable_baselines3.common.vec_env import DummyVecEnv
     except ImportError:
         return None
     torch.set_num_threads(threads)
-    env = keras_dqn.make_atari_env("Pong")
+    env = DummyVecEnv([lambda: keras_dqn.make_atari_env("Pong")] * n_envs)
     model = DQN("CnnPolicy", env, buffer_size=50_000, learning_starts=WARMUP, batch_size=BATCH_SIZE,
-                train_freq=TRAIN_EVERY, gradient_steps=1, target_update_interval=1000, learning_rate=1e-4,
-                optimize_memory_usage=False, seed=0, device="cpu", verbose=0)  # fmt: skip
-    model.learn(WARMUP + 200)
+                train_freq=max(1, TRAIN_EVERY // n_envs), gradient_steps=max(1, n_envs // TRAIN_EVERY),
+                target_update_interval=1000, learning_rate=1e-4, seed=0, device="cpu", verbose=0)  # fmt: skip
+    model.learn(WARMUP + 4 * n_envs)  # fill the memory, first updates
     start = time.perf_counter()
     model.learn(steps, reset_num_timesteps=False)
     elapsed = time.perf_counter() - start
@@ -95,8 +101,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=3000, help="timed agent steps per row")
     parser.add_argument("--n-envs", type=int, default=4, help="Pong games stepped together by keras_dqn.train")
-    parser.add_argument("--sb3-threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads for TensorFlow and torch")
     args = parser.parse_args()
+    import tensorflow as tf  # keras_dqn imported it without starting its runtime: threads can still be set
+
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
 
     train_step, env_step = time_parts()
     ceiling = TRAIN_EVERY * FRAME_SKIP / (train_step + TRAIN_EVERY * env_step)
@@ -105,7 +115,7 @@ def main() -> None:
     frames_per_s = ours(args.steps, args.n_envs)
     share = frames_per_s / ceiling
     print(f"keras_dqn.train, {args.n_envs} envs: {frames_per_s:.0f} frames/s ({share:.0%} of the ceiling)")
-    sb3_frames = sb3(args.steps, args.sb3_threads)
+    sb3_frames = sb3(args.steps, args.n_envs, args.threads)
     print(f"SB3 DQN CnnPolicy: {'not installed' if sb3_frames is None else f'{sb3_frames:.0f} frames/s'}")
     frame_memory = FrameReplayBuffer(100_000, (4, 84, 84))
     naive = ReplayBuffer(1000, (4, 84, 84), state_dtype=np.uint8)
@@ -118,6 +128,7 @@ def main() -> None:
         "keras_dqn_frames_per_s": round(frames_per_s, 1),
         "keras_dqn_vs_ceiling": round(frames_per_s / ceiling, 3),
         "n_envs": args.n_envs,
+        "threads": args.threads,
         "sb3_frames_per_s": None if sb3_frames is None else round(sb3_frames, 1),
         "frame_memory_bytes_per_transition": frame_memory.nbytes_per_transition,
         "naive_bytes_per_transition": naive.nbytes_per_transition,

@@ -483,11 +483,12 @@ class ConvDQNAgent(TargetDQNAgent):
 
         env = keras_dqn.make_atari_env("Pong")
         agent = ConvDQNAgent(env.observation_space.shape, env.action_space.n, seed=0)
-        keras_dqn.train(agent, env, 1_000_000, train_every=4, learning_starts=20_000, ...)
+        keras_dqn.train(agent, env, 1_000_000, train_every=4, learning_starts=20_000,
+                        eval_env=keras_dqn.make_atari_vector_env("Pong", 4, training=False))
     """
 
     state_dtype = np.uint8
-    jit_compile = False  # XLA's CPU convolutions are 2-30x slower than TensorFlow's own (oneDNN)
+    jit_compile = False  # on the CPU, XLA's convolutions are 2-30x slower than TensorFlow's own (oneDNN)
 
     def __init__(
         self,
@@ -502,6 +503,8 @@ class ConvDQNAgent(TargetDQNAgent):
         frame_memory: bool = True,
         **kwargs: Any,
     ):
+        if "hidden" in kwargs:
+            raise TypeError("ConvDQNAgent's network is the Nature CNN: it takes no hidden= sizes")
         self.frame_memory = bool(frame_memory)
         super().__init__(
             state_shape,
@@ -524,7 +527,8 @@ class ConvDQNAgent(TargetDQNAgent):
         except TypeError:
             raise ValueError(f"{expected}; got {state_shape!r} (for vector observations use DQNAgent)") from None
         if len(shape) != 3 or min(shape) < 1:
-            raise ValueError(f"{expected}; got {state_shape!r} (for vector observations use DQNAgent)")
+            hint = " (for vector observations use DQNAgent)" if len(shape) == 1 else ""
+            raise ValueError(f"{expected}; got {state_shape!r}{hint}")
         height, width = shape[1:] if self._channels_first(shape) else shape[:2]
         if min(height, width) < 36:
             raise ValueError(f"{expected}; the Nature CNN needs frames of at least 36x36, got {height}x{width}")
@@ -594,6 +598,7 @@ def load_agent(path: str | os.PathLike) -> DQNAgent:
         kwargs.update({k: config[k] for k in ("target_update", "double") if k in config})
     if cls is ConvDQNAgent:
         kwargs.pop("hidden", None)
+        kwargs.update({k: config[k] for k in ("frame_memory",) if k in config})
     agent = cls(config["state_shape"] if cls is ConvDQNAgent else config["state_size"], config["action_size"], **kwargs)
     agent.env_id = config.get("env_id")
     return agent.load(path)

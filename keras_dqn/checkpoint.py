@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 CHECKPOINT_NAME = "checkpoint.npz"
+_LEGACY_COUNTERS = {"next": "_next", "size": "_size"}  # names in checkpoints of keras_dqn <= 8f74784
 
 
 def save_checkpoint(agent, folder: str | os.PathLike, progress: dict[str, Any], include_memory: bool = False) -> Path:
@@ -92,18 +93,24 @@ def load_checkpoint(agent, folder: str | os.PathLike) -> dict[str, Any]:
             target.set_weights([data[f"target/{i}"] for i in range(len(target.weights))])
         if meta["memory"] is not None:
             memory = agent.memory
+            counters = {_LEGACY_COUNTERS.get(name, name): value for name, value in meta["memory"].items()}
             saved = {field: data[f"memory/{field}"] for field in memory.ARRAYS if f"memory/{field}" in data.files}
             mismatched = [f for f in memory.ARRAYS if f not in saved or saved[f].shape != getattr(memory, f).shape]
-            if mismatched or set(meta["memory"]) != set(memory.COUNTERS):
-                field = mismatched[0] if mismatched else memory.ARRAYS[0]
+            if mismatched:
+                field = mismatched[0]
                 found = saved[field].shape if field in saved else "nothing"
                 raise ValueError(
                     f"{str(path)!r} holds a replay memory that does not fit this agent's {type(memory).__name__}: "
                     f"{field!r} is {found} there and {getattr(memory, field).shape} here"
                 )
+            if set(counters) != set(memory.COUNTERS):
+                raise ValueError(
+                    f"{str(path)!r} holds a replay memory with counters {sorted(counters)}; this agent's "
+                    f"{type(memory).__name__} keeps {sorted(memory.COUNTERS)}"
+                )
             for field, array in saved.items():
                 getattr(memory, field)[...] = array
-            for name, value in meta["memory"].items():
+            for name, value in counters.items():
                 setattr(memory, name, value)
             if hasattr(memory, "after_restore"):
                 memory.after_restore()

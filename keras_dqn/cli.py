@@ -157,8 +157,15 @@ def cmd_play(args) -> None:
         score = record(agent, _make_env(env_id, "rgb_array"), args.record, seed=args.seed)
         print(f"recorded episode 1 to {args.record}: return {score:.1f}")
     env = _make_env(env_id)
-    for i in range(args.episodes):
-        obs, _ = env.reset(seed=args.seed + i)
+    try:
+        _play_episodes(agent, env, args.episodes, args.seed)
+    finally:
+        env.close()
+
+
+def _play_episodes(agent, env, episodes: int, seed: int) -> None:
+    for i in range(episodes):
+        obs, _ = env.reset(seed=seed + i)
         total, done = 0.0, False
         while not done:
             obs, reward, terminated, truncated, _ = env.step(agent.act(obs, greedy=True))
@@ -174,7 +181,11 @@ def cmd_evaluate(args) -> None:
     env = env_id
     if env_id.startswith("ALE/"):  # full games with the agent's preprocessing, 8 at a time
         env = keras_dqn.make_atari_vector_env(env_id, min(args.episodes, 8), training=False)
-    returns = keras_dqn.evaluate(agent, env, args.episodes, seed=args.seed)
+    try:
+        returns = keras_dqn.evaluate(agent, env, args.episodes, seed=args.seed)
+    finally:
+        if not isinstance(env, str):
+            env.close()
     print(
         f"{env_id}, {args.episodes} greedy episodes (reset seeds {args.seed}..{args.seed + args.episodes - 1}): "
         f"mean {np.mean(returns):.2f}, std {np.std(returns):.2f}, min {np.min(returns):.1f}, max {np.max(returns):.1f}"

@@ -215,8 +215,10 @@ class FrameReplayBuffer:
         self._next = 0  # slot written next
         self._filled = 0  # slots written so far, at most maxlen
         self._size = 0  # transitions in the ring
-        self._lanes: dict[int, tuple[int, int, np.ndarray]] = {}  # sub-env -> (slot, writes then, its s')
-        self._writes = 0  # slots written ever (tells whether a lane's slot was overwritten since)
+        # sub-env -> (slot of its last transition, write count of the oldest frame of that s', that s')
+        self._lanes: dict[int, tuple[int, int, np.ndarray]] = {}
+        self._writes = 0  # slots written ever (tells whether a lane's frames were overwritten since)
+        self._lane_writes: dict[int, list[int]] = {}  # sub-env -> write count of each frame of its last s'
 
     def __len__(self) -> int:
         """Transitions in the ring (see :meth:`__getitem__` for the few that can no longer be sampled)."""
@@ -229,7 +231,11 @@ class FrameReplayBuffer:
 
     # ------------------------------------------------------------------ writing
     def append(self, transition: tuple) -> None:
-        """Store ``(state, action, reward, next_state, done)``, overwriting the oldest slots if full."""
+        """Store ``(state, action, reward, next_state, done)``, overwriting the oldest slots if full.
+
+        For one env at a time (the blog's loop).  Transitions of several envs go through
+        :meth:`extend`, which knows which env each came from: mixed through ``append``, every
+        transition would start a new stack (still right, but ``k + 1`` slots each)."""
         state, action, reward, next_state, done = transition
         self._store(0, state, action, reward, next_state, done, "remember()")
 
@@ -280,19 +286,21 @@ class FrameReplayBuffer:
         previous = self._lanes.get(lane)
         continues = (
             previous is not None
-            and self._writes - previous[1] < self.maxlen - k  # its slots are not overwritten yet
+            and self._writes - previous[1] < self.maxlen  # all its frames survive the slot written now
             and np.array_equal(previous[2], state)
         )
         if continues:
-            last = previous[0]
+            last, writes = previous[0], self._lane_writes[lane]
         else:  # write the state's frames: one self-linked slot for the leading repeats, then the rest
             first = self._frame(state, 0)
             start = 1
             while start < k and np.array_equal(self._frame(state, start), first):
                 start += 1
             last = self._write_slot(first, 0, False)
+            writes = [self._writes - 1] * start  # write count of each frame of `state`, oldest first
             for i in range(start, k):
                 last = self._write_slot(self._frame(state, i), 1, False)
+                writes.append(self._writes - 1)
         slot = self._next
         self.actions[slot] = action
         self.rewards[slot] = reward
@@ -302,11 +310,13 @@ class FrameReplayBuffer:
         if done:
             self._lanes.pop(lane, None)
         else:
-            self._lanes[lane] = (slot, self._writes - 1, next_state.copy())
+            self._lane_writes[lane] = writes = [*writes[1:], self._writes - 1]
+            self._lanes[lane] = (slot, writes[0], next_state.copy())
 
     def after_restore(self) -> None:
         """Called when a checkpoint refilled the arrays: sub-envs start new stacks."""
         self._lanes.clear()
+        self._lane_writes.clear()
         self._writes = self._filled
 
     # ------------------------------------------------------------------ reading
@@ -338,12 +348,21 @@ class FrameReplayBuffer:
         """``count`` slots drawn uniformly (with replacement) among the sampleable transitions."""
         found: list[np.ndarray] = []
         needed = count
-        while needed > 0:  # rejection sampling: nearly every slot is a sampleable transition
+        for _ in range(8):  # rejection sampling: nearly every slot is a sampleable transition
             candidates = self.rng.integers(0, self._filled, size=needed + needed // 8 + 8)
             candidates = candidates[self._sampleable(candidates)][:needed]
             found.append(candidates)
             needed -= len(candidates)
-        return np.concatenate(found)
+            if needed == 0:
+                return np.concatenate(found)
+        # Few slots are sampleable (a tiny ring shared by many sub-envs): draw from the exact set.
+        sampleable = np.flatnonzero(self._sampleable(np.arange(self._filled)))
+        if len(sampleable) == 0:
+            raise ValueError(
+                f"no transition in this FrameReplayBuffer can be sampled: {self.maxlen} slots are too few for "
+                f"stacks of {self.stack} frames from this many sub-envs; use a larger maxlen"
+            )
+        return np.concatenate([*found, self.rng.choice(sampleable, size=needed)])
 
     def sample(self, batch_size: int) -> Batch:
         """A uniformly random minibatch (with replacement) of ``batch_size`` transitions."""

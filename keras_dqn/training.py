@@ -189,7 +189,7 @@ def train(
     """
     for name, value in (("total_steps", total_steps), ("train_every", train_every),
                         ("gradient_steps", gradient_steps), ("batch_size", batch_size),
-                        ("eval_every", eval_every)):  # fmt: skip
+                        ("eval_every", eval_every), ("frames_per_step", frames_per_step or 1)):  # fmt: skip
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     envs = _as_vector_env(env)
@@ -205,6 +205,12 @@ def train(
     if eval_env is None and eval_episodes:
         if spec is None:
             raise ValueError("pass eval_env: the training env has no registered id to evaluate on")
+        if spec.additional_wrappers:  # gym.make(spec.id) would not rebuild them (e.g. Atari preprocessing)
+            wrappers = ", ".join(w.name for w in spec.additional_wrappers)
+            raise ValueError(
+                f"pass eval_env: the training env is {spec.id} wrapped in {wrappers}, which its id alone does not "
+                "rebuild (for Atari: eval_env=make_atari_vector_env(game, n, training=False))"
+            )
         eval_env = spec.id
     checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
     if resume and checkpoint_dir is None:

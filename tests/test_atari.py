@@ -53,25 +53,29 @@ def bar_env(**kwargs) -> gym.Env:
 # --- the frame replay memory ------------------------------------------------------------
 
 
-def _random_stack_episodes(rng, n_envs: int, steps: int, k: int = 4, shape=(6, 6), stack_axis: int = 0):
+def _random_stack_episodes(rng, n_envs: int, steps: int, k: int = 4, shape=(6, 6), stack_axis: int = 0, values=256):
     """Transitions of ``n_envs`` interleaved frame-stack envs with random episode ends.
 
-    First stacks are either one frame repeated (gymnasium's padding) or distinct frames."""
+    First stacks are either one frame repeated (gymnasium's padding) or distinct frames.  With
+    few pixel ``values``, equal frames (and equal stacks in different envs) turn up often."""
 
     def stack(frames):
         return np.stack(frames, axis=stack_axis)
 
+    def frame():
+        return rng.integers(0, values, shape, dtype=np.uint8)
+
     def first():
         if rng.random() < 0.5:
-            return [rng.integers(0, 256, shape, dtype=np.uint8)] * k
-        return [rng.integers(0, 256, shape, dtype=np.uint8) for _ in range(k)]
+            return [frame()] * k
+        return [frame() for _ in range(k)]
 
     current = [first() for _ in range(n_envs)]
     for _ in range(steps):
         rows = []
         for e in range(n_envs):
             frames = current[e]
-            next_frames = frames[1:] + [rng.integers(0, 256, shape, dtype=np.uint8)]
+            next_frames = frames[1:] + [frame()]
             terminated, truncated = rng.random() < 0.05, rng.random() < 0.03
             rows.append((stack(frames), int(rng.integers(6)), float(rng.normal()), stack(next_frames), terminated))
             current[e] = first() if terminated or truncated else next_frames
@@ -113,6 +117,75 @@ def test_frame_buffer_returns_exactly_what_a_naive_buffer_stored(stack_axis, max
     for s, s2, a in zip(batch.states.reshape(-1, *state_shape), batch.next_states.reshape(-1, *state_shape),
                         batch.actions.reshape(-1), strict=True):  # fmt: skip
         assert stored[(s.tobytes(), s2.tobytes())][1] == a
+
+
+def _naive_transitions(naive: ReplayBuffer) -> dict:
+    """(state, next_state) bytes -> every (action, reward, done) stored with that pair."""
+    stored: dict = {}
+    for i in range(len(naive)):
+        s, a, r, s2, d = naive[i]
+        stored.setdefault((s.tobytes(), s2.tobytes()), []).append((a, round(r, 5), d))
+    return stored
+
+
+@pytest.mark.parametrize("values", [2, 3])
+def test_equal_frames_and_a_small_ring_shared_by_many_envs(values):
+    """Few pixel values make equal frames and equal stacks across envs; 12 envs share 40 slots."""
+    rng = np.random.default_rng(values)
+    memory = FrameReplayBuffer(40, (4, 3, 3), seed=0)
+    naive = ReplayBuffer(100_000, (4, 3, 3), state_dtype=np.uint8)
+    for rows in _random_stack_episodes(rng, n_envs=12, steps=100, shape=(3, 3), values=values):
+        columns = [np.array(c) for c in zip(*rows, strict=True)]
+        memory.extend(*columns)
+        naive.extend(*columns)
+    stored = _naive_transitions(naive)
+    assert 0 < len(memory) <= 40
+    for _ in range(10):
+        batch = memory.sample(len(memory))  # returns: few sampleable slots must not make it spin forever
+        for s, a, r, s2, d in zip(*batch, strict=True):
+            assert (int(a), round(float(r), 5), bool(d)) in stored[(s.tobytes(), s2.tobytes())]
+
+
+def test_frames_stored_after_a_checkpoint_restore_are_right(tmp_path):
+    rng = np.random.default_rng(7)
+    agent = ConvDQNAgent((4, 36, 36), 3, seed=0, memory_size=300)
+    naive = ReplayBuffer(100_000, (4, 36, 36), state_dtype=np.uint8)
+    episodes = _random_stack_episodes(rng, n_envs=3, steps=120, shape=(36, 36))
+    for step, rows in enumerate(episodes):
+        columns = [np.array(c) for c in zip(*rows, strict=True)]
+        columns[1] = columns[1] % 3
+        agent.memory.extend(*columns)
+        naive.extend(*columns)
+        if step == 60:
+            save_checkpoint(agent, tmp_path, {}, include_memory=True)
+            agent = ConvDQNAgent((4, 36, 36), 3, seed=0, memory_size=300)
+            load_checkpoint(agent, tmp_path)  # the same envs go on into the restored memory
+    stored = _naive_transitions(naive)
+    for i in range(len(agent.memory)):
+        try:
+            s, a, r, s2, d = agent.memory[i]
+        except IndexError:
+            break
+        assert (a, round(r, 5), d) in stored[(s.tobytes(), s2.tobytes())]
+
+
+def test_old_checkpoints_with_memory_still_load(tmp_path):
+    """Checkpoints written before the memory counters were renamed ("next"/"size")."""
+    import json
+
+    agent = keras_dqn.DQNAgent(4, 2, seed=0, memory_size=50)
+    for i in range(30):
+        agent.remember(np.full(4, i, np.float32), i % 2, 1.0, np.full(4, i + 1, np.float32), False)
+    save_checkpoint(agent, tmp_path, {"steps": 30}, include_memory=True)
+    with np.load(tmp_path / "checkpoint.npz") as data:
+        arrays = dict(data)
+    meta = json.loads(str(arrays["meta"]))
+    meta["memory"] = {"next": meta["memory"]["_next"], "size": meta["memory"]["_size"]}
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "checkpoint.npz", **arrays)
+    other = keras_dqn.DQNAgent(4, 2, seed=1, memory_size=50)
+    load_checkpoint(other, tmp_path)
+    assert len(other.memory) == 30 and other.memory[29][3][0] == 30.0
 
 
 def test_episode_starts_never_mix_episodes():
@@ -239,6 +312,8 @@ def test_bad_inputs_get_clear_errors():
         ConvDQNAgent((4,), 2)
     with pytest.raises(ValueError, match="image observations"):
         ConvDQNAgent(4, 2)
+    with pytest.raises(TypeError, match="Nature CNN"):
+        ConvDQNAgent((4, 84, 84), 2, hidden=(64,))
     with pytest.raises(ValueError, match="at least 36x36"):
         ConvDQNAgent((4, 20, 20), 2)
     agent = ConvDQNAgent((4, 36, 36), 2)
@@ -275,6 +350,47 @@ def test_real_pong_resets_and_steps_with_the_expected_shapes():
     assert agent.act(obs) in range(6)
     eval_env = keras_dqn.make_atari_env("Pong", training=False)
     assert "ClipReward" not in str(eval_env) and "ClipReward" in str(env)
+
+
+@needs_ale
+def test_life_loss_ends_a_training_episode_but_not_the_game():
+    env = keras_dqn.make_atari_env("Breakout")  # 5 lives; NOOP never hits the ball
+    env.reset(seed=0)
+    ale = env.unwrapped.ale
+    lives = [ale.lives()]
+    for _ in range(4):
+        while not env.step(0)[2]:
+            pass
+        env.reset()
+        lives.append(ale.lives())
+    assert lives == [5, 4, 3, 2, 1]  # each reset went on with the same game
+    # evaluation plays whole games, and FIRE after a lost life keeps a NOOP agent's game moving
+    games = keras_dqn.make_atari_env("Breakout", training=False)
+    games.reset(seed=0)
+    steps, terminated, truncated = 0, False, False
+    while not (terminated or truncated or steps == 5000):
+        _, _, terminated, truncated, _ = games.step(0)
+        steps += 1
+    assert terminated and steps < 1000
+
+
+@needs_ale
+def test_max_episode_steps_counts_agent_steps():
+    env = keras_dqn.make_atari_env("Pong", max_episode_steps=50, noop_max=0)
+    env.reset(seed=0)
+    steps, truncated = 1, False  # the FIRE pressed at reset is the episode's first step
+    while not truncated:
+        truncated = env.step(0)[3]
+        steps += 1
+    assert steps == 50
+
+
+@needs_ale
+def test_train_on_an_atari_env_needs_an_eval_env():
+    env = keras_dqn.make_atari_env("Pong")
+    agent = ConvDQNAgent(env.observation_space.shape, env.action_space.n, memory_size=100)
+    with pytest.raises(ValueError, match="pass eval_env.*AtariPreprocessing.*training=False"):
+        keras_dqn.train(agent, env, 100, progress=False)
 
 
 def test_make_atari_env_without_the_extra_gives_a_hint(monkeypatch):
