@@ -127,6 +127,7 @@ class ReplayBuffer:
         self._check_can_sample(batch_size)
         return self._gather(self.rng.integers(0, self._size, size=batch_size))
 
+
     def _check_can_sample(self, batch_size: int) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -335,14 +336,7 @@ class FrameReplayBuffer:
         depth = sum(self.back[c].astype(np.int64) for c in self._chains(slots)[:-1])
         return self.is_transition[slots] & (age + depth < self._filled)
 
-    def _check_can_sample(self, batch_size: int) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        if batch_size > self._size:
-            raise ValueError(
-                f"cannot sample {batch_size} transitions: replay memory holds only {self._size}; "
-                f"call remember() at least {batch_size} times before replay({batch_size})"
-            )
+    _check_can_sample = ReplayBuffer._check_can_sample  # the same rule: no more than it holds
 
     def _sample_slots(self, count: int) -> np.ndarray:
         """``count`` slots drawn uniformly (with replacement) among the sampleable transitions."""
