@@ -15,6 +15,19 @@ import keras
 import tensorflow as tf
 
 
+class CSVLogger(keras.callbacks.CSVLogger):
+    """Keras' ``CSVLogger`` without the empty ``val_*`` columns.
+
+    Keras adds a ``val_`` twin of every column when a row has no validation metrics, which RL
+    runs never have; this keeps exactly the row's own keys (sorted, as Keras does).
+    """
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.keys is None and logs:
+            self.keys = sorted(logs)
+        super().on_epoch_end(epoch, logs)
+
+
 class TensorBoardScalars(keras.callbacks.Callback):
     """Write every number in each log row as a TensorBoard scalar at ``logs["step"]``.
 

@@ -21,7 +21,7 @@ import keras
 import numpy as np
 from gymnasium.vector import AutoresetMode, SyncVectorEnv, VectorEnv
 
-from keras_dqn.callbacks import TensorBoardScalars
+from keras_dqn.callbacks import CSVLogger, TensorBoardScalars
 from keras_dqn.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from keras_dqn.envs import check_discrete
 
@@ -154,7 +154,7 @@ def train(
     ``step``, ``episode_return`` (mean of the last 20 training episodes), ``eval_mean``
     (greedy, over ``eval_episodes`` on ``eval_env``), ``loss``, ``epsilon``, ``mean_max_q``
     and ``steps_per_s`` — to the returned History, to ``callbacks`` (any Keras callbacks'
-    ``on_epoch_end``), and to ``log_dir``: ``progress.csv`` (Keras' CSVLogger) and
+    ``on_epoch_end``), and to ``log_dir``: ``progress.csv`` (:class:`keras_dqn.callbacks.CSVLogger`) and
     TensorBoard scalars at the env step (:class:`keras_dqn.callbacks.TensorBoardScalars`).
 
     Args:
@@ -219,7 +219,7 @@ def train(
     all_callbacks = [history, *(callbacks or [])]
     if log_dir:
         Path(log_dir).mkdir(parents=True, exist_ok=True)
-        all_callbacks.append(keras.callbacks.CSVLogger(str(Path(log_dir) / "progress.csv"), append=resume))
+        all_callbacks.append(CSVLogger(str(Path(log_dir) / "progress.csv"), append=resume))
         all_callbacks.append(TensorBoardScalars(log_dir))
     callback_list = keras.callbacks.CallbackList(all_callbacks, model=agent.model)
     show_bar = progress and sys.stdout.isatty()

@@ -43,6 +43,7 @@ def test_logs_history_csv_and_prints_rows_without_a_tty(tmp_path, capsys):
     with open(tmp_path / "progress.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 3 and keys <= set(rows[0]) and float(rows[2]["step"]) == 1500
+    assert not any(name.startswith("val_") for name in rows[0])  # no empty validation columns
 
 
 def test_best_checkpoint_holds_the_best_evaluation_weights(tmp_path):
