@@ -130,9 +130,10 @@ class NumpyMLP:
     """Forward pass of a Sequential stack of Dense, Activation, Flatten and DuelingHead layers in NumPy.
 
     Build it with :meth:`from_model`, which returns ``None`` for any model it cannot
-    reproduce exactly (other layer types, other activations); callers then fall back to a
-    compiled Keras call.  ``weights`` is a list in ``model.weights`` order, so a snapshot
-    taken with ``model.get_weights()`` can be swapped in without rebuilding.
+    reproduce exactly (other layer types, other activations, a Dense layer before a
+    ``Flatten`` of a multi-axis input); callers then fall back to a compiled Keras call.
+    ``weights`` is a list in ``model.weights`` order, so a snapshot taken with
+    ``model.get_weights()`` can be swapped in without rebuilding.
     """
 
     def __init__(self, layers: list[tuple[Callable, int]]):
@@ -143,10 +144,21 @@ class NumpyMLP:
         """Return a NumPy twin of ``model``, or ``None`` if it has layers we do not mirror."""
         if not isinstance(model, keras.Sequential):
             return None
+        # The twin flattens each state once, up front, and then multiplies matrices.  That is
+        # exact only while every Dense layer sees a flat vector: a Dense layer on a (window, obs)
+        # input acts on the last axis alone (keras-rl's layout Dense, Flatten, Dense with
+        # window_length > 1), which a flat twin cannot mirror, so such models act in Keras.
+        try:
+            flat = len(model.input_shape) <= 2  # (batch, features): flat from the start
+        except (AttributeError, ValueError):
+            return None
         layers = []
         for layer in model.layers:
             if isinstance(layer, keras.layers.Flatten):
+                flat = True
                 continue
+            if not flat and not isinstance(layer, keras.layers.Activation):
+                return None  # a Dense (or anything else) before the Flatten
             if isinstance(layer, DuelingHead):
                 layers.append((_dueling, 4))
                 continue

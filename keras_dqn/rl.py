@@ -24,13 +24,34 @@ Differences from keras-rl, all deliberate:
   ``truncated``, or ``nb_max_episode_steps``) still bootstraps; keras-rl stored it as terminal.
 * A gradient step needs ``batch_size`` stored transitions (keras-rl warned and sampled with
   replacement from fewer).
-* A hard target update (``target_model_update >= 1``) copies every
-  ``round(target_model_update / train_interval)`` gradient steps, which is every
-  ``target_model_update`` env steps once learning runs.
+* A hard target update (``target_model_update >= 1``) copies after every
+  ``C = max(1, target_model_update // train_interval)`` gradient steps (rounded down, so
+  never later than keras-rl), counted over the agent's life.  keras-rl copied whenever its
+  env-step counter, reset by each ``fit``, hit a multiple of ``target_model_update``; with
+  ``train_interval`` dividing ``target_model_update`` both copy every ``target_model_update``
+  env steps once learning runs.
 * ``compile``'s ``metrics`` are checked but not computed: the compiled training step returns
   only its loss.  ``fit`` prints the loss and the mean Q of the acted states.
-* Policies take a ``seed``; without one they draw from ``np.random``, so the tutorial's
+* Policies take a ``seed``.  ``DQNAgent(seed=...)`` seeds the policies built without one;
+  with no seed anywhere they draw from ``np.random``, so the tutorial's
   ``np.random.seed(123)`` still makes exploration repeatable.
+* ``BoltzmannQPolicy`` subtracts ``max(Q / tau)`` before clipping the exponent, so large
+  Q-values keep their differences (keras-rl clipped ``Q / tau`` to +-500 first, which could
+  make two different Q-values equally likely).
+* Callbacks get ``on_train_begin``, ``on_episode_begin``, ``on_episode_end`` and
+  ``on_epoch_end`` (both, where defined; keras-rl called ``on_epoch_end`` only on objects
+  lacking ``on_episode_end``) and ``on_train_end``, with ``{"did_abort": ...}`` from ``fit``.
+  There are no per-step or per-action calls (``on_step_end``, ``on_action_begin``...), and no
+  ``_set_env``.
+* keras-rl's ``processor``, ``memory_interval``, ``custom_model_objects`` (``DQNAgent``) and
+  ``action_repetition``, ``nb_max_start_steps``, ``start_step_policy`` (``fit``/``test``) are
+  not supported: passing one raises a ``TypeError`` saying so.  ``SequentialMemory`` takes
+  ``limit`` and ``window_length`` only.
+
+As in keras-rl, ``agent.step`` counts the env steps of the current ``fit`` (or ``test``)
+call from 0, so ``LinearAnnealedPolicy`` and ``nb_steps_warmup`` start again with every
+``fit``; ``delta_clip=np.inf`` is the loss ``0.5 * error**2``; and Ctrl-C during ``fit``
+ends training, calls ``on_train_end(logs={"did_abort": True})`` and returns the history.
 """
 
 from __future__ import annotations
@@ -45,7 +66,7 @@ import keras
 import numpy as np
 
 from keras_dqn.agents import TargetDQNAgent, _check_positive_int
-from keras_dqn.memory import ReplayBuffer
+from keras_dqn.memory import Batch, ReplayBuffer
 from keras_dqn.networks import DuelingHead
 from keras_dqn.weights import load_h5, save_h5
 
@@ -58,6 +79,30 @@ __all__ = [
     "Policy",
     "SequentialMemory",
 ]
+
+
+def _as_float(name: str, value: Any) -> float:
+    """``value`` as a float, or one ValueError naming the argument (``float(None)`` says less)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+
+
+def _reject_keras_rl_arguments(where: str, kwargs: dict[str, Any], known: Sequence[str]) -> None:
+    """One clear error for keyword arguments we do not take: keras-rl's own, or typos."""
+    if not kwargs:
+        return
+    unsupported = sorted(k for k in kwargs if k in known)
+    unknown = sorted(k for k in kwargs if k not in known)
+    parts = []
+    if unsupported:
+        parts.append(f"keras-rl's {unsupported} {'is' if len(unsupported) == 1 else 'are'} not supported here")
+    if unknown:
+        parts.append(f"unexpected keyword argument(s) {unknown}")
+    raise TypeError(f"{where}: " + "; ".join(parts) + " (see keras_dqn.rl's 'Differences from keras-rl')")
 
 
 # ---------------------------------------------------------------------------------- memory
@@ -86,6 +131,34 @@ class SequentialMemory(ReplayBuffer):
         self.maxlen = self.limit
         self._size = 0
         self._bound = False
+
+    def _require_storage(self) -> None:
+        if not self._bound:
+            raise RuntimeError(
+                "this SequentialMemory has no storage yet: it is allocated when a DQNAgent takes it, "
+                "DQNAgent(model=..., memory=memory, ...), as only the model tells the state shape"
+            )
+
+    # The ReplayBuffer methods that touch the arrays, guarded against use before _bind.
+    def append(self, transition: tuple) -> None:
+        self._require_storage()
+        super().append(transition)
+
+    def extend(self, *args: Any, **kwargs: Any) -> None:
+        self._require_storage()
+        super().extend(*args, **kwargs)
+
+    def sample(self, batch_size: int) -> Batch:
+        self._require_storage()
+        return super().sample(batch_size)
+
+    def sample_batches(self, n_batches: int, batch_size: int) -> Batch:
+        self._require_storage()
+        return super().sample_batches(n_batches, batch_size)
+
+    def __getitem__(self, index: int) -> tuple:
+        self._require_storage()
+        return super().__getitem__(index)
 
     def _bind(self, state_shape: tuple[int, ...], rng: np.random.Generator) -> SequentialMemory:
         """Allocate the ring buffer for states of ``state_shape`` (window first)."""
@@ -134,6 +207,11 @@ class Policy:
     def _set_agent(self, agent: DQNAgent) -> None:
         self.agent = agent
 
+    def _seed_if_unseeded(self, seed: np.random.SeedSequence) -> None:
+        """Give a policy built without a ``seed`` its own generator (``DQNAgent(seed=...)`` does)."""
+        if self.rng is None:
+            self.rng = np.random.default_rng(seed)
+
     def _random(self) -> float:
         return float((self.rng or np.random).random())
 
@@ -177,7 +255,7 @@ class EpsGreedyQPolicy(Policy):
 
     @eps.setter
     def eps(self, value: float) -> None:
-        value = float(value)
+        value = _as_float("eps", value)
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"eps must be in [0, 1], got {value!r}")
         self._eps = value
@@ -190,18 +268,23 @@ class EpsGreedyQPolicy(Policy):
 
 
 class BoltzmannQPolicy(Policy):
-    """Sample an action with probability ``softmax(Q / tau)`` (Q / tau clipped to ``clip`` first).
+    """Sample an action with probability ``softmax(Q / tau)``.
 
     Args:
         tau: temperature > 0: large is nearly uniform, small nearly greedy.
-        clip: bounds of ``Q / tau`` before the exponential (keras-rl's, against overflow).
+        clip: ``(low, high)``; ``low`` bounds the exponent ``Q / tau - max(Q / tau)`` from
+            below, so no probability underflows to exactly 0.  The exponent is never above 0,
+            so ``high`` changes nothing; it is kept for keras-rl's signature.
         seed: see :class:`Policy`.
     """
 
     def __init__(self, tau: float = 1.0, clip: tuple[float, float] = (-500.0, 500.0), seed: int | None = None):
         super().__init__(seed)
         self.tau = tau
-        self.clip = (float(clip[0]), float(clip[1]))
+        low, high = (float(c) for c in clip)
+        if not low < 0:
+            raise ValueError(f"clip[0], the lowest exponent, must be negative; got clip={clip!r}")
+        self.clip = (low, high)
 
     @property
     def tau(self) -> float:
@@ -209,15 +292,19 @@ class BoltzmannQPolicy(Policy):
 
     @tau.setter
     def tau(self, value: float) -> None:
-        value = float(value)
+        value = _as_float("tau", value)
         if not value > 0:
             raise ValueError(f"tau must be positive, got {value!r}")
         self._tau = value
 
     def probabilities(self, q_values: np.ndarray) -> np.ndarray:
         """The probability of each action for these Q-values."""
-        logits = np.clip(self._check_q(q_values) / self.tau, *self.clip)
-        e = np.exp(logits - logits.max())  # shifting by the max changes nothing but avoids overflow
+        z = self._check_q(q_values) / self.tau
+        # Subtract the max first: softmax is unchanged by a shift, and exp(z) then cannot
+        # overflow.  (keras-rl clipped Q / tau before the shift, which flattens large Q-values:
+        # Q = [100, 90] with tau = 0.1 became [500, 500] and a coin flip.)
+        z -= z.max()
+        e = np.exp(np.clip(z, self.clip[0], 0.0))
         return e / e.sum()
 
     def select_action(self, q_values: np.ndarray) -> int:
@@ -229,7 +316,8 @@ class LinearAnnealedPolicy(Policy):
     """Anneal one attribute of ``inner_policy`` linearly over the agent's training steps.
 
     ``value = max(value_min, value_max - (value_max - value_min) * step / nb_steps)`` while
-    training, ``value_test`` while testing.  The usual use::
+    training, ``value_test`` while testing.  ``step`` counts the env steps of the current
+    :meth:`DQNAgent.fit` call (each call starts again from ``value_max``, as in keras-rl).  The usual use::
 
         LinearAnnealedPolicy(EpsGreedyQPolicy(), attr="eps", value_max=1.0, value_min=0.1,
                              value_test=0.05, nb_steps=10_000)
@@ -239,7 +327,10 @@ class LinearAnnealedPolicy(Policy):
         attr: the attribute's name (``"eps"``, ``"tau"``).
         value_max, value_min: start and end values.
         value_test: the value used by :meth:`DQNAgent.test`.
-        nb_steps: env steps over which to anneal.
+        nb_steps: env steps over which to anneal (>= 1).
+
+    Raises:
+        ValueError: ``value_max < value_min``, ``nb_steps < 1``, or ``inner_policy`` lacks ``attr``.
     """
 
     def __init__(
@@ -251,19 +342,29 @@ class LinearAnnealedPolicy(Policy):
         value_test: float,
         nb_steps: int,
     ):
+        if not isinstance(inner_policy, Policy):
+            raise ValueError(f"inner_policy must be a keras_dqn.rl Policy, got {type(inner_policy).__name__}")
         if not hasattr(inner_policy, attr):
             raise ValueError(f"{type(inner_policy).__name__} has no attribute {attr!r} to anneal")
         super().__init__()
         self.inner_policy = inner_policy
         self.attr = attr
-        self.value_max = float(value_max)
-        self.value_min = float(value_min)
-        self.value_test = float(value_test)
+        self.value_max = _as_float("value_max", value_max)
+        self.value_min = _as_float("value_min", value_min)
+        self.value_test = _as_float("value_test", value_test)
+        if not self.value_max >= self.value_min:
+            raise ValueError(
+                f"LinearAnnealedPolicy anneals down from value_max to value_min, so value_max >= value_min "
+                f"is expected; got value_max={value_max!r}, value_min={value_min!r}"
+            )
         self.nb_steps = _check_positive_int("nb_steps", nb_steps)
 
     def _set_agent(self, agent: DQNAgent) -> None:
         super()._set_agent(agent)
         self.inner_policy._set_agent(agent)
+
+    def _seed_if_unseeded(self, seed: np.random.SeedSequence) -> None:
+        self.inner_policy._seed_if_unseeded(seed)  # the inner policy is the one that draws
 
     def value_at(self, step: int, training: bool = True) -> float:
         """The annealed value at env step ``step`` (``value_test`` when not training)."""
@@ -305,6 +406,16 @@ class _UserModelAgent(TargetDQNAgent):
         if not target.built:
             target.build((None, *self.state_shape))
         return target
+
+
+@keras.saving.register_keras_serializable(package="keras_dqn")
+def half_squared_error(y_true: Any, y_pred: Any) -> Any:
+    """``mean(0.5 * (y_pred - y_true)**2)`` over the last axis: keras-rl's loss for ``delta_clip=np.inf``.
+
+    It is the Huber loss with an infinite delta; Keras' ``"mse"`` would be twice it, and so
+    double the gradients (and the effective learning rate of plain SGD).
+    """
+    return keras.ops.mean(0.5 * keras.ops.square(y_pred - y_true), axis=-1)
 
 
 def _model_input_shape(model: Any) -> tuple:
@@ -360,12 +471,16 @@ class DQNAgent:
         enable_dueling_network: replace the model's output layer by a dueling head,
             ``Q = V + A - mean(A)`` (keras-rl's ``dueling_type="avg"``, the only one here).
         dueling_type: ``"avg"``.
-        delta_clip: Huber loss with this delta; ``np.inf`` (default) is the squared error.
-        seed: seeds replay sampling (default: drawn from ``np.random``).
+        delta_clip: Huber loss with this delta; ``np.inf`` (default) is ``0.5 * error**2``,
+            keras-rl's ``huber_loss`` with no clipping.
+        seed: seeds replay sampling, the dueling head's initializer, and every policy built
+            without a ``seed`` of its own (default: drawn from ``np.random``, and the policies
+            then draw from ``np.random`` too).
 
     Raises:
         ValueError: the model's output is not ``(None, nb_actions)``, its input does not
             start with ``memory.window_length``, or an argument is out of range.
+        TypeError: a keras-rl argument this agent does not support (``processor``, ...).
     """
 
     def __init__(
@@ -386,7 +501,9 @@ class DQNAgent:
         dueling_type: str = "avg",
         delta_clip: float = np.inf,
         seed: int | None = None,
+        **kwargs: Any,
     ):
+        _reject_keras_rl_arguments("DQNAgent", kwargs, ("processor", "memory_interval", "custom_model_objects"))
         self.nb_actions = _check_positive_int("nb_actions", nb_actions)
         if not isinstance(memory, SequentialMemory):
             raise ValueError(f"memory must be a keras_dqn.rl.SequentialMemory, got {type(memory).__name__}")
@@ -412,19 +529,22 @@ class DQNAgent:
         if isinstance(nb_steps_warmup, bool) or int(nb_steps_warmup) != nb_steps_warmup or nb_steps_warmup < 0:
             raise ValueError(f"nb_steps_warmup must be a non-negative integer, got {nb_steps_warmup!r}")
         self.nb_steps_warmup = int(nb_steps_warmup)
-        target_model_update = float(target_model_update)
-        if not target_model_update > 0:
+        target_model_update = _as_float("target_model_update", target_model_update)
+        if not 0 < target_model_update < np.inf:
             raise ValueError(f"target_model_update must be > 0 (< 1: soft, >= 1: hard), got {target_model_update}")
         self.target_model_update = target_model_update
-        self.delta_clip = float(delta_clip)
+        self.delta_clip = _as_float("delta_clip (np.inf for no clipping)", delta_clip)
         if not self.delta_clip > 0:
-            raise ValueError(f"delta_clip must be positive (np.inf: squared error), got {delta_clip!r}")
+            raise ValueError(f"delta_clip must be positive (np.inf: no clipping), got {delta_clip!r}")
         if dueling_type != "avg":
             raise ValueError(f"only dueling_type='avg' (Q = V + A - mean(A)) is supported, got {dueling_type!r}")
         self.enable_double_dqn = bool(enable_double_dqn)
         self.enable_dueling_network = bool(enable_dueling_network)
         self.dueling_type = dueling_type
-        self.gamma = float(gamma)
+        self.gamma = _as_float("gamma", gamma)
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"gamma, the discount rate, must be in [0, 1], got {gamma!r}")
+        seeded = seed is not None
         if seed is None:
             seed = int(np.random.randint(2**31 - 1))  # follows np.random.seed, as keras-rl did
         if self.enable_dueling_network:
@@ -432,7 +552,7 @@ class DQNAgent:
         if target_model_update < 1:
             target_update: float | int = target_model_update
         else:  # keras-rl counts env steps; we copy after gradient steps, one per train_interval env steps
-            target_update = max(1, round(target_model_update / self.train_interval))
+            target_update = max(1, int(target_model_update // self.train_interval))
         self.core = _UserModelAgent(
             model,
             memory,
@@ -451,6 +571,10 @@ class DQNAgent:
             if not isinstance(p, Policy):
                 raise ValueError(f"policies must be keras_dqn.rl Policy objects, got {type(p).__name__}")
             p._set_agent(self)
+        if seeded:  # seed=... makes the whole run repeatable: exploration too, not only replay
+            policy_seed, test_seed = np.random.SeedSequence(seed).spawn(2)
+            self.policy._seed_if_unseeded(policy_seed)
+            self.test_policy._seed_if_unseeded(test_seed)
         self.compiled = False
         self.training = False
         self.step = 0  # env steps taken by fit()
@@ -486,7 +610,7 @@ class DQNAgent:
             except (ValueError, TypeError):
                 raise ValueError(f"unknown Keras metric {metric!r} in compile(metrics=...)") from None
         self.metrics = list(metrics or [])
-        loss = "mse" if np.isinf(self.delta_clip) else keras.losses.Huber(delta=self.delta_clip)
+        loss = half_squared_error if np.isinf(self.delta_clip) else keras.losses.Huber(delta=self.delta_clip)
         self.model.compile(optimizer=optimizer, loss=loss)
         core = self.core
         core._compiled, core._compiled_with = {}, None  # retrace with this optimizer
@@ -541,6 +665,7 @@ class DQNAgent:
         nb_max_episode_steps: int | None = None,
         callbacks: Sequence[Any] | None = None,
         log_interval: int = 10000,
+        **kwargs: Any,
     ) -> keras.callbacks.History:
         """Train for ``nb_steps`` env steps with :attr:`policy`; one gradient step every ``train_interval``.
 
@@ -560,6 +685,9 @@ class DQNAgent:
                 logs)``; ``logs`` holds ``episode_reward``, ``nb_episode_steps``, ``nb_steps``.
             log_interval: steps per progress bar with ``verbose=1``.
 
+        Ctrl-C (``KeyboardInterrupt``) stops training cleanly, as in keras-rl: callbacks get
+        ``on_train_end(logs={"did_abort": True})`` and the History so far is returned.
+
         Returns:
             A ``keras.callbacks.History``: ``history.history["episode_reward"]``,
             ``["nb_episode_steps"]``, ``["nb_steps"]``, one entry per finished episode.
@@ -567,7 +695,9 @@ class DQNAgent:
         Raises:
             RuntimeError: :meth:`compile` was not called.
             ValueError: the env does not fit the model, or ``visualize`` without a window.
+            TypeError: a keras-rl argument not supported here (``action_repetition``, ...).
         """
+        _reject_keras_rl_arguments("fit()", kwargs, ("action_repetition", "nb_max_start_steps", "start_step_policy"))
         if not self.compiled:
             raise RuntimeError("call compile() before fit(): e.g. dqn.compile(Adam(learning_rate=1e-3))")
         nb_steps = _check_positive_int("nb_steps", nb_steps)
@@ -579,25 +709,40 @@ class DQNAgent:
         self._check_env(env, visualize, "fit()")
         history, cbs = self._callbacks(self.model, callbacks)
         window = _ObservationWindow(self.window_length, self.core.state_shape[1:])
+        self.step = 0  # keras-rl counts each fit() from 0: annealing and warmup start again
         self.training = True
         start = time.perf_counter()
         if verbose:
             print(f"Training for {nb_steps} steps ...")
         self._call(cbs, "on_train_begin", {})
+        did_abort = False
+        try:
+            self._fit_loop(env, nb_steps, verbose, nb_max_episode_steps, cbs, log_interval, window)
+        except KeyboardInterrupt:  # Ctrl-C: keep what was learned, tell the callbacks, return the history
+            did_abort = True
+            if verbose:
+                print("training aborted (KeyboardInterrupt)")
+        finally:
+            self.training = False
+        self._call(cbs, "on_train_end", {"did_abort": did_abort})
+        if verbose:
+            print(f"done, took {time.perf_counter() - start:.3f} seconds")
+        return history
+
+    def _fit_loop(self, env, nb_steps, verbose, nb_max_episode_steps, cbs, log_interval, window) -> None:
+        """:meth:`fit`'s episodes; the per-interval lists are kept only for ``verbose=1``'s summaries."""
         bar, interval_rewards, interval_losses, interval_q = None, [], [], []
-        state, episode, episode_start = None, 0, time.perf_counter()
-        first_step = self.step
-        while self.step - first_step < nb_steps:
+        state, episode = None, 0
+        while self.step < nb_steps:
             if state is None:  # a new episode
                 observation, _ = env.reset()
                 state = window.reset(observation)
-                episode_reward, episode_step, actions, rewards, losses = 0.0, 0, [], [], []
+                episode_reward, episode_step, actions, rewards, losses, episode_q = 0.0, 0, [], [], [], []
                 episode_start = time.perf_counter()
                 self._call(cbs, "on_episode_begin", episode, {})
             if verbose == 1 and bar is None:  # keras-rl's interval logger: a bar per log_interval steps
-                done_so_far = self.step - first_step
-                print(f"Interval {done_so_far // log_interval + 1} ({done_so_far} steps performed)")
-                bar = keras.utils.Progbar(min(log_interval, nb_steps - done_so_far))
+                print(f"Interval {self.step // log_interval + 1} ({self.step} steps performed)")
+                bar = keras.utils.Progbar(min(log_interval, nb_steps - self.step))
             q = self._q(state)
             action = self.policy.select_action(q)
             observation, reward, terminated, truncated, _ = env.step(action)
@@ -611,37 +756,34 @@ class DQNAgent:
             episode_reward += float(reward)
             actions.append(action)
             rewards.append(float(reward))
-            interval_q.append(float(q.max()))
-            steps_done = self.step - first_step
+            episode_q.append(float(q.max()))
+            loss = None
             if (
-                steps_done > self.nb_steps_warmup
-                and steps_done % self.train_interval == 0
+                self.step > self.nb_steps_warmup
+                and self.step % self.train_interval == 0
                 and len(self.memory) >= self.batch_size
             ):
                 loss = self.core.train_on_batch(self.memory.sample(self.batch_size))
                 losses.append(loss)
-                interval_losses.append(loss)
             if bar is not None:
                 values = [("reward", float(reward))] + ([("loss", losses[-1])] if losses else [])
-                bar.update((steps_done - 1) % log_interval + 1, values=values)
+                bar.update((self.step - 1) % log_interval + 1, values=values)
             if terminated or truncated:
                 logs = {"episode_reward": episode_reward, "nb_episode_steps": episode_step, "nb_steps": self.step}
-                interval_rewards.append(episode_reward)
                 if verbose == 2:
-                    self._print_episode(episode, nb_steps, steps_done, episode_start, episode_step, rewards, actions,
-                                        losses, interval_q[-episode_step:])  # fmt: skip
+                    self._print_episode(episode, nb_steps, self.step, episode_start, episode_step, rewards, actions,
+                                        losses, episode_q)  # fmt: skip
                 self._call(cbs, "on_episode_end", episode, logs)
                 self._call(cbs, "on_epoch_end", episode, logs)
                 episode += 1
                 state = None
-            if bar is not None and (steps_done % log_interval == 0 or steps_done == nb_steps):
-                self._print_interval(interval_rewards, interval_losses, interval_q)
-                bar, interval_rewards, interval_losses, interval_q = None, [], [], []
-        self.training = False
-        self._call(cbs, "on_train_end", {})
-        if verbose:
-            print(f"done, took {time.perf_counter() - start:.3f} seconds")
-        return history
+            if bar is not None:
+                interval_rewards += [episode_reward] if state is None else []
+                interval_losses += [] if loss is None else [loss]
+                interval_q.append(episode_q[-1])
+                if self.step % log_interval == 0 or self.step == nb_steps:
+                    self._print_interval(interval_rewards, interval_losses, interval_q)
+                    bar, interval_rewards, interval_losses, interval_q = None, [], [], []
 
     @staticmethod
     def _print_interval(rewards: list, losses: list, max_q: list) -> None:
@@ -675,6 +817,7 @@ class DQNAgent:
         nb_max_episode_steps: int | None = None,
         callbacks: Sequence[Any] | None = None,
         verbose: int = 1,
+        **kwargs: Any,
     ) -> keras.callbacks.History:
         """Play ``nb_episodes`` episodes with :attr:`test_policy` (greedy by default); no learning.
 
@@ -689,7 +832,11 @@ class DQNAgent:
         Returns:
             A ``keras.callbacks.History`` with ``history.history["episode_reward"]`` and
             ``["nb_steps"]`` (steps of each episode), one entry per episode.
+
+        Raises:
+            TypeError: a keras-rl argument not supported here (``action_repetition``, ...).
         """
+        _reject_keras_rl_arguments("test()", kwargs, ("action_repetition", "nb_max_start_steps", "start_step_policy"))
         nb_episodes = _check_positive_int("nb_episodes", nb_episodes)
         if nb_max_episode_steps is not None:
             nb_max_episode_steps = _check_positive_int("nb_max_episode_steps", nb_max_episode_steps)
@@ -697,6 +844,7 @@ class DQNAgent:
         history, cbs = self._callbacks(self.model, callbacks)
         window = _ObservationWindow(self.window_length, self.core.state_shape[1:])
         was_training, self.training = self.training, False
+        self.step = 0  # as in keras-rl, test() counts its own steps
         if verbose:
             print(f"Testing for {nb_episodes} episodes ...")
         self._call(cbs, "on_train_begin", {})
@@ -711,6 +859,7 @@ class DQNAgent:
                 state = window.push(observation)
                 total += float(reward)
                 steps += 1
+                self.step += 1
                 done = terminated or truncated or (nb_max_episode_steps is not None and steps >= nb_max_episode_steps)
             logs = {"episode_reward": total, "nb_steps": steps}
             if verbose:

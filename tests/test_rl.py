@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from keras_dqn import DuelingHead
+from keras_dqn.memory import Batch
 from keras_dqn.rl import (
     BoltzmannQPolicy,
     DQNAgent,
@@ -88,8 +89,21 @@ def test_boltzmann_samples_softmax_of_q_over_tau():
     counts = np.bincount([policy.select_action(q) for _ in range(20_000)], minlength=3) / 20_000
     np.testing.assert_allclose(counts, expected, atol=0.015)
     np.testing.assert_allclose(BoltzmannQPolicy(tau=1e6).probabilities(q), [1 / 3] * 3, atol=1e-5)
-    # huge Q-values: clipped, no overflow
-    assert np.isfinite(BoltzmannQPolicy().probabilities(np.array([1e6, 0.0]))).all()
+
+
+def test_boltzmann_keeps_differences_of_large_q_values_and_clips_only_the_exponent_from_below():
+    # Q / tau = [1000, 900]: the softmax is [1, e^-100], not the coin flip of clipping to 500 first
+    p = BoltzmannQPolicy(tau=0.1).probabilities(np.array([100.0, 90.0]))
+    assert p[0] == pytest.approx(1.0) and p[1] == pytest.approx(np.exp(-100.0), rel=1e-9)
+    np.testing.assert_allclose(BoltzmannQPolicy(tau=1.0).probabilities(np.array([100.0, 90.0])),
+                               [1 / (1 + np.exp(-10)), np.exp(-10) / (1 + np.exp(-10))], rtol=1e-12)  # fmt: skip
+    # huge Q-values: no overflow, and the exponent stops at clip[0] = -500 (never exactly 0)
+    p = BoltzmannQPolicy().probabilities(np.array([1e6, 0.0]))
+    assert p[0] == pytest.approx(1.0) and p[1] == pytest.approx(np.exp(-500.0), rel=1e-9)
+    p = BoltzmannQPolicy(clip=(-5.0, 500.0)).probabilities(np.array([0.0, -100.0]))
+    assert p[1] / p[0] == pytest.approx(np.exp(-5.0))
+    with pytest.raises(ValueError, match="must be negative"):
+        BoltzmannQPolicy(clip=(0.0, 1.0))
 
 
 def test_greedy_policy_and_bad_q_values():
@@ -100,6 +114,8 @@ def test_greedy_policy_and_bad_q_values():
         EpsGreedyQPolicy(1.5)
     with pytest.raises(ValueError, match="tau must be positive"):
         BoltzmannQPolicy(0.0)
+    with pytest.raises(ValueError, match="eps must be a number, got None"):
+        EpsGreedyQPolicy(None)
 
 
 def test_linear_annealing_schedule_values_and_test_value():
@@ -112,6 +128,10 @@ def test_linear_annealing_schedule_values_and_test_value():
     assert policy.value_at(200, training=False) == 0.05
     with pytest.raises(ValueError, match="no attribute 'tau'"):
         LinearAnnealedPolicy(EpsGreedyQPolicy(), "tau", 1.0, 0.1, 0.0, 10)
+    with pytest.raises(ValueError, match="value_max >= value_min is expected; got value_max=0.1, value_min=1.0"):
+        LinearAnnealedPolicy(BoltzmannQPolicy(), "tau", 0.1, 1.0, 0.1, 100)
+    with pytest.raises(ValueError, match="nb_steps must be a positive integer"):
+        LinearAnnealedPolicy(EpsGreedyQPolicy(), "eps", 1.0, 0.1, 0.0, 0)
 
 
 def test_linear_annealing_follows_the_agents_steps_during_fit_and_test():
@@ -121,6 +141,8 @@ def test_linear_annealing_follows_the_agents_steps_during_fit_and_test():
     agent.fit(gym.make("CartPole-v1"), nb_steps=40, verbose=0)
     assert agent.step == 40
     assert inner.eps == pytest.approx(1.0 - 0.9 * 39 / 100)  # set before the 40th step's action
+    agent.fit(gym.make("CartPole-v1"), nb_steps=1, verbose=0)
+    assert agent.step == 1 and inner.eps == 1.0  # each fit() anneals from the start, as in keras-rl
     agent.test_policy = policy
     agent.test(gym.make("CartPole-v1"), nb_episodes=1, verbose=0)
     assert inner.eps == 0.0
@@ -152,6 +174,12 @@ def test_sequential_memory_checks_its_arguments():
         SequentialMemory(100, window_length=0)
     with pytest.raises(TypeError, match="limit and window_length only"):
         SequentialMemory(100, ignore_episode_boundaries=True)
+    unbound = SequentialMemory(100)
+    assert len(unbound) == 0
+    with pytest.raises(RuntimeError, match="allocated when a DQNAgent takes it"):
+        unbound.append((np.zeros((1, 4)), 0, 1.0, np.zeros((1, 4)), False))
+    with pytest.raises(RuntimeError, match="allocated when a DQNAgent takes it"):
+        unbound.sample(1)
 
 
 # ---------------------------------------------------------------------------------- agent
@@ -201,25 +229,141 @@ def test_cartpole_terminations_are_stored_as_done():
     assert n_episodes >= 2 and int(agent.memory.dones[:100].sum()) == n_episodes
 
 
-def test_target_model_update_soft_and_hard_and_double_dqn():
-    soft = make_agent(target_model_update=1e-2, batch_size=8)
-    assert soft.core.tau == 0.01
-    before = soft.target_model.get_weights()
-    soft.fit(gym.make("CartPole-v1"), nb_steps=30, verbose=0)
-    after, online = soft.target_model.get_weights(), soft.model.get_weights()
-    assert not np.allclose(before[0], after[0]) and not np.allclose(after[0], online[0])
-    hard = make_agent(target_model_update=10, train_interval=2, enable_double_dqn=True)
-    assert hard.core.tau is None and hard.core.target_update_every == 5 and hard.core.double
+def weights_equal(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights(), strict=True))
+
+
+def test_soft_target_update_blends_the_new_online_weights_after_each_gradient_step():
+    agent = make_agent(target_model_update=0.1, batch_size=8, nb_steps_warmup=1000)
+    assert agent.core.tau == 0.1
+    agent.fit(gym.make("CartPole-v1"), nb_steps=20, verbose=0)  # fills memory, no gradient step
+    assert agent.core.train_steps == 0
+    target_before = agent.target_model.get_weights()
+    for _ in range(2):
+        agent.core.train_on_batch(agent.memory.sample(8))
+        online, target = agent.model.get_weights(), agent.target_model.get_weights()
+        for t, o, t0 in zip(target, online, target_before, strict=True):
+            np.testing.assert_allclose(t, 0.1 * o + 0.9 * t0, rtol=1e-5, atol=1e-7)  # o: after the step
+        assert not np.allclose(target[0], online[0])
+        target_before = target
+
+
+def test_hard_target_update_copies_every_c_gradient_steps_and_not_in_between():
+    agent = make_agent(target_model_update=4, batch_size=8, nb_steps_warmup=1000)
+    assert agent.core.tau is None and agent.core.target_update_every == 4
+    agent.fit(gym.make("CartPole-v1"), nb_steps=20, verbose=0)
+    synced = []
+    for step in range(1, 10):
+        agent.core.train_on_batch(agent.memory.sample(8))
+        if weights_equal(agent.model, agent.target_model):
+            synced.append(step)
+    assert synced == [4, 8]
+    # env steps -> gradient steps, rounded down (never copying later than keras-rl would)
+    assert make_agent(target_model_update=10, train_interval=2).core.target_update_every == 5
+    assert make_agent(target_model_update=7, train_interval=2).core.target_update_every == 3
+    assert make_agent(target_model_update=1, train_interval=4).core.target_update_every == 1
     assert make_agent(target_model_update=1e4).core.target_update_every == 10_000
-    assert not make_agent().core.double  # keras-rl's default
 
 
-def test_delta_clip_selects_the_loss():
-    assert make_agent().model.loss == "mse"
-    huber = make_agent(delta_clip=2.0).model.loss
-    assert isinstance(huber, keras.losses.Huber)
-    # |error| = 3 > delta = 2: the linear branch, delta * (|error| - delta / 2)
-    assert float(huber(np.zeros(1), np.full(1, 3.0))) == pytest.approx(2.0 * (3.0 - 1.0))
+@pytest.mark.parametrize("double", [True, False])
+def test_double_dqn_targets_value_the_online_argmax_with_the_target_network(double):
+    agent = make_agent(target_model_update=10, enable_double_dqn=double)
+    assert agent.core.double == double and make_agent().core.double is False  # keras-rl's default: off
+    weights = agent.model.get_weights()
+    weights[-2], weights[-1] = -weights[-2], -weights[-1]  # target Q = -online Q: the two disagree
+    agent.target_model.set_weights(weights)
+    next_states = np.random.default_rng(0).normal(size=(3, 1, 4)).astype(np.float32)
+    rewards, dones = np.array([1.0, 2.0, 3.0], np.float32), np.array([0.0, 0.0, 1.0], np.float32)
+    online_q = agent.model(next_states).numpy()
+    assert (online_q.max(axis=1) != online_q.min(axis=1)).all()
+    # double: the online argmax a*, valued by the target net, is -max Q; plain: the target's max, -min Q
+    next_value = -online_q.max(axis=1) if double else -online_q.min(axis=1)
+    expected = rewards + 0.99 * (1.0 - dones) * next_value
+    targets = agent.core._compute_targets(rewards, next_states, dones).numpy()
+    np.testing.assert_allclose(targets, expected, rtol=1e-5)
+
+
+def terminal_batch(reward, n=4):
+    """Zero states (Q = 0 for the tutorial model: zero biases), terminal: every TD error is ``reward``."""
+    zeros = np.zeros((n, 1, 4), np.float32)
+    return Batch(zeros, np.zeros(n, np.int32), np.full(n, reward, np.float32), zeros, np.ones(n, np.float32))
+
+
+@pytest.mark.parametrize(("delta_clip", "expected"), [(np.inf, 0.5 * 100.0**2), (1.0, 100.0 - 0.5),
+                                                      (2.0, 2.0 * (100.0 - 1.0))])  # fmt: skip
+def test_delta_clip_is_the_loss_of_the_training_step(delta_clip, expected):
+    # keras-rl's huber_loss: 0.5 * x**2 inside the clip, clip * (|x| - clip / 2) outside; no clip: 0.5 * x**2
+    agent = make_agent(delta_clip=delta_clip)
+    assert np.all(agent.model(np.zeros((1, 1, 4), np.float32)).numpy() == 0.0)
+    assert agent.core.train_on_batch(terminal_batch(100.0)) == pytest.approx(expected, rel=1e-6)
+    assert agent.core.train_steps == 1
+
+
+def test_bad_agent_arguments_get_one_clear_error():
+    with pytest.raises(ValueError, match=r"delta_clip \(np.inf for no clipping\) must be a number, got None"):
+        make_agent(delta_clip=None)
+    with pytest.raises(ValueError, match="gamma, the discount rate, must be in"):
+        make_agent(gamma=1.5)
+    with pytest.raises(ValueError, match="target_model_update must be a number, got True"):
+        make_agent(target_model_update=True)
+    with pytest.raises(TypeError, match=r"keras-rl's \['processor'\] is not supported here"):
+        make_agent(processor=object())
+    with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) \['verbosity'\]"):
+        make_agent().fit(gym.make("CartPole-v1"), 10, verbosity=0)
+    with pytest.raises(TypeError, match=r"keras-rl's \['action_repetition'\] is not supported"):
+        make_agent().test(gym.make("CartPole-v1"), action_repetition=2)
+
+
+def test_dense_before_flatten_with_a_window_acts_in_keras_and_trains():
+    # keras-rl's usual layout for window_length > 1: the first Dense acts on each observation
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((2, 4)), keras.layers.Dense(8, activation="relu"), keras.layers.Flatten(),
+                              keras.layers.Dense(2)])  # fmt: skip
+    agent = make_agent(model, window_length=2, batch_size=8)
+    assert agent.core._numpy_model is None  # a flat NumPy twin cannot mirror it
+    agent.fit(gym.make("CartPole-v1"), nb_steps=30, verbose=0)
+    assert agent.core.train_steps == 20
+    x = np.random.default_rng(2).normal(size=(5, 2, 4)).astype(np.float32)
+    np.testing.assert_allclose(agent.core.q_values(x), model(x).numpy(), rtol=1e-5, atol=1e-6)
+    assert make_agent(tutorial_model(window_length=2), window_length=2).core._numpy_model is not None  # Flatten first
+
+
+def test_fit_survives_ctrl_c_and_tells_the_callbacks():
+    ends = []
+
+    class EndLogger:
+        def on_train_end(self, logs):
+            ends.append(logs)
+
+    class StopAtSecondEpisode(EndLogger):
+        def on_episode_end(self, episode, logs):
+            if episode == 1:
+                raise KeyboardInterrupt
+
+    agent = make_agent()
+    history = agent.fit(gym.make("CartPole-v1"), nb_steps=1000, verbose=0, nb_max_episode_steps=5,
+                        callbacks=[StopAtSecondEpisode()])  # fmt: skip
+    assert isinstance(history, keras.callbacks.History)
+    assert history.history["nb_steps"] == [5] and agent.step == 10 and not agent.training
+    assert ends == [{"did_abort": True}]
+    agent.fit(gym.make("CartPole-v1"), nb_steps=5, verbose=0, callbacks=[EndLogger()])
+    assert ends[-1] == {"did_abort": False}
+
+
+@pytest.mark.parametrize("annealed", [False, True])
+def test_agent_seed_makes_fit_repeatable_whatever_the_global_numpy_state(annealed):
+    runs = []
+    for global_seed in (1, 2):
+        model = tutorial_model()  # (keras.utils.set_random_seed also seeds np.random: so seed it after)
+        np.random.seed(global_seed)
+        policy = LinearAnnealedPolicy(EpsGreedyQPolicy(), "eps", 1.0, 0.1, 0.0, 100) if annealed else None
+        agent = make_agent(model, policy=policy, seed=7, batch_size=8)
+        env = gym.make("CartPole-v1")
+        env.reset(seed=0)
+        history = agent.fit(env, nb_steps=60, verbose=0)
+        runs.append((history.history["episode_reward"], agent.memory.actions[:60].tolist()))
+    assert runs[0] == runs[1]
+    assert len(set(runs[0][1])) == 2  # it did explore
 
 
 def test_dueling_network_replaces_the_output_layer_and_keeps_acting_in_numpy():
@@ -244,17 +388,20 @@ def test_numpy_twin_of_the_tutorial_model_matches_keras():
 
 
 def test_save_and_load_weights_round_trip(tmp_path):
-    agent = make_agent()
+    agent = make_agent(batch_size=8)
     agent.fit(gym.make("CartPole-v1"), nb_steps=30, verbose=0)
+    assert agent.core.train_steps == 20  # steps 11..30 learn, so the weights moved
     agent.save_weights(tmp_path / "dqn.h5f")
     with pytest.raises(FileExistsError, match="overwrite=True"):
         agent.save_weights(tmp_path / "dqn.h5f")
-    other = make_agent()
-    other.load_weights(tmp_path / "dqn.h5f")
+    other = make_agent(batch_size=8)
     x = np.ones((1, 1, 4), np.float32)
+    assert not weights_equal(other.model, agent.model)
+    assert not np.allclose(other.core.q_values(x), agent.core.q_values(x))
+    other.load_weights(tmp_path / "dqn.h5f")
+    assert weights_equal(other.model, agent.model)
     np.testing.assert_allclose(other.core.q_values(x), agent.core.q_values(x), rtol=1e-6)
-    for w, t in zip(other.model.get_weights(), other.target_model.get_weights(), strict=True):
-        np.testing.assert_array_equal(w, t)
+    assert weights_equal(other.model, other.target_model)
 
 
 def test_callbacks_get_keras_and_keras_rl_style_episode_calls():

@@ -136,3 +136,23 @@ def test_double_dqn_guide_logs_and_keeps_the_best_weights(tmp_path):
     best = keras_dqn.load_agent(tmp_path / "best.h5")
     assert type(best).__name__ == "TargetDQNAgent" and best.hidden == (500, 128) and best.double
     assert "held-out greedy episodes" in out
+
+
+def test_double_dqn_guide_syncs_the_target_network_every_20_episodes(tmp_path, monkeypatch):
+    guide = load_example("double_dqn_guide.py")
+    syncs = []  # transitions stored when each sync happened: pins it to an episode's end
+    original = keras_dqn.TargetDQNAgent.update_target_model
+
+    def recording_sync(agent):
+        original(agent)
+        syncs.append(len(agent.memory))
+
+    monkeypatch.setattr(keras_dqn.TargetDQNAgent, "update_target_model", recording_sync)
+    # no learning (learning_starts out of reach): only the acting loop and the syncs run
+    guide.train(episodes=41, out=tmp_path, learning_starts=10**9, eval_episodes=1, use_wandb=False, verbose=False)
+    with open(tmp_path / "progress.csv") as f:
+        env_steps = [int(float(r["env_steps"])) for r in csv.DictReader(f)]
+    assert len(env_steps) == 41 and env_steps[-1] < guide.REPLAY_SIZE  # memory length == env steps
+    # one copy when the agent is built, then after episodes 0, 20 and 40 (UPDATE_EVERY = 20)
+    assert guide.UPDATE_EVERY == 20
+    assert syncs == [0, env_steps[0], env_steps[20], env_steps[40]]
