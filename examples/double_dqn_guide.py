@@ -21,7 +21,7 @@ episodes at 200 steps; ours play CartPole-v1's full 500.
 "Best of many 10-episode evaluations" flatters the agent (the luckiest evaluation wins), so
 at the end the best weights are evaluated again on 100 episodes none of those used.
 
-Logs go to ``OUT/progress.csv`` (Keras' CSVLogger), TensorBoard event files in
+Logs go to ``OUT/progress.csv`` (keras_dqn.callbacks.CSVLogger), TensorBoard event files in
 ``OUT/tensorboard``, and to Weights & Biases when ``wandb`` is installed (``--no-wandb`` to skip).
 """
 
@@ -37,7 +37,7 @@ import keras
 import numpy as np
 
 import keras_dqn
-from keras_dqn.callbacks import TensorBoardScalars, WandbLogger
+from keras_dqn.callbacks import CSVLogger, TensorBoardScalars, WandbLogger
 
 # --- Hyperparameters (the guide's, unless marked "ours") -------------------------------
 ENV_ID = "CartPole-v1"
@@ -61,7 +61,7 @@ FINAL_EVAL_EPISODES = 100
 
 def make_callbacks(out: Path, use_wandb: bool, config: dict) -> list[keras.callbacks.Callback]:
     """CSV and TensorBoard logging, plus W&B when it is installed and wanted."""
-    callbacks = [keras.callbacks.CSVLogger(str(out / "progress.csv")), TensorBoardScalars(out / "tensorboard")]
+    callbacks = [CSVLogger(str(out / "progress.csv")), TensorBoardScalars(out / "tensorboard")]
     if use_wandb:
         try:
             callbacks.append(WandbLogger(project="keras_dqn-double-dqn-guide", config=config))
