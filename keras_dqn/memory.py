@@ -216,10 +216,9 @@ class FrameReplayBuffer:
         self._next = 0  # slot written next
         self._filled = 0  # slots written so far, at most maxlen
         self._size = 0  # transitions in the ring
-        # sub-env -> (slot of its last transition, write count of the oldest frame of that s', that s')
-        self._lanes: dict[int, tuple[int, int, np.ndarray]] = {}
+        # sub-env -> (slot of its last transition, write count of each frame of that s', oldest first, that s')
+        self._lanes: dict[int, tuple[int, list[int], np.ndarray]] = {}
         self._writes = 0  # slots written ever (tells whether a lane's frames were overwritten since)
-        self._lane_writes: dict[int, list[int]] = {}  # sub-env -> write count of each frame of its last s'
 
     def __len__(self) -> int:
         """Transitions in the ring (see :meth:`__getitem__` for the few that can no longer be sampled)."""
@@ -287,11 +286,11 @@ class FrameReplayBuffer:
         previous = self._lanes.get(lane)
         continues = (
             previous is not None
-            and self._writes - previous[1] < self.maxlen  # all its frames survive the slot written now
+            and self._writes - previous[1][0] < self.maxlen  # all its frames survive the slot written now
             and np.array_equal(previous[2], state)
         )
         if continues:
-            last, writes = previous[0], self._lane_writes[lane]
+            last, writes = previous[0], previous[1]
         else:  # write the state's frames: one self-linked slot for the leading repeats, then the rest
             first = self._frame(state, 0)
             start = 1
@@ -311,13 +310,11 @@ class FrameReplayBuffer:
         if done:
             self._lanes.pop(lane, None)
         else:
-            self._lane_writes[lane] = writes = [*writes[1:], self._writes - 1]
-            self._lanes[lane] = (slot, writes[0], next_state.copy())
+            self._lanes[lane] = (slot, [*writes[1:], self._writes - 1], next_state.copy())
 
     def after_restore(self) -> None:
         """Called when a checkpoint refilled the arrays: sub-envs start new stacks."""
         self._lanes.clear()
-        self._lane_writes.clear()
         self._writes = self._filled
 
     # ------------------------------------------------------------------ reading
