@@ -58,7 +58,8 @@ def plot_learning_curve(log_dir: str | os.PathLike, path: str | os.PathLike | No
             ax.plot(steps, values, marker="o" if column == "eval_mean" else None, label=label)
     ax.set_xlabel("environment steps")
     ax.set_ylabel("return")
-    ax.set_title(f"Learning curve: {Path(log_dir).name}")
+    run = Path(log_dir).resolve()
+    ax.set_title(f"Learning curve: {run.parent.name if run.name == 'logs' else run.name}")  # runs/X/logs -> X
     ax.grid(alpha=0.3)
     ax.legend()
     out = Path(path) if path else Path(log_dir) / "learning_curve.png"
