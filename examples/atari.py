@@ -28,8 +28,9 @@ import numpy as np
 import keras_dqn  # imports TensorFlow, keeping its start-up chatter off the screen
 
 # --- Hyperparameters -----------------------------------------------------------------
-# ConvDQNAgent's own defaults are these; they are spelt out here so you can see and change
-# them.  They are chosen to learn Pong within ~1-2M agent steps on a 2-core CPU.
+# ConvDQNAgent's own defaults are these, except clipnorm (the class leaves gradients unclipped);
+# they are spelt out here so you can see and change them.  They are chosen to learn Pong within
+# ~1-2M agent steps on a 2-core CPU.
 HYPERPARAMETERS = dict(
     gamma=0.99,  # Atari rewards come late: a long horizon
     learning_rate=1e-4,  # Adam
