@@ -2,12 +2,15 @@
 
     pip install -e ".[atari]"
     python benchmarks/evaluate_pong.py [--weights weights/pong-conv-dqn.h5] [--games 10] [--seed 0]
+    python benchmarks/evaluate_pong.py --sticky-actions 0.25   # ALE v5's default: a harder test
 
 Each game is a whole game of Pong (first to 21) on ``make_atari_env("Pong", training=False)``:
 no reward clipping, no episode end on a lost point, up to 30 random no-ops at the start
 (game ``i`` is reset with seed ``seed + i``), epsilon 0.  The score is ours minus the
 opponent's points: +21 is a perfect game, random play scores about -20.7, the Nature DQN
-paper reports 18.9.
+paper reports 18.9.  The agent was trained without sticky actions (as in the Nature paper);
+``--sticky-actions 0.25`` repeats the previous action with that probability at every
+emulator frame, as ALE v5 does by default (Machado et al., 2018).
 
 Prints one line per game and, last, a JSON line with every figure.
 """
@@ -31,10 +34,15 @@ def main() -> None:
     parser.add_argument("--weights", default=str(DEFAULT_WEIGHTS))
     parser.add_argument("--games", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0, help="game i is reset with seed SEED + i")
+    parser.add_argument("--sticky-actions", type=float, default=0.0, help="repeat-action probability (0 to 1)")
     args = parser.parse_args()
+    if not 0.0 <= args.sticky_actions <= 1.0:
+        parser.error(f"--sticky-actions is a probability between 0 and 1, got {args.sticky_actions}")
 
     agent = keras_dqn.load_agent(args.weights)
-    envs = keras_dqn.make_atari_vector_env("Pong", min(args.games, 10), training=False)
+    envs = keras_dqn.make_atari_vector_env(
+        "Pong", min(args.games, 10), training=False, sticky_actions=args.sticky_actions
+    )
     start = time.perf_counter()
     scores = keras_dqn.evaluate(agent, envs, args.games, seed=args.seed)
     seconds = time.perf_counter() - start
@@ -46,6 +54,7 @@ def main() -> None:
         "weights": str(args.weights),
         "games": len(scores),
         "seed": args.seed,
+        "sticky_actions": args.sticky_actions,
         "mean_score": round(float(np.mean(scores)), 2),
         "min_score": float(min(scores)),
         "max_score": float(max(scores)),
