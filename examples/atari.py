@@ -92,15 +92,15 @@ def play(args: argparse.Namespace) -> None:
     game = args.game
     if agent.env_id and agent.env_id.startswith("ALE/"):  # the game the weights were trained on
         game = agent.env_id.removeprefix("ALE/").removesuffix("-v5")
+    if args.record:  # first: a wrong suffix or a missing imageio fails before minutes of evaluation
+        env = keras_dqn.make_atari_env(game, training=False, render_mode="rgb_array")
+        score = keras_dqn.record(agent, env, args.record, seed=args.seed, fps=30)
+        print(f"recorded one game (score {score:+.0f}) to {args.record}")
     start = time.perf_counter()
     scores = evaluate_games(agent, game, args.episodes, seed=args.seed)
     print(f"{game}: greedy evaluation over {len(scores)} games: mean {np.mean(scores):+.1f}, "
           f"min {min(scores):+.0f}, max {max(scores):+.0f}  ({time.perf_counter() - start:.0f} s)")  # fmt: skip
     print("scores:", " ".join(f"{s:+.0f}" for s in scores))
-    if args.record:
-        env = keras_dqn.make_atari_env(game, training=False, render_mode="rgb_array")
-        score = keras_dqn.record(agent, env, args.record, seed=args.seed, fps=30)
-        print(f"recorded one game (score {score:+.0f}) to {args.record}")
 
 
 def main() -> None:
