@@ -36,17 +36,23 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="game i is reset with seed SEED + i")
     parser.add_argument("--sticky-actions", type=float, default=0.0, help="repeat-action probability (0 to 1)")
     args = parser.parse_args()
+    if args.games < 1:
+        parser.error(f"--games must be at least 1, got {args.games}")
     if not 0.0 <= args.sticky_actions <= 1.0:
         parser.error(f"--sticky-actions is a probability between 0 and 1, got {args.sticky_actions}")
 
     agent = keras_dqn.load_agent(args.weights)
+    if agent.env_id not in (None, "ALE/Pong-v5"):
+        parser.error(f"{args.weights} holds weights for {agent.env_id}, not ALE/Pong-v5")
     envs = keras_dqn.make_atari_vector_env(
         "Pong", min(args.games, 10), training=False, sticky_actions=args.sticky_actions
     )
     start = time.perf_counter()
-    scores = keras_dqn.evaluate(agent, envs, args.games, seed=args.seed)
+    try:
+        scores = keras_dqn.evaluate(agent, envs, args.games, seed=args.seed)
+    finally:
+        envs.close()
     seconds = time.perf_counter() - start
-    envs.close()
     for i, score in enumerate(scores):
         print(f"game {i + 1} (seed {args.seed + i}): {score:+.0f}")
     print(f"mean {np.mean(scores):+.2f} over {len(scores)} games, min {min(scores):+.0f}, max {max(scores):+.0f}")

@@ -40,7 +40,7 @@ HYPERPARAMETERS = dict(
     loss="huber",
     epsilon=1.0,
     epsilon_min=0.01,
-    epsilon_decay=0.99991,  # per gradient step: 0.1 after ~25k steps (100k agent steps), 0.01 after ~51k
+    epsilon_decay=0.99991,  # per gradient step: 0.1 after ~25.6k steps (~120k agent steps), 0.01 after ~51k (~225k)
     clipnorm=10.0,  # clip gradients, as SB3 does
 )
 TRAIN = dict(
@@ -75,7 +75,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--weights", help="play and evaluate these weights instead of training")
     parser.add_argument("--episodes", type=int, default=10, help="games to evaluate with --weights")
     parser.add_argument("--record", help="with --weights: record one game to this .gif or .mp4")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.episodes < 1:
+        parser.error(f"--episodes must be at least 1, got {args.episodes}")
+    if args.record and Path(args.record).suffix.lower() not in (".gif", ".mp4"):
+        parser.error(f"--record writes a .gif or .mp4 file, got {args.record!r}")
+    return args
 
 
 def evaluate_games(agent, game: str, games: int, seed: int) -> list[float]:
@@ -94,7 +99,10 @@ def play(args: argparse.Namespace) -> None:
         game = agent.env_id.removeprefix("ALE/").removesuffix("-v5")
     if args.record:  # first: a wrong suffix or a missing imageio fails before minutes of evaluation
         env = keras_dqn.make_atari_env(game, training=False, render_mode="rgb_array")
-        score = keras_dqn.record(agent, env, args.record, seed=args.seed, fps=30)
+        try:
+            score = keras_dqn.record(agent, env, args.record, seed=args.seed, fps=30)
+        finally:
+            env.close()
         print(f"recorded one game (score {score:+.0f}) to {args.record}")
     start = time.perf_counter()
     scores = evaluate_games(agent, game, args.episodes, seed=args.seed)
