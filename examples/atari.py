@@ -97,7 +97,7 @@ def play(args: argparse.Namespace) -> None:
     game = args.game
     if agent.env_id and agent.env_id.startswith("ALE/"):  # the game the weights were trained on
         game = agent.env_id.removeprefix("ALE/").removesuffix("-v5")
-    if args.record:  # first: a wrong suffix or a missing imageio fails before minutes of evaluation
+    if args.record:  # first: a missing imageio fails before minutes of evaluation
         env = keras_dqn.make_atari_env(game, training=False, render_mode="rgb_array")
         try:
             score = keras_dqn.record(agent, env, args.record, seed=args.seed, fps=30)

@@ -5,7 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import keras_dqn
@@ -34,7 +33,6 @@ def test_shipped_pong_weights_beat_the_opponent_in_a_full_greedy_game():
     assert terminated and not truncated, f"the game did not finish: {ours}-{theirs} after {steps} agent steps"
     assert max(ours, theirs) == 21  # Pong ends when one side reaches 21
     assert ours > theirs, f"lost {ours}-{theirs}"
-    assert np.isfinite(agent.q_values(state)).all()
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ("examples/atari.py", ["--weights", "weights/pong-conv-dqn.h5", "--record", "x.avi"], "a .gif or .mp4"),
     ],
 )
-def test_pong_scripts_reject_bad_input_with_one_clear_line(script, args, message, tmp_path):
+def test_pong_scripts_reject_bad_input_with_one_clear_line(script, args, message):
     result = subprocess.run([sys.executable, str(ROOT / script), *args], cwd=ROOT, capture_output=True, text=True,
                             timeout=300)  # fmt: skip
     assert result.returncode == 2, result.stderr[-2000:]  # argparse's usage error, before any game is played
