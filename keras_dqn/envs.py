@@ -8,12 +8,44 @@ from gymnasium.vector import VectorEnv
 ATARI_HINT = "Atari games need the atari extra: pip install 'keras_dqn[atari]' (ale-py with its ROMs, and OpenCV)"
 
 
-def make_env(env_id: str, **kwargs) -> gym.Env:
+def is_atari(env_id: str) -> bool:
+    """Whether ``env_id`` names an ALE game (``ALE/Pong-v5``): those get our Atari preprocessing."""
+    return isinstance(env_id, str) and env_id.startswith("ALE/")
+
+
+def _gym_make(env_id: str, **kwargs) -> gym.Env:
     """``gym.make(env_id)`` with an error that names the id when it is unknown."""
+    if not isinstance(env_id, str):
+        raise ValueError(f"an env id must be a string such as 'CartPole-v1', got {env_id!r}")
     try:
         return gym.make(env_id, **kwargs)
     except gym.error.Error as exc:
         raise ValueError(f"unknown or unavailable gymnasium environment {env_id!r}: {exc}") from exc
+
+
+def make_env(env_id: str, *, training: bool = False, render_mode: str | None = None, **kwargs) -> gym.Env:
+    """The env an agent plays ``env_id`` on: one home for turning an id into an env.
+
+    Ordinary ids are ``gym.make(env_id, render_mode=..., **kwargs)``.  ALE ids (``ALE/Pong-v5``)
+    get :func:`make_atari_env`'s preprocessing, the frames our conv agents see: with
+    ``training=False`` (the default) full games and the unclipped score, with ``training=True``
+    clipped rewards and an episode per life.  ``training`` changes nothing for other envs.
+
+    Raises:
+        ValueError: an unknown id (the message names it).
+        ImportError: an ALE id without the ``atari`` extra (the message says how to get it).
+    """
+    if is_atari(env_id):
+        return make_atari_env(env_id, training=training, render_mode=render_mode, **kwargs)
+    return _gym_make(env_id, render_mode=render_mode, **kwargs)
+
+
+def make_vector_env(env_id: str, n_envs: int, *, training: bool = False, **kwargs) -> VectorEnv:
+    """``n_envs`` copies of :func:`make_env` stepped together (a ``SyncVectorEnv``)."""
+    if is_atari(env_id):
+        return make_atari_vector_env(env_id, n_envs, training=training, **kwargs)
+    make_env(env_id, **kwargs).close()  # an unknown id fails here, with its name
+    return gym.make_vec(env_id, num_envs=n_envs, vectorization_mode="sync", **kwargs)
 
 
 def check_discrete(env: gym.Env | VectorEnv) -> int:
@@ -156,7 +188,7 @@ def make_atari_env(
     if not 0.0 <= sticky_actions <= 1.0:
         raise ValueError(f"sticky_actions must be a probability in [0, 1], got {sticky_actions!r}")
     env_id = game if "/" in game else f"ALE/{game}-v5"
-    env = make_env(env_id, frameskip=1, repeat_action_probability=sticky_actions, render_mode=render_mode)
+    env = _gym_make(env_id, frameskip=1, repeat_action_probability=sticky_actions, render_mode=render_mode)
     env = gym.wrappers.AtariPreprocessing(
         env,
         noop_max=noop_max,
