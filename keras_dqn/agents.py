@@ -9,9 +9,11 @@
   training step hands back, because even a compiled Keras call costs ~0.2 ms;
 * memory is a preallocated ring buffer (:class:`keras_dqn.memory.ReplayBuffer`).
 
-The Q-learning target lives in one method, :meth:`DQNAgent._compute_targets`; agents that
-learn differently (a target network, Double DQN) override that and nothing else of the
-training step.
+One mechanism, many agents.  The whole TD update is one method, :meth:`DQNAgent.td_update`:
+targets, Q(s, a), loss, gradient, target sync, in that order.  :class:`TrainStep` compiles it
+once per agent.  Agents differ only in the hooks the update calls: :meth:`DQNAgent.compute_targets`
+(``TargetDQNAgent``: target network, Double DQN) and :meth:`DQNAgent.sync_target`, and in the
+network and memory they build (``ConvDQNAgent``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_dqn.checks import check_choice, check_fraction, check_positive_int, check_positive_number
 from keras_dqn.memory import Batch, FrameReplayBuffer, ReplayBuffer
 from keras_dqn.networks import NumpyMLP, build_mlp, build_nature_cnn
 from keras_dqn.weights import load_h5, read_h5, save_h5
@@ -31,37 +34,118 @@ from keras_dqn.weights import load_h5, read_h5, save_h5
 LOSSES = {"mse": "mse", "huber": "huber"}  # our names -> Keras loss identifiers
 
 
-def _check_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+class TrainStep:
+    """An agent's compiled training step: ``K`` TD updates in one TensorFlow call.
 
+    It is traced on first use and again after :meth:`invalidate` — which the agent calls
+    itself when a setting baked into the graph changes (``gamma``, ``double``, the target
+    update, a new optimizer).  Call it yourself after changing the model or optimizer by hand.
 
-def _check_fraction(name: str, value: Any, *, low_open: bool = False) -> float:
-    value = float(value)
-    if not (0.0 < value <= 1.0 if low_open else 0.0 <= value <= 1.0):
-        interval = "(0, 1]" if low_open else "[0, 1]"
-        raise ValueError(f"{name} must be in {interval}, got {value!r}")
-    return value
+    The call takes a :class:`~keras_dqn.memory.Batch` whose arrays have a leading ``K`` axis
+    and returns the ``K`` losses.  Every array is handed over in two packed tensors (states
+    and next states; actions, rewards and dones) and the new weights come back as one flat
+    tensor: each tensor crossing into TensorFlow costs microseconds, and on one CartPole these
+    calls happen every few env steps.
+    """
+
+    def __init__(self, agent: DQNAgent):
+        self.agent = agent
+        self._function = None  # the concrete function, traced for the settings below
+        self._settings: tuple | None = None
+        self._learning_rate = agent.learning_rate  # the optimizer's; agent.learning_rate may change
+        shapes = [tuple(w.shape) for w in agent.model.weights]
+        self._weight_shapes = shapes
+        self._weight_splits = np.cumsum([int(np.prod(shape)) for shape in shapes])[:-1]
+
+    def invalidate(self) -> None:
+        """Forget the compiled function: the next call traces it again."""
+        self._function = None
+        self._settings = None
+
+    def __call__(self, batches: Batch) -> np.ndarray:
+        agent = self.agent
+        if self._function is None or self._settings != agent.traced_settings():
+            self._function = self._compile()
+            self._settings = agent.traced_settings()
+        if self._learning_rate != agent.learning_rate:  # the user changed agent.learning_rate
+            agent.model.optimizer.learning_rate.assign(agent.learning_rate)
+            self._learning_rate = agent.learning_rate
+        states = np.stack((batches.states, batches.next_states), axis=2)  # (K, B, 2, *state_shape)
+        scalars = np.stack((batches.actions, batches.rewards, batches.dones), axis=-1)  # (K, B, 3)
+        losses, flat_weights = self._call(
+            tf.constant(states, tf.as_dtype(agent.state_dtype)), tf.constant(scalars, tf.float32)
+        )
+        if agent.numpy_model is not None:  # hand the new weights to the NumPy forward pass
+            parts = np.split(flat_weights.numpy(), self._weight_splits)
+            agent.policy_weights = [p.reshape(shape) for p, shape in zip(parts, self._weight_shapes, strict=True)]
+        losses = losses.numpy()
+        agent.train_steps += len(losses)
+        return losses
+
+    def _call(self, states: tf.Tensor, scalars: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """Run the compiled function on tensors that already match its input signature.
+
+        ``ConcreteFunction.__call__`` re-binds and re-checks its arguments on every call, which
+        costs ~0.25 ms here, more than two CartPole updates.  Our two tensors are built to the
+        signature above, so we take TensorFlow's direct path to the same function when it has one."""
+        function = self._function
+        call_flat = getattr(function, "_call_flat", None)
+        if call_flat is None:  # a TensorFlow without it: the public (slower) call
+            return function(states, scalars)
+        return call_flat([states, scalars], function.captured_inputs)
+
+    def _compile(self):
+        agent = self.agent
+        if getattr(agent.model, "optimizer", None) is None:
+            raise ValueError("the agent's model is not compiled: call model.compile(optimizer=..., loss=...) first")
+        agent.model.optimizer.build(agent.model.trainable_variables)
+        returns_weights = agent.numpy_model is not None  # big CNNs act in TensorFlow: no copy needed
+
+        def k_updates(states, scalars):
+            k = tf.shape(scalars)[0]
+            losses = tf.TensorArray(tf.float32, size=k)
+            for i in tf.range(k):
+                batch = Batch(
+                    states=states[i, :, 0],
+                    actions=tf.cast(scalars[i, :, 0], tf.int32),
+                    rewards=scalars[i, :, 1],
+                    next_states=states[i, :, 1],
+                    dones=scalars[i, :, 2],
+                )
+                losses = losses.write(i, agent.td_update(batch))
+            weights = [tf.reshape(w.value, [-1]) for w in agent.model.weights] if returns_weights else []
+            return losses.stack(), tf.concat(weights, axis=0) if weights else tf.zeros([0])
+
+        state_dtype = tf.as_dtype(agent.state_dtype)
+        return tf.function(k_updates, jit_compile=agent.jit_compile).get_concrete_function(
+            tf.TensorSpec((None, None, 2, *agent.state_shape), state_dtype),
+            tf.TensorSpec((None, None, 3), tf.float32),
+        )
 
 
 class DQNAgent:
     """The blog's deep Q-learning agent: an MLP Q-network, replay memory, epsilon-greedy.
 
     Args:
-        state_size: length of the observation vector (``env.observation_space.shape[0]``).
+        state_size: length of the observation vector (``env.observation_space.shape[0]``);
+            with ``model=``, the model's input shape (a tuple).
         action_size: number of discrete actions (``env.action_space.n``).
         gamma: discount rate of future rewards.
         epsilon: initial exploration rate (probability of a random action).
         epsilon_min: exploration never decays below this.
-        epsilon_decay: ``epsilon`` is multiplied by this after every ``replay``.
-        learning_rate: Adam's learning rate.
+        epsilon_decay: ``epsilon`` is multiplied by this after every gradient step.
+        learning_rate: the optimizer's learning rate (Adam).
         memory_size: replay memory capacity (the blog's ``deque(maxlen=2000)``).
         hidden: units of the hidden ReLU layers.
         seed: seeds weight initialisation, exploration and replay sampling.
         loss: ``"mse"`` (the blog's) or ``"huber"`` (less sensitive to large TD errors).
         dueling: end the network in a dueling head, ``Q = V + A - mean(A)``.
         clipnorm: clip each gradient to this L2 norm (``None``: no clipping).
+        model: your own compiled Keras Q-network (input a state, output one Q-value per
+            action) instead of the MLP; ``hidden``, ``learning_rate``, ``loss``, ``dueling`` and
+            ``clipnorm`` then come from the model and its ``compile``.
+        memory: your own replay memory (any :class:`keras_dqn.memory.ReplayMemory` holding
+            states of this agent's shape) instead of a ``ReplayBuffer(memory_size)``.
 
     Example::
 
@@ -73,6 +157,9 @@ class DQNAgent:
         if len(agent.memory) >= 32:
             loss = agent.replay(32)
     """
+
+    state_dtype: type = np.float32  # how states are stored and fed to the network
+    jit_compile: bool = True  # XLA-compile the training step (fastest for MLPs on the CPU)
 
     def __init__(
         self,
@@ -90,57 +177,58 @@ class DQNAgent:
         loss: str = "mse",
         dueling: bool = False,
         clipnorm: float | None = None,
+        model: keras.Model | None = None,
+        memory: Any = None,
     ):
         self.state_shape: tuple[int, ...] = self._check_state_shape(state_size)
         self.state_size = self.state_shape[0] if len(self.state_shape) == 1 else self.state_shape
-        self.action_size = _check_positive_int("action_size", action_size)
-        self.gamma = _check_fraction("gamma", gamma)
-        self.epsilon = _check_fraction("epsilon", epsilon)
-        self.epsilon_min = _check_fraction("epsilon_min", epsilon_min)
-        self.epsilon_decay = _check_fraction("epsilon_decay", epsilon_decay, low_open=True)
-        self.learning_rate = float(learning_rate)
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
-        self.hidden = tuple(_check_positive_int("hidden units", h) for h in hidden)
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
-        self.loss = loss
+        self.action_size = check_positive_int("action_size", action_size)
+        self.gamma = check_fraction("gamma", gamma)
+        self.epsilon = check_fraction("epsilon", epsilon)
+        self.epsilon_min = check_fraction("epsilon_min", epsilon_min)
+        self.epsilon_decay = check_fraction("epsilon_decay", epsilon_decay, low_open=True)
+        self.learning_rate = check_positive_number("learning_rate", learning_rate)
+        self.hidden = tuple(check_positive_int("hidden units", h) for h in hidden)
+        self.loss = check_choice("loss", loss, LOSSES)
         self.dueling = bool(dueling)
-        if clipnorm is not None and not float(clipnorm) > 0:
-            raise ValueError(f"clipnorm must be positive or None, got {clipnorm!r}")
-        self.clipnorm = None if clipnorm is None else float(clipnorm)
+        self.clipnorm = None if clipnorm is None else check_positive_number("clipnorm (or None)", clipnorm)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
-        self.memory = self._build_memory(_check_positive_int("memory_size", memory_size))
-        self.model = self._build_model()
-        self.train_steps = 0  # gradient steps taken so far
         self.env_id: str | None = None  # set by train() / the examples; saved with the weights
+        self.train_steps = 0  # gradient steps taken so far
 
-        # Acting: a NumPy twin of the model when it is a plain MLP, else a compiled call.
-        self._numpy_model = NumpyMLP.from_model(self.model)
-        self._policy_weights: list[np.ndarray] | None = None
-        self._predict_fn = None
-        # Training: compiled on the first replay() (and again if a traced setting changes).
-        self._compiled: dict[bool, Any] = {}
-        self._compiled_with: tuple | None = None
-        self._optimizer_lr = self.learning_rate
+        # The replay memory and the Q-network: the blog's, or the ones you pass.
+        capacity = check_positive_int("memory_size", memory_size)
+        self.memory = self._build_memory(capacity) if memory is None else self._check_memory(memory)
+        self.model = self._build_model() if model is None else self._check_model(model)
+
+        # Acting: a NumPy twin of the model when it is a plain MLP (else one compiled TF call).
+        self.numpy_model = NumpyMLP.from_model(self.model)
+        self.policy_weights: list[np.ndarray] | None = None  # the twin's weights; None: re-read
+        self._predict = None
+        # Learning: the TD update, compiled on the first replay().
+        self.train_step = TrainStep(self)
 
     # ------------------------------------------------------------------ what differs per agent
-    # Subclasses change the state they take, the memory and the network here; acting and the
-    # compiled training step below are shared by every agent.
-    state_dtype: type = np.float32  # how states are stored and fed to the network
-    jit_compile: bool = True  # XLA-compile the training step (fastest for MLPs on the CPU)
+    # These build what the agent is made of.  They read only the fields set above them.
 
     def _check_state_shape(self, state_size: Any) -> tuple[int, ...]:
-        """The shape of one state, from the constructor's first argument (an int here)."""
-        return (_check_positive_int("state_size", state_size),)
+        """The shape of one state: an int for vector states, or a tuple (own models)."""
+        if isinstance(state_size, (tuple, list)):
+            return tuple(check_positive_int("state_shape entries", n) for n in state_size)
+        return (check_positive_int("state_size", state_size),)
 
     def _build_memory(self, capacity: int) -> ReplayBuffer:
-        """The replay memory: a ring buffer of whole states."""
+        """The replay memory: a ring buffer of whole states, sampled with the agent's generator."""
         return ReplayBuffer(capacity, self.state_shape, seed=self.rng, state_dtype=self.state_dtype)
 
     def _build_model(self) -> keras.Model:
         """The Q-network: Dense ReLU layers, one linear output per action (or a dueling head), Adam."""
+        if len(self.state_shape) != 1:
+            raise ValueError(
+                f"{type(self).__name__}'s MLP takes vector states; got states of shape {self.state_shape} "
+                "(flatten them, pass model=, or use ConvDQNAgent for frames)"
+            )
         return build_mlp(
             self.state_size,
             self.action_size,
@@ -151,6 +239,30 @@ class DQNAgent:
             clipnorm=self.clipnorm,
             seed=self.seed,
         )
+
+    def _check_memory(self, memory: Any) -> Any:
+        if tuple(getattr(memory, "state_shape", ())) != self.state_shape:
+            raise ValueError(
+                f"memory must hold states of shape {self.state_shape}, got {getattr(memory, 'state_shape', memory)!r}"
+            )
+        return memory
+
+    def _check_model(self, model: keras.Model) -> keras.Model:
+        """Your own network: it must fit the states and actions (compile it before training)."""
+        if not isinstance(model, keras.Model):
+            raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+        if tuple(model.input_shape[1:]) != self.state_shape or tuple(model.output_shape) != (None, self.action_size):
+            raise ValueError(
+                f"model must map states of shape {self.state_shape} to {self.action_size} Q-values; "
+                f"it maps {tuple(model.input_shape[1:])} to {tuple(model.output_shape[1:])}"
+            )
+        if getattr(model, "optimizer", None) is not None:  # the model's own optimizer settings win
+            self.learning_rate = float(model.optimizer.learning_rate.numpy())
+        return model
+
+    def _as_state_array(self, states: Any, what: str) -> np.ndarray:
+        """``states`` as an array of :attr:`state_dtype` (the conv agent insists on uint8 frames)."""
+        return np.asarray(states, dtype=self.state_dtype)
 
     # ------------------------------------------------------------------ acting
     def _as_batch(self, states: Any, what: str) -> np.ndarray:
@@ -164,21 +276,17 @@ class DQNAgent:
             f"(n, {', '.join(map(str, self.state_shape))}), got an array of shape {states.shape}"
         )
 
-    def _as_state_array(self, states: Any, what: str) -> np.ndarray:
-        """``states`` as an array of :attr:`state_dtype` (the conv agent insists on uint8 frames)."""
-        return np.asarray(states, dtype=self.state_dtype)
-
     def q_values(self, states: Any) -> np.ndarray:
         """Q-values of one state or a batch of states, as a ``(batch, action_size)`` array."""
         states = self._as_batch(states, "q_values()")
-        if self._numpy_model is not None:
-            if self._policy_weights is None:
-                self._policy_weights = self.model.get_weights()
-            return self._numpy_model(states, self._policy_weights)
-        if self._predict_fn is None:
+        if self.numpy_model is not None:
+            if self.policy_weights is None:
+                self.policy_weights = self.model.get_weights()
+            return self.numpy_model(states, self.policy_weights)
+        if self._predict is None:
             spec = tf.TensorSpec((None, *self.state_shape), tf.as_dtype(self.state_dtype))
-            self._predict_fn = tf.function(lambda x: self.model(x, training=False)).get_concrete_function(spec)
-        return self._predict_fn(tf.constant(states)).numpy()
+            self._predict = tf.function(lambda x: self.model(x, training=False)).get_concrete_function(spec)
+        return self._predict(tf.constant(states)).numpy()
 
     def act(self, state: Any, *, greedy: bool = False) -> int:
         """Pick an action for one state: random with probability ``epsilon``, else argmax Q.
@@ -202,7 +310,7 @@ class DQNAgent:
 
     def refresh_policy(self) -> None:
         """Re-read the model's weights for acting (after you set them outside replay/load)."""
-        self._policy_weights = None
+        self.policy_weights = None
 
     # ------------------------------------------------------------------ learning
     def remember(self, state: Any, action: int, reward: float, next_state: Any, done: bool) -> None:
@@ -227,15 +335,19 @@ class DQNAgent:
         Raises:
             ValueError: memory holds fewer than ``batch_size`` transitions.
         """
-        batch = self.memory.sample(_check_positive_int("batch_size", batch_size))
+        batch = self.memory.sample(check_positive_int("batch_size", batch_size))
         loss = self.train_on_batch(batch)
-        if self.epsilon > self.epsilon_min:
-            self.epsilon = max(self.epsilon_min, self.epsilon * self.epsilon_decay)
+        self.decay_epsilon(1)
         return loss
 
+    def decay_epsilon(self, gradient_steps: int = 1) -> None:
+        """Decay epsilon as ``gradient_steps`` gradient steps do (the one place epsilon changes)."""
+        if self.epsilon > self.epsilon_min:  # never raise an epsilon set below the floor
+            self.epsilon = max(self.epsilon_min, self.epsilon * self.epsilon_decay**gradient_steps)
+
     def train_on_batch(self, batch: Batch) -> float:
-        """One compiled gradient step on ``batch``; returns its loss."""
-        return float(self._run_compiled(batch, many=False)[0])
+        """One compiled gradient step on ``batch``; returns its loss (epsilon is left alone)."""
+        return float(self.train_step(Batch(*(np.asarray(a)[None] for a in batch)))[0])
 
     def train_on_batches(self, batches: Batch) -> np.ndarray:
         """``K`` gradient steps in one compiled call; every array of ``batches`` has a leading
@@ -243,82 +355,40 @@ class DQNAgent:
 
         One call costs ~0.2 ms however small, so a training loop that takes several steps at
         a time (every few env steps, or over a vector env) should take them here."""
-        return self._run_compiled(batches, many=True)
+        return self.train_step(batches)
 
-    def _run_compiled(self, batch: Batch, many: bool) -> np.ndarray:
-        if self._compiled_with != self._trace_settings():  # first call, or gamma/double/tau changed
-            self._compiled = {}
-            self._compiled_with = self._trace_settings()
-        if many not in self._compiled:
-            self._compiled[many] = self._compile_train_step(many)
-        if self._optimizer_lr != self.learning_rate:  # the user changed agent.learning_rate
-            self.model.optimizer.learning_rate.assign(self.learning_rate)
-            self._optimizer_lr = self.learning_rate
-        losses, *weights = self._compiled[many](
-            tf.constant(batch.states, tf.as_dtype(self.state_dtype)),
-            tf.constant(batch.actions, tf.int32),
-            tf.constant(batch.rewards, tf.float32),
-            tf.constant(batch.next_states, tf.as_dtype(self.state_dtype)),
-            tf.constant(batch.dones, tf.float32),
-        )
-        # The step returns the new weights: keeping them saves a slow read before the next act().
-        self._policy_weights = [w.numpy() for w in weights] if self._numpy_model is not None else None
-        losses = np.atleast_1d(losses.numpy())
-        self.train_steps += len(losses)
-        return losses
+    # The TD update, traced into the compiled step.  Read it top to bottom.
+    def td_update(self, batch: Batch) -> tf.Tensor:
+        """One gradient step on ``batch`` (tensors): targets, Q(s, a), loss, gradient, target sync."""
+        model = self.model
+        # 1. The targets y = r + gamma * (1 - done) * V(s'): constants, no gradient flows into them.
+        targets = tf.stop_gradient(self.compute_targets(batch.rewards, batch.next_states, batch.dones))
+        with tf.GradientTape() as tape:
+            # 2. Q(s, a): the network's value of each state, for the action that was taken.
+            q_taken = tf.gather(model(batch.states, training=True), batch.actions, axis=1, batch_dims=1)
+            # 3. The loss between them (the model's compiled loss: MSE or Huber).
+            loss = keras.losses.get(model.loss)(targets, q_taken)
+        # 4. One optimizer step down the gradient.
+        grads = tape.gradient(loss, model.trainable_variables)
+        model.optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        # 5. Keep a target network in step (agents that have one).
+        self.sync_target()
+        return loss
 
-    def _trace_settings(self) -> tuple:
-        """Python values baked into the compiled step; changing one recompiles it."""
-        return (self.gamma,)
+    def compute_targets(self, rewards: tf.Tensor, next_states: tf.Tensor, dones: tf.Tensor) -> tf.Tensor:
+        """Q-learning targets ``r + gamma * max_a' Q(s', a')``, with no future term when done.
 
-    def _compute_targets(self, rewards: tf.Tensor, next_states: tf.Tensor, dones: tf.Tensor) -> tf.Tensor:
-        """Q-learning targets ``r + gamma * max_a' Q(s', a')``, with no future term when done."""
+        The one part of the update that agents override."""
         next_q = self.model(next_states, training=False)
         return rewards + self.gamma * (1.0 - dones) * tf.reduce_max(next_q, axis=1)
 
-    def _after_gradient_step(self) -> None:
-        """Traced into the compiled step after each update (target-network agents sync here)."""
+    def sync_target(self) -> None:
+        """After each update inside the compiled step: nothing to sync without a target network."""
         return None  # (a docstring-only body trips up AutoGraph)
 
-    def _gradient_step(self, states, actions, rewards, next_states, dones) -> tf.Tensor:
-        """One update, traced into the compiled step: targets, loss on Q(s, a), gradient, Adam."""
-        model = self.model
-        targets = tf.stop_gradient(self._compute_targets(rewards, next_states, dones))
-        with tf.GradientTape() as tape:
-            q = model(states, training=True)
-            q_taken = tf.gather(q, actions, axis=1, batch_dims=1)  # Q(s, a) for the action taken
-            loss = keras.losses.get(model.loss)(targets, q_taken)
-        grads = tape.gradient(loss, model.trainable_variables)
-        model.optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
-        self._after_gradient_step()
-        return loss
-
-    def _compile_train_step(self, many: bool):
-        """Compile (with XLA if :attr:`jit_compile`) one gradient step, or a loop of K steps over
-        batches stacked on axis 0.
-
-        Both return the losses, and the network's new weights when acting uses the NumPy twin."""
-        self.model.optimizer.build(self.model.trainable_variables)
-
-        def new_weights() -> list[tf.Tensor]:  # only the NumPy twin needs them (big CNNs act in TF)
-            return [tf.identity(w.value) for w in self.model.weights] if self._numpy_model is not None else []
-
-        def one_step(*batch):
-            return [self._gradient_step(*batch), *new_weights()]
-
-        def many_steps(*batches):
-            k = tf.shape(batches[1])[0]
-            losses = tf.TensorArray(tf.float32, size=k)
-            for i in tf.range(k):
-                losses = losses.write(i, self._gradient_step(*(b[i] for b in batches)))
-            return [losses.stack(), *new_weights()]
-
-        lead = (None, None) if many else (None,)
-        state_spec = tf.TensorSpec((*lead, *self.state_shape), tf.as_dtype(self.state_dtype))
-        vector = tf.TensorSpec(lead, tf.float32)
-        return tf.function(many_steps if many else one_step, jit_compile=self.jit_compile).get_concrete_function(
-            state_spec, tf.TensorSpec(lead, tf.int32), vector, state_spec, vector
-        )
+    def traced_settings(self) -> tuple:
+        """Python values baked into the compiled step; when one changes, it is traced again."""
+        return (self.gamma,)
 
     # ------------------------------------------------------------------ files
     def get_config(self) -> dict[str, Any]:
@@ -359,19 +429,24 @@ class DQNAgent:
 class TargetDQNAgent(DQNAgent):
     """DQN with a frozen target network: Double DQN and the Huber loss by default.
 
-    Targets come from ``target_model``, a copy of ``model`` that is never trained and only
-    follows it: a hard copy every ``C`` replay steps, or a soft (Polyak) step
-    ``target <- tau * online + (1 - tau) * target`` after every replay step.
+    Targets come from ``target_model``, a clone of ``model`` that is never trained and only
+    follows it: a hard copy every ``C`` gradient steps, or a soft (Polyak) step
+    ``target <- tau * online + (1 - tau) * target`` after every gradient step.
+
+    The defaults are the CartPole recipe we validated (``keras_dqn.get_recipe("cartpole-target")``:
+    10 of 10 seeds solved CartPole-v1 and stayed solved; see the README), so
+    ``TargetDQNAgent(4, 2).load(keras_dqn.weights_path("cartpole-target-dqn"))`` just works.
 
     Args:
         state_size, action_size: as :class:`DQNAgent`.
-        target_update: an ``int`` C >= 1 copies the weights every C replay steps; a float tau
+        target_update: an ``int`` C >= 1 copies the weights every C gradient steps; a float tau
             in (0, 1) averages them in every step (keras-rl's ``target_model_update``; a
             float >= 1 that is a whole number means C, as there).
         double: Double DQN — the online network picks ``argmax_a' Q(s', a')`` and the
             target network values it, which curbs the max operator's over-estimation.
-        loss: ``"huber"`` (default) or ``"mse"``.
-        **kwargs: any other :class:`DQNAgent` argument (gamma, epsilon..., dueling, clipnorm).
+        gamma, memory_size, hidden, loss, clipnorm: as :class:`DQNAgent`, with this agent's
+            validated values.
+        **kwargs: any other :class:`DQNAgent` argument (epsilon..., dueling, seed, model, memory).
 
     The blog's per-episode copy still reads as in the blog: call
     :meth:`update_target_model` at each episode end (with a large ``target_update``).
@@ -384,24 +459,40 @@ class TargetDQNAgent(DQNAgent):
         *,
         target_update: int | float = 500,
         double: bool = True,
+        gamma: float = 0.99,
+        memory_size: int = 10_000,
+        hidden: Sequence[int] = (64, 64),
         loss: str = "huber",
+        clipnorm: float | None = 10.0,
         **kwargs: Any,
     ):
-        self.tau, self.target_update_every = _parse_target_update(target_update)
-        self.target_update = self.tau if self.tau is not None else self.target_update_every
+        super().__init__(
+            state_size, action_size, gamma=gamma, memory_size=memory_size, hidden=hidden, loss=loss,
+            clipnorm=clipnorm, **kwargs,
+        )  # fmt: skip
+        self.target_update = _check_target_update(target_update)
         self.double = bool(double)
-        super().__init__(state_size, action_size, loss=loss, **kwargs)
-        self.target_model = self._build_model()
+        self.target_model = keras.models.clone_model(self.model)
         self.update_target_model()
+
+    @property
+    def tau(self) -> float | None:
+        """The soft-update rate, or ``None`` for hard copies."""
+        return self.target_update if isinstance(self.target_update, float) else None
+
+    @property
+    def target_update_every(self) -> int | None:
+        """Gradient steps between hard copies, or ``None`` for soft updates."""
+        return self.target_update if isinstance(self.target_update, int) else None
 
     def update_target_model(self) -> None:
         """Copy the online network's weights into the target network."""
         self.target_model.set_weights(self.model.get_weights())
 
-    def _trace_settings(self) -> tuple:
-        return (*super()._trace_settings(), self.double, self.tau, self.target_update_every)
+    def traced_settings(self) -> tuple:
+        return (*super().traced_settings(), self.double, self.target_update)
 
-    def _compute_targets(self, rewards: tf.Tensor, next_states: tf.Tensor, dones: tf.Tensor) -> tf.Tensor:
+    def compute_targets(self, rewards: tf.Tensor, next_states: tf.Tensor, dones: tf.Tensor) -> tf.Tensor:
         """``r + gamma * Q_target(s', a*)``: a* by the online net (Double DQN) or by the target."""
         next_q_target = self.target_model(next_states, training=False)
         if self.double:
@@ -411,8 +502,8 @@ class TargetDQNAgent(DQNAgent):
             next_value = tf.reduce_max(next_q_target, axis=1)
         return rewards + self.gamma * (1.0 - dones) * next_value
 
-    def _after_gradient_step(self) -> None:
-        """Sync the target inside the compiled step: no extra call, exact even for K steps a call."""
+    def sync_target(self) -> None:
+        """Inside the compiled step, after each update: exact even for K updates a call."""
         pairs = list(zip(self.target_model.weights, self.model.weights, strict=True))
         if self.tau is not None:  # soft: target <- tau * online + (1 - tau) * target
             for target, online in pairs:
@@ -438,20 +529,20 @@ class TargetDQNAgent(DQNAgent):
         return self
 
 
-def _parse_target_update(value: Any) -> tuple[float | None, int | None]:
-    """``(tau, None)`` for a soft update, ``(None, C)`` for a hard copy every C steps."""
-    expected = "an int C >= 1 (hard copy every C replay steps) or a float tau in (0, 1) (soft update)"
+def _check_target_update(value: Any) -> int | float:
+    """An ``int`` C for a hard copy every C steps, or a ``float`` tau in (0, 1) for soft updates."""
+    expected = "an int C >= 1 (hard copy every C gradient steps) or a float tau in (0, 1) (soft update)"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"target_update must be {expected}, got {value!r}")
     if isinstance(value, (int, np.integer)):
         if value < 1:
             raise ValueError(f"target_update must be {expected}; got the int {value}")
-        return None, int(value)
+        return int(value)
     value = float(value)
     if 0.0 < value < 1.0:
-        return value, None
+        return value
     if value >= 1.0 and value.is_integer():
-        return None, int(value)
+        return int(value)
     raise ValueError(f"target_update must be {expected}, got {value!r}")
 
 
@@ -467,17 +558,21 @@ class ConvDQNAgent(TargetDQNAgent):
     * the replay memory is a :class:`keras_dqn.memory.FrameReplayBuffer`, which keeps each frame
       once (~7 KB per transition instead of 56 KB).
 
+    The defaults are the Pong recipe (``keras_dqn.get_recipe("pong")``) that made the shipped
+    ``weights/pong-conv-dqn.h5`` (+20.7).
+
     Args:
         state_shape: shape of one observation (``env.observation_space.shape``): stacked frames
             first ``(k, H, W)`` or last ``(H, W, k)``; height and width at least 36.
         action_size: ``env.action_space.n``.
-        gamma, learning_rate, memory_size, target_update, epsilon_decay...: as
+        gamma, learning_rate, memory_size, target_update, epsilon_decay, clipnorm: as
             :class:`TargetDQNAgent`, with Atari defaults: gamma 0.99, Adam 1e-4, 100,000
-            transitions (0.7 GB), a hard target copy every 1,000 gradient steps, and epsilon
-            decaying from 1 to 0.01 over ~50,000 gradient steps (0.99991 per step).
+            transitions (0.7 GB), a hard target copy every 1,000 gradient steps, epsilon
+            decaying from 1 to 0.01 over ~50,000 gradient steps (0.99991 per step), gradients
+            clipped to norm 10.
         frame_memory: ``False`` stores whole states (8× the memory; for observations that
             are not frame stacks).
-        **kwargs: any other :class:`TargetDQNAgent` argument (double, loss, dueling, clipnorm, seed).
+        **kwargs: any other :class:`TargetDQNAgent` argument (double, loss, dueling, seed).
 
     Example::
 
@@ -500,50 +595,27 @@ class ConvDQNAgent(TargetDQNAgent):
         memory_size: int = 100_000,
         target_update: int | float = 1000,
         epsilon_decay: float = 0.99991,
+        clipnorm: float | None = 10.0,
         frame_memory: bool = True,
         **kwargs: Any,
     ):
         if "hidden" in kwargs:
             raise TypeError("ConvDQNAgent's network is the Nature CNN: it takes no hidden= sizes")
-        self.frame_memory = bool(frame_memory)
+        shape = _check_frames_shape(state_shape)
+        memory = None
+        if frame_memory:  # each frame once; sampled with its own generator, seeded from `seed`
+            seed = kwargs.get("seed")
+            memory = FrameReplayBuffer(
+                check_positive_int("memory_size", memory_size),
+                shape,
+                seed=None if seed is None else np.random.SeedSequence(seed).spawn(1)[0],
+                stack_axis=0 if _channels_first(shape) else -1,
+            )
         super().__init__(
-            state_shape,
-            action_size,
-            gamma=gamma,
-            learning_rate=learning_rate,
-            memory_size=memory_size,
-            target_update=target_update,
-            epsilon_decay=epsilon_decay,
-            **kwargs,
-        )
-
-    def _check_state_shape(self, state_shape: Any) -> tuple[int, ...]:
-        expected = (
-            "ConvDQNAgent needs image observations: a shape (frames, height, width) such as (4, 84, 84) "
-            "from make_atari_env, or (height, width, frames)"
-        )
-        try:
-            shape = tuple(int(n) for n in state_shape)
-        except TypeError:
-            raise ValueError(f"{expected}; got {state_shape!r} (for vector observations use DQNAgent)") from None
-        if len(shape) != 3 or min(shape) < 1:
-            hint = " (for vector observations use DQNAgent)" if len(shape) == 1 else ""
-            raise ValueError(f"{expected}; got {state_shape!r}{hint}")
-        height, width = shape[1:] if self._channels_first(shape) else shape[:2]
-        if min(height, width) < 36:
-            raise ValueError(f"{expected}; the Nature CNN needs frames of at least 36x36, got {height}x{width}")
-        return shape
-
-    @staticmethod
-    def _channels_first(shape: tuple[int, ...]) -> bool:
-        """Frames are stacked on the first axis when it is the shortest (FrameStackObservation's layout)."""
-        return shape[0] < shape[-1]
-
-    def _build_memory(self, capacity: int) -> ReplayBuffer | FrameReplayBuffer:
-        if not self.frame_memory:
-            return super()._build_memory(capacity)
-        axis = 0 if self._channels_first(self.state_shape) else -1
-        return FrameReplayBuffer(capacity, self.state_shape, seed=self.rng, stack_axis=axis)
+            shape, action_size, gamma=gamma, learning_rate=learning_rate, memory_size=memory_size,
+            target_update=target_update, epsilon_decay=epsilon_decay, clipnorm=clipnorm, memory=memory, **kwargs,
+        )  # fmt: skip
+        self.frame_memory = bool(frame_memory)
 
     def _build_model(self) -> keras.Model:
         return build_nature_cnn(
@@ -553,7 +625,7 @@ class ConvDQNAgent(TargetDQNAgent):
             loss=LOSSES[self.loss],
             dueling=self.dueling,
             clipnorm=self.clipnorm,
-            channels_first=self._channels_first(self.state_shape),
+            channels_first=_channels_first(self.state_shape),
             seed=self.seed,
         )
 
@@ -567,6 +639,29 @@ class ConvDQNAgent(TargetDQNAgent):
         config = {**super().get_config(), "state_shape": list(self.state_shape), "frame_memory": self.frame_memory}
         del config["state_size"], config["hidden"]  # the CNN has no hidden-size setting
         return config
+
+
+def _channels_first(shape: tuple[int, ...]) -> bool:
+    """Frames are stacked on the first axis when it is the shortest (FrameStackObservation's layout)."""
+    return shape[0] < shape[-1]
+
+
+def _check_frames_shape(state_shape: Any) -> tuple[int, ...]:
+    expected = (
+        "ConvDQNAgent needs image observations: a shape (frames, height, width) such as (4, 84, 84) "
+        "from make_atari_env, or (height, width, frames)"
+    )
+    try:
+        shape = tuple(int(n) for n in state_shape)
+    except TypeError:
+        raise ValueError(f"{expected}; got {state_shape!r} (for vector observations use DQNAgent)") from None
+    if len(shape) != 3 or min(shape) < 1:
+        hint = " (for vector observations use DQNAgent)" if len(shape) == 1 else ""
+        raise ValueError(f"{expected}; got {state_shape!r}{hint}")
+    height, width = shape[1:] if _channels_first(shape) else shape[:2]
+    if min(height, width) < 36:
+        raise ValueError(f"{expected}; the Nature CNN needs frames of at least 36x36, got {height}x{width}")
+    return shape
 
 
 AGENT_CLASSES = {"DQNAgent": DQNAgent, "TargetDQNAgent": TargetDQNAgent, "ConvDQNAgent": ConvDQNAgent}

@@ -65,7 +65,8 @@ import gymnasium as gym
 import keras
 import numpy as np
 
-from keras_dqn.agents import TargetDQNAgent, _check_positive_int
+from keras_dqn.agents import TargetDQNAgent
+from keras_dqn.checks import check_positive_int as _check_positive_int
 from keras_dqn.memory import Batch, ReplayBuffer
 from keras_dqn.networks import DuelingHead
 from keras_dqn.weights import load_h5, save_h5
@@ -385,29 +386,6 @@ class LinearAnnealedPolicy(Policy):
 
 
 # ---------------------------------------------------------------------------------- the agent
-class _UserModelAgent(TargetDQNAgent):
-    """A TargetDQNAgent whose online network is the user's model and whose memory is theirs."""
-
-    def __init__(self, model: keras.Model, memory: SequentialMemory, nb_actions: int, **kwargs: Any):
-        self._user_model = model
-        self._user_memory = memory
-        super().__init__(tuple(model.input_shape[1:]), nb_actions, memory_size=memory.limit, **kwargs)
-
-    def _check_state_shape(self, state_size: Any) -> tuple[int, ...]:
-        return tuple(int(d) for d in state_size)
-
-    def _build_memory(self, capacity: int) -> ReplayBuffer:
-        return self._user_memory._bind(self.state_shape, self.rng)
-
-    def _build_model(self) -> keras.Model:
-        if getattr(self, "model", None) is None:  # first call: the online network
-            return self._user_model
-        target = keras.models.clone_model(self.model)  # second call: the target network
-        if not target.built:
-            target.build((None, *self.state_shape))
-        return target
-
-
 @keras.saving.register_keras_serializable(package="keras_dqn")
 def half_squared_error(y_true: Any, y_pred: Any) -> Any:
     """``mean(0.5 * (y_pred - y_true)**2)`` over the last axis: keras-rl's loss for ``delta_clip=np.inf``.
@@ -553,10 +531,12 @@ class DQNAgent:
             target_update: float | int = target_model_update
         else:  # keras-rl counts env steps; we copy after gradient steps, one per train_interval env steps
             target_update = max(1, int(target_model_update // self.train_interval))
-        self.core = _UserModelAgent(
-            model,
-            memory,
+        state_shape = tuple(int(d) for d in model.input_shape[1:])
+        self.core = TargetDQNAgent(
+            state_shape,
             self.nb_actions,
+            model=model,
+            memory=memory._bind(state_shape, np.random.default_rng(seed)),
             target_update=target_update,
             double=self.enable_double_dqn,
             loss="mse" if np.isinf(self.delta_clip) else "huber",
@@ -612,9 +592,8 @@ class DQNAgent:
         self.metrics = list(metrics or [])
         loss = half_squared_error if np.isinf(self.delta_clip) else keras.losses.Huber(delta=self.delta_clip)
         self.model.compile(optimizer=optimizer, loss=loss)
-        core = self.core
-        core._compiled, core._compiled_with = {}, None  # retrace with this optimizer
-        core._optimizer_lr = core.learning_rate  # the optimizer keeps its own learning rate
+        self.core.learning_rate = float(self.model.optimizer.learning_rate.numpy())
+        self.core.train_step.invalidate()  # retrace with this optimizer
         self.compiled = True
 
     # ------------------------------------------------------------------ running episodes

@@ -1,11 +1,12 @@
-"""Training and evaluating agents.
+"""The library's training loop.
 
-Judge an agent by greedy play (epsilon = 0) over many episodes, never by the score of a
-training episode: training episodes explore, and one episode says little.
+:func:`train` reads like the blog's loop — act, step, store, learn, log — but acts for every
+sub-env of a vector env with one batched NumPy forward pass and runs all the gradient steps
+that are due in one compiled call.  Its parts, top to bottom:
 
-:func:`train` is the library's training loop.  Unlike the blog's loop (one network call per
-env step), it acts for all sub-envs of a vector env with one batched NumPy forward pass and
-runs all the gradient steps that are due in one compiled call.
+* :func:`_setup` checks every argument and builds what the loop needs (a :class:`_Run`);
+* the ``while`` loop in :func:`train`, one phase per comment;
+* :func:`_log_row`: evaluate, keep the best and last weights, checkpoint, tell the callbacks.
 """
 
 from __future__ import annotations
@@ -14,26 +15,94 @@ import math
 import sys
 import time
 from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import keras
 import numpy as np
-from gymnasium.vector import AutoresetMode, SyncVectorEnv, VectorEnv
+from gymnasium.vector import AutoresetMode, VectorEnv
 
 from keras_dqn.callbacks import CSVLogger, TensorBoardScalars
 from keras_dqn.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
-from keras_dqn.evaluation import check_actions as _check_actions
-from keras_dqn.evaluation import evaluate
+from keras_dqn.checks import check_non_negative_int, check_optional_int, check_positive_int
+from keras_dqn.evaluation import check_actions, evaluate
+
+RECENT_EPISODES = 20  # log rows show the mean return of this many latest training episodes
 
 
-def _as_vector_env(env: gym.Env | VectorEnv) -> VectorEnv:
-    if isinstance(env, VectorEnv):
-        mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
-        if mode != AutoresetMode.NEXT_STEP:
-            raise ValueError(f"train() needs a vector env with autoreset_mode NEXT_STEP (the default), got {mode}")
-        return env
-    return SyncVectorEnv([lambda: env])
+class _OneEnv:
+    """One gymnasium env seen as a vector env of one (NEXT_STEP autoreset), without
+    ``SyncVectorEnv``'s per-step bookkeeping, which costs more than a CartPole step itself."""
+
+    num_envs = 1
+
+    def __init__(self, env: gym.Env):
+        self.env = env
+        self.spec = env.spec
+        self.single_observation_space = env.observation_space
+        self.single_action_space = env.action_space
+        self._ended = False
+
+    def reset(self, seed: int | None = None) -> tuple[np.ndarray, dict]:
+        obs, info = self.env.reset(seed=seed)
+        self._ended = False
+        return np.array(obs)[None], info
+
+    def step(self, actions: np.ndarray) -> tuple:
+        if self._ended:  # as a vector env: the step after an episode's end only resets
+            obs, info = self.reset()
+            return obs, np.zeros(1), np.zeros(1, dtype=bool), np.zeros(1, dtype=bool), info
+        obs, reward, terminated, truncated, info = self.env.step(int(actions[0]))
+        self._ended = terminated or truncated
+        return np.array(obs)[None], np.array([float(reward)]), np.array([terminated]), np.array([truncated]), info
+
+
+@dataclass
+class _Progress:
+    """Where the run is: the counters a checkpoint saves."""
+
+    steps: int = 0  # env steps taken (transitions stored), over all sub-envs
+    row: int = 0  # log rows written (Keras' "epoch")
+    best: float = -math.inf  # best greedy evaluation so far
+    pending: int = 0  # env steps since the last training call, toward the next `train_every`
+
+
+@dataclass
+class _RowStats:
+    """What the next log row summarises; cleared after each row."""
+
+    returns: deque = field(default_factory=lambda: deque(maxlen=RECENT_EPISODES))  # kept across rows
+    losses: list = field(default_factory=list)
+    max_q_sum: float = 0.0
+    max_q_count: int = 0
+    last_eval: float = float("nan")  # shown on the progress bar
+    since_time: float = field(default_factory=time.perf_counter)
+    since_steps: int = 0
+
+
+@dataclass
+class _Run:
+    """The checked settings of one :func:`train` call, and what it writes to."""
+
+    envs: Any
+    total_steps: int
+    batch_size: int
+    train_every: int
+    gradient_steps: int
+    learning_starts: int
+    eval_env: Any
+    eval_every: int
+    eval_episodes: int
+    target_score: float | None
+    callbacks: keras.callbacks.CallbackList
+    history: keras.callbacks.History
+    checkpoint_dir: Path | None
+    save_memory: bool
+    frames_per_step: int | None
+    bar: keras.utils.Progbar | None
+    print_rows: bool
 
 
 def train(
@@ -102,19 +171,160 @@ def train(
     Returns:
         A ``keras.callbacks.History`` whose ``history`` maps each logged name to a list.
     """
+    run = _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, learning_starts, eval_env,
+                 eval_every, eval_episodes, target_score, callbacks, log_dir, checkpoint_dir, progress, resume,
+                 save_memory, seed, frames_per_step)  # fmt: skip
+    envs, memory, rng = run.envs, agent.memory, agent.rng
+    state, stats = _Progress(), _RowStats()
+    if resume and (run.checkpoint_dir / CHECKPOINT_NAME).is_file():
+        saved = load_checkpoint(agent, run.checkpoint_dir)
+        state = _Progress(steps=saved["steps"], row=saved["epoch"], best=saved["best"])
+        print(f"resuming from {run.checkpoint_dir / CHECKPOINT_NAME} at step {state.steps}")
+        seed = None if seed is None else seed + state.steps
+    elif resume:
+        print(f"no checkpoint in {run.checkpoint_dir}: starting from scratch")
+    obs, _ = envs.reset(seed=seed)
+    after_done = np.zeros(envs.num_envs, dtype=bool)  # NEXT_STEP autoreset: the next step only resets
+    episode_returns = np.zeros(envs.num_envs)
+    stats.since_steps = start_steps = state.steps
+    next_row = (state.steps // run.eval_every + 1) * run.eval_every
+    start = time.perf_counter()
+    run.callbacks.on_train_begin()
+    stop = False
+    while state.steps < run.total_steps and not stop:
+        # 1. Act: one batched forward pass for every sub-env, then epsilon-greedy per sub-env.
+        q = agent.q_values(obs)
+        actions = np.argmax(q, axis=1)
+        explore = rng.random(envs.num_envs) < agent.epsilon
+        actions[explore] = rng.integers(agent.action_size, size=int(explore.sum()))
+        stats.max_q_sum += float(q.max(axis=1).sum())
+        stats.max_q_count += envs.num_envs
+
+        # 2. Step every sub-env.
+        next_obs, rewards, terminated, truncated, _ = envs.step(actions)
+
+        # 3. Store (s, a, r, s', terminated): a time-limit cut still bootstraps.  A step that
+        #    only reset a finished sub-env is no transition.
+        real = ~after_done
+        if real.all():
+            memory.extend(obs, actions, rewards, next_obs, terminated)
+        else:  # env_indices lets a frame memory reuse each sub-env's frames
+            memory.extend(obs[real], actions[real], rewards[real], next_obs[real], terminated[real],
+                          env_indices=np.flatnonzero(real))  # fmt: skip
+        episode_returns += np.where(real, rewards, 0.0)
+        ended = (terminated | truncated) & real
+        for i in np.flatnonzero(ended):
+            stats.returns.append(float(episode_returns[i]))
+            episode_returns[i] = 0.0
+        after_done, obs = terminated | truncated, next_obs
+        new_steps = int(real.sum())
+        state.steps += new_steps
+
+        # 4. Learn: every train_every env steps, gradient_steps updates in one compiled call
+        #    (after a resume without the saved memory, wait for it to refill as at the start).
+        if state.steps >= run.learning_starts and len(memory) >= _warm_size(run, memory):
+            state.pending += new_steps
+            n_updates = (state.pending // run.train_every) * run.gradient_steps
+            state.pending %= run.train_every
+            if n_updates:
+                stats.losses.extend(agent.train_on_batches(memory.sample_batches(n_updates, run.batch_size)).tolist())
+                agent.decay_epsilon(n_updates)
+
+        # 5. Log: a progress-bar update per finished episode; every eval_every steps, a log row.
+        if run.bar is not None and (ended.any() or state.steps >= run.total_steps):
+            _update_bar(run, agent, state, stats, (state.steps - start_steps) / max(time.perf_counter() - start, 1e-9))
+        if state.steps >= next_row or state.steps >= run.total_steps:
+            next_row += run.eval_every
+            stop = _log_row(run, agent, state, stats)
+    run.callbacks.on_train_end()
+    return run.history
+
+
+def _warm_size(run: _Run, memory) -> int:
+    """Transitions the memory must hold before learning: a batch, and the warm-up (capped by the capacity)."""
+    return max(run.batch_size, min(run.learning_starts, memory.maxlen))
+
+
+def _log_row(run: _Run, agent, state: _Progress, stats: _RowStats) -> bool:
+    """Write one log row: evaluate, save best/last weights and the checkpoint, tell the callbacks.
+
+    Returns whether the target score was reached (train() then stops)."""
+    now = time.perf_counter()
+    logs: dict[str, Any] = {
+        "step": state.steps,
+        "episode_return": float(np.mean(stats.returns)) if stats.returns else float("nan"),
+        "loss": float(np.mean(stats.losses)) if stats.losses else float("nan"),
+        "epsilon": agent.epsilon,
+        "mean_max_q": stats.max_q_sum / max(stats.max_q_count, 1),
+        "steps_per_s": (state.steps - stats.since_steps) / max(now - stats.since_time, 1e-9),
+    }
+    if run.frames_per_step:
+        logs["frames_per_s"] = logs["steps_per_s"] * run.frames_per_step
+    reached = False
+    if run.eval_episodes:
+        # Evaluation episodes use reset seeds 10,000 + step: never the seeds training started from.
+        logs["eval_mean"] = float(np.mean(evaluate(agent, run.eval_env, run.eval_episodes, seed=10_000 + state.steps)))
+        if run.checkpoint_dir and logs["eval_mean"] > state.best:
+            agent.save(run.checkpoint_dir / "best.h5")
+        state.best = max(state.best, logs["eval_mean"])
+        stats.last_eval = logs["eval_mean"]
+        reached = run.target_score is not None and logs["eval_mean"] >= run.target_score
+    if run.checkpoint_dir:
+        agent.save(run.checkpoint_dir / "last.h5")
+        saved_progress = {"steps": state.steps, "epoch": state.row + 1, "best": state.best}
+        save_checkpoint(agent, run.checkpoint_dir, saved_progress, include_memory=run.save_memory)
+    run.callbacks.on_epoch_end(state.row, logs)
+    if run.print_rows:
+        print(" - ".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in logs.items()))
+    state.row += 1
+    stats.losses.clear()
+    stats.max_q_sum, stats.max_q_count = 0.0, 0
+    stats.since_time, stats.since_steps = time.perf_counter(), state.steps
+    return reached
+
+
+def _update_bar(run: _Run, agent, state: _Progress, stats: _RowStats, rate: float) -> None:
+    values = [
+        ("return", stats.returns[-1] if stats.returns else 0.0),
+        ("eval", stats.last_eval),
+        ("epsilon", agent.epsilon),
+        ("loss", stats.losses[-1] if stats.losses else float("nan")),
+        ("steps/s", rate),
+    ]
+    if run.frames_per_step:
+        values.append(("frames/s", rate * run.frames_per_step))
+    run.bar.update(min(state.steps, run.total_steps), values=values)
+
+
+def _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, learning_starts, eval_env, eval_every,
+           eval_episodes, target_score, callbacks, log_dir, checkpoint_dir, progress, resume, save_memory, seed,
+           frames_per_step) -> _Run:  # fmt: skip
+    """Check train()'s arguments and build the run: the envs, the callbacks, the progress bar."""
     for name, value in (("total_steps", total_steps), ("train_every", train_every),
                         ("gradient_steps", gradient_steps), ("batch_size", batch_size),
                         ("eval_every", eval_every), ("frames_per_step", frames_per_step or 1)):  # fmt: skip
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    envs = _as_vector_env(env)
-    _check_actions(agent, envs)
-    if tuple(envs.single_observation_space.shape) != tuple(agent.state_shape):
+        check_positive_int(name, value)
+    check_non_negative_int("learning_starts", learning_starts)
+    check_non_negative_int("eval_episodes", eval_episodes)
+    check_optional_int("seed", seed)
+    if isinstance(env, VectorEnv):
+        mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
+        if mode != AutoresetMode.NEXT_STEP:
+            raise ValueError(f"train() needs a vector env with autoreset_mode NEXT_STEP (the default), got {mode}")
+        envs = env
+    elif isinstance(env, gym.Env):
+        envs = _OneEnv(env)
+    else:
+        raise ValueError(f"env must be a gymnasium Env or VectorEnv (make it with keras_dqn.make_env), got {env!r}")
+    check_actions(agent, env)
+    if tuple(envs.single_observation_space.shape or ()) != tuple(agent.state_shape):
         raise ValueError(
             f"the env's observations have shape {envs.single_observation_space.shape}, "
             f"the agent expects {tuple(agent.state_shape)}"
         )
-    spec = envs.spec if isinstance(env, VectorEnv) else env.spec
+    if batch_size > agent.memory.maxlen:
+        raise ValueError(f"batch_size {batch_size} is larger than the agent's replay memory ({agent.memory.maxlen})")
+    spec = envs.spec
     if agent.env_id is None and spec is not None:
         agent.env_id = spec.id  # saved with the weights, so `keras-dqn play` needs only the file
     if eval_env is None and eval_episodes:
@@ -136,117 +346,14 @@ def train(
         Path(log_dir).mkdir(parents=True, exist_ok=True)
         all_callbacks.append(CSVLogger(str(Path(log_dir) / "progress.csv"), append=resume))
         all_callbacks.append(TensorBoardScalars(log_dir))
-    callback_list = keras.callbacks.CallbackList(all_callbacks, model=agent.model)
     show_bar = progress and sys.stdout.isatty()
-    bar = (
-        keras.utils.Progbar(total_steps, stateful_metrics=["return", "eval", "epsilon", "loss", "steps/s", "frames/s"])
-        if show_bar
-        else None
-    )
-
-    n_envs = envs.num_envs
-    rng = agent.rng
-    obs, _ = envs.reset(seed=seed)
-    after_done = np.zeros(n_envs, dtype=bool)  # NEXT_STEP autoreset: the next step only resets
-    running_return = np.zeros(n_envs)
-    recent_returns: deque[float] = deque(maxlen=20)
-    recent_losses: list[float] = []
-    max_q_sum, max_q_count = 0.0, 0
-    steps, pending, epoch, best = 0, 0, 0, -math.inf
-    last_eval = float("nan")  # shown on the progress bar
-    start_steps = 0  # where this call started (after a resume: the checkpoint's step)
-    if resume and (checkpoint_dir / CHECKPOINT_NAME).is_file():
-        saved = load_checkpoint(agent, checkpoint_dir)
-        steps, epoch, best = saved["steps"], saved["epoch"], saved["best"]
-        print(f"resuming from {checkpoint_dir / CHECKPOINT_NAME} at step {steps}")
-        obs, _ = envs.reset(seed=None if seed is None else seed + steps)
-        start_steps = steps
-    elif resume:
-        print(f"no checkpoint in {checkpoint_dir}: starting from scratch")
-    next_row = (steps // eval_every + 1) * eval_every
-    start = last_time = time.perf_counter()
-    last_steps = start_steps
-    callback_list.on_train_begin()
-    stop = False
-    while steps < total_steps and not stop:
-        # Act for every sub-env at once: one batched forward pass, per-env exploration.
-        q = agent.q_values(obs)
-        actions = np.argmax(q, axis=1)
-        explore = rng.random(n_envs) < agent.epsilon
-        actions[explore] = rng.integers(agent.action_size, size=int(explore.sum()))
-        max_q_sum += float(q.max(axis=1).sum())
-        max_q_count += n_envs
-        next_obs, rewards, terminated, truncated, _ = envs.step(actions)
-
-        real = ~after_done  # steps that only reset a finished sub-env are not transitions
-        if real.all():
-            agent.memory.extend(obs, actions, rewards, next_obs, terminated)
-        else:  # env_indices lets a frame buffer reuse each sub-env's frames
-            agent.memory.extend(obs[real], actions[real], rewards[real], next_obs[real], terminated[real],
-                                env_indices=np.flatnonzero(real))  # fmt: skip
-        n_real = int(real.sum())
-        running_return += np.where(real, rewards, 0.0)
-        done = (terminated | truncated) & real
-        for i in np.flatnonzero(done):
-            recent_returns.append(float(running_return[i]))
-            running_return[i] = 0.0
-        after_done = terminated | truncated
-        obs = next_obs
-        steps += n_real
-
-        # Learn: every train_every env steps, gradient_steps updates in one compiled call.
-        # (after a resume without the saved memory, wait for it to refill as at the start)
-        warm = len(agent.memory) >= max(batch_size, min(learning_starts, agent.memory.maxlen))
-        if steps >= learning_starts and warm:
-            pending += n_real
-            n_updates = (pending // train_every) * gradient_steps
-            pending %= train_every
-            if n_updates:
-                losses = agent.train_on_batches(agent.memory.sample_batches(n_updates, batch_size))
-                recent_losses.extend(losses.tolist())
-                if agent.epsilon > agent.epsilon_min:  # as replay(): never raise epsilon to the floor
-                    agent.epsilon = max(agent.epsilon_min, agent.epsilon * agent.epsilon_decay**n_updates)
-
-        if bar is not None and (done.any() or steps >= total_steps):
-            now = time.perf_counter()
-            rate = (steps - start_steps) / max(now - start, 1e-9)
-            bar.update(min(steps, total_steps), values=[
-                ("return", recent_returns[-1] if recent_returns else 0.0), ("eval", last_eval),
-                ("epsilon", agent.epsilon),
-                ("loss", recent_losses[-1] if recent_losses else float("nan")),
-                ("steps/s", rate), *([("frames/s", rate * frames_per_step)] if frames_per_step else []),
-            ])  # fmt: skip
-
-        if steps >= next_row or steps >= total_steps:
-            next_row += eval_every
-            now = time.perf_counter()
-            logs = {
-                "step": steps,
-                "episode_return": float(np.mean(recent_returns)) if recent_returns else float("nan"),
-                "loss": float(np.mean(recent_losses)) if recent_losses else float("nan"),
-                "epsilon": agent.epsilon,
-                "mean_max_q": max_q_sum / max(max_q_count, 1),
-                "steps_per_s": (steps - last_steps) / max(now - last_time, 1e-9),
-            }
-            if frames_per_step:
-                logs["frames_per_s"] = logs["steps_per_s"] * frames_per_step
-            if eval_episodes:
-                logs["eval_mean"] = float(np.mean(evaluate(agent, eval_env, eval_episodes, seed=10_000 + steps)))
-                if checkpoint_dir and logs["eval_mean"] > best:
-                    agent.save(checkpoint_dir / "best.h5")
-                best = max(best, logs["eval_mean"])
-                last_eval = logs["eval_mean"]
-                stop = target_score is not None and logs["eval_mean"] >= target_score
-            if checkpoint_dir:
-                agent.save(checkpoint_dir / "last.h5")
-                progress_state = {"steps": steps, "epoch": epoch + 1, "best": best}
-                save_checkpoint(agent, checkpoint_dir, progress_state, include_memory=save_memory)
-            callback_list.on_epoch_end(epoch, logs)
-            if bar is None and progress:
-                print(" - ".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in logs.items()))
-            epoch += 1
-            recent_losses.clear()
-            max_q_sum, max_q_count = 0.0, 0
-            last_time, last_steps = time.perf_counter(), steps
-    callback_list.on_train_end()
-    return history
+    bar_metrics = ["return", "eval", "epsilon", "loss", "steps/s", "frames/s"]
+    return _Run(
+        envs=envs, total_steps=total_steps, batch_size=batch_size, train_every=train_every,
+        gradient_steps=gradient_steps, learning_starts=learning_starts, eval_env=eval_env, eval_every=eval_every,
+        eval_episodes=eval_episodes, target_score=target_score,
+        callbacks=keras.callbacks.CallbackList(all_callbacks, model=agent.model), history=history,
+        checkpoint_dir=checkpoint_dir, save_memory=save_memory, frames_per_step=frames_per_step,
+        bar=keras.utils.Progbar(total_steps, stateful_metrics=bar_metrics) if show_bar else None,
+        print_rows=progress and not show_bar,
+    )  # fmt: skip

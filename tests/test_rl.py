@@ -279,7 +279,7 @@ def test_double_dqn_targets_value_the_online_argmax_with_the_target_network(doub
     # double: the online argmax a*, valued by the target net, is -max Q; plain: the target's max, -min Q
     next_value = -online_q.max(axis=1) if double else -online_q.min(axis=1)
     expected = rewards + 0.99 * (1.0 - dones) * next_value
-    targets = agent.core._compute_targets(rewards, next_states, dones).numpy()
+    targets = agent.core.compute_targets(rewards, next_states, dones).numpy()
     np.testing.assert_allclose(targets, expected, rtol=1e-5)
 
 
@@ -320,12 +320,12 @@ def test_dense_before_flatten_with_a_window_acts_in_keras_and_trains():
     model = keras.Sequential([keras.Input((2, 4)), keras.layers.Dense(8, activation="relu"), keras.layers.Flatten(),
                               keras.layers.Dense(2)])  # fmt: skip
     agent = make_agent(model, window_length=2, batch_size=8)
-    assert agent.core._numpy_model is None  # a flat NumPy twin cannot mirror it
+    assert agent.core.numpy_model is None  # a flat NumPy twin cannot mirror it
     agent.fit(gym.make("CartPole-v1"), nb_steps=30, verbose=0)
     assert agent.core.train_steps == 20
     x = np.random.default_rng(2).normal(size=(5, 2, 4)).astype(np.float32)
     np.testing.assert_allclose(agent.core.q_values(x), model(x).numpy(), rtol=1e-5, atol=1e-6)
-    assert make_agent(tutorial_model(window_length=2), window_length=2).core._numpy_model is not None  # Flatten first
+    assert make_agent(tutorial_model(window_length=2), window_length=2).core.numpy_model is not None  # Flatten first
 
 
 def test_fit_survives_ctrl_c_and_tells_the_callbacks():
@@ -372,7 +372,7 @@ def test_dueling_network_replaces_the_output_layer_and_keeps_acting_in_numpy():
     assert isinstance(agent.model.layers[-1], DuelingHead) and agent.model.output_shape == (None, 2)
     assert agent.model.layers[1] is user_model.layers[1]  # the hidden layers are the user's
     assert isinstance(agent.target_model.layers[-1], DuelingHead)
-    assert agent.core._numpy_model is not None
+    assert agent.core.numpy_model is not None
     agent.fit(gym.make("CartPole-v1"), nb_steps=40, verbose=0)
     x = np.random.default_rng(0).normal(size=(5, 1, 4)).astype(np.float32)
     np.testing.assert_allclose(agent.core.q_values(x), agent.model(x).numpy(), rtol=1e-5, atol=1e-6)
@@ -382,7 +382,7 @@ def test_dueling_network_replaces_the_output_layer_and_keeps_acting_in_numpy():
 
 def test_numpy_twin_of_the_tutorial_model_matches_keras():
     agent = make_agent()
-    assert agent.core._numpy_model is not None  # Dense + Activation layers act in NumPy
+    assert agent.core.numpy_model is not None  # Dense + Activation layers act in NumPy
     x = np.random.default_rng(1).normal(size=(7, 1, 4)).astype(np.float32)
     np.testing.assert_allclose(agent.core.q_values(x), agent.model(x).numpy(), rtol=1e-5, atol=1e-6)
 
