@@ -53,8 +53,9 @@ def _naming_destination(error: OSError, tmp: Path | None, path: Path) -> OSError
     """``error`` told about ``path``, never about the temporary file (which is gone)."""
     if error.errno is not None and error.strerror:
         detail = error.strerror
-        if error.filename is not None and str(error.filename) != str(tmp):
-            detail += f": {str(error.filename)!r}"  # another file's fault, e.g. a parent that is a file
+        filename = None if error.filename is None else Path(os.fsdecode(error.filename))
+        if filename is not None and not (filename.parent == path.parent and filename.match(_temp_pattern(path.name))):
+            detail += f": {str(filename)!r}"  # another file's fault, e.g. a parent that is a file
         return OSError(error.errno, f"could not write {str(path)!r}: {detail}")  # errno picks the subclass
     detail = str(error) if tmp is None else str(error).replace(str(tmp), str(path))
     return OSError(f"could not write {str(path)!r}: {detail}")

@@ -91,6 +91,17 @@ def test_an_unwritable_folder_is_a_permission_error_naming_the_destination(tmp_p
         folder.chmod(0o700)
 
 
+def test_a_temp_file_that_cannot_be_created_is_reported_as_the_destination(tmp_path, monkeypatch):
+    """What a read-only folder does to a user who is not root (see the test above)."""
+
+    def refuse(name, *args):
+        raise PermissionError(errno.EACCES, "Permission denied", name)
+
+    monkeypatch.setattr(os, "open", refuse)
+    with pytest.raises(PermissionError, match=rf"could not write '{tmp_path / 'w.bin'}': Permission denied$"):
+        atomic_write(tmp_path / "w.bin", write_bytes(b"x"))
+
+
 def test_a_later_save_removes_what_killed_saves_left(tmp_path):
     stale = [tmp_path / ".checkpoint.npz.a1b2.tmp", tmp_path / ".checkpoint.npz.c3d4.tmp"]
     others = [tmp_path / ".best.h5.e5f6.tmp", tmp_path / "notes.tmp", tmp_path / ".checkpoint.npz.keep"]
