@@ -4,27 +4,41 @@ A weights file (``agent.save``) is enough to *play*.  To *continue training* exa
 it stopped you also need the optimizer's state (Adam's moments and step counter), epsilon,
 the agent's counters and random-generator state, the target network, and the training
 loop's own progress; optionally the replay memory.  The file is written beside its
-destination and renamed into place, so a crash while saving leaves the previous checkpoint.
+destination and renamed into place (:func:`keras_dqn.files.atomic_write`), so a crash while
+saving leaves the previous checkpoint.
+
+The file: arrays ``model/<i>``, ``optimizer/<i>``, ``target/<i>`` (if the agent has a target
+network) and ``memory/<field>`` (the array fields of ``agent.memory.state_dict()``), and
+``meta``, a JSON string holding the rest: agent class, epsilon, counters, RNG state, the
+memory's other fields (counters) and the loop's progress.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from keras_dqn.files import atomic_write
+
 CHECKPOINT_NAME = "checkpoint.npz"
-_LEGACY_COUNTERS = {"next": "_next", "size": "_size"}  # names in checkpoints of keras_dqn <= 8f74784
+# Memory counters as older checkpoints name them: "next"/"size" up to 8f74784, then "_next"/"_size"/"_filled".
+_LEGACY_MEMORY_KEYS = {"_next": "next", "_size": "size", "_filled": "filled"}
+_META_KEYS = ("agent", "epsilon", "train_steps", "rng", "memory", "progress")
 
 
 def save_checkpoint(agent, folder: str | os.PathLike, progress: dict[str, Any], include_memory: bool = False) -> Path:
-    """Write ``folder/checkpoint.npz`` for ``agent`` and the loop's ``progress`` (JSON-able dict)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write ``folder/checkpoint.npz`` for ``agent`` and the loop's ``progress`` (JSON-able dict).
+
+    Raises:
+        OSError: the file could not be written (the message names it); a previous
+            checkpoint there is left as it was.
+    """
     arrays: dict[str, np.ndarray] = {}
     for i, w in enumerate(agent.model.get_weights()):
         arrays[f"model/{i}"] = w
@@ -37,83 +51,96 @@ def save_checkpoint(agent, folder: str | os.PathLike, progress: dict[str, Any], 
     if target is not None:
         for i, w in enumerate(target.get_weights()):
             arrays[f"target/{i}"] = w
-    memory = agent.memory
+    memory_meta = None
     if include_memory:
-        for field in memory.ARRAYS:  # each buffer class names the arrays that hold its contents
-            arrays[f"memory/{field}"] = getattr(memory, field)
+        state = agent.memory.state_dict()
+        arrays.update({f"memory/{k}": v for k, v in state.items() if isinstance(v, np.ndarray)})
+        memory_meta = {k: v for k, v in state.items() if not isinstance(v, np.ndarray)}
     meta = {
         "agent": type(agent).__name__,
         "epsilon": agent.epsilon,
         "train_steps": agent.train_steps,
         "rng": agent.rng.bit_generator.state,
-        "memory": {name: int(getattr(memory, name)) for name in memory.COUNTERS} if include_memory else None,
+        "memory": memory_meta,
         "progress": progress,
     }
     arrays["meta"] = np.array(json.dumps(meta))
-    fd, tmp = tempfile.mkstemp(prefix=".checkpoint.", suffix=".npz", dir=folder)
-    os.close(fd)
-    try:
-        with open(tmp, "wb") as f:
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:  # a file object: given a name, np.savez would append ".npz"
             np.savez(f, **arrays)
-        os.replace(tmp, folder / CHECKPOINT_NAME)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return folder / CHECKPOINT_NAME
+
+    return atomic_write(Path(folder) / CHECKPOINT_NAME, write)
+
+
+def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The checkpoint's meta and arrays, or one ValueError naming the file if it is not readable."""
+    expected = f"expected a {CHECKPOINT_NAME} written by keras_dqn's save_checkpoint"
+    try:
+        data = np.load(path)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError(f"it holds one array, not an archive; {expected}")
+        with data:
+            arrays = {key: data[key] for key in data.files}
+        if "meta" not in arrays:
+            raise ValueError(f"it has no 'meta' entry; {expected}")
+        meta = json.loads(str(arrays.pop("meta")))
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as error:
+        reason = str(error).split(". ")[0]  # NumPy's first sentence; not its advice to unpickle
+        raise ValueError(
+            f"{str(path)!r} is not a readable checkpoint, truncated or corrupt ({reason}); {expected}"
+        ) from error
+    missing = [key for key in _META_KEYS if key not in meta] if isinstance(meta, dict) else list(_META_KEYS)
+    if missing:
+        raise ValueError(f"{str(path)!r} is not a readable checkpoint: its meta lacks {missing}; {expected}")
+    return meta, arrays
+
+
+def _numbered(arrays: dict[str, np.ndarray], prefix: str, shapes: list[tuple], path: Path) -> list[np.ndarray]:
+    """``prefix/0``, ``prefix/1``... of ``arrays``, checked against the ``shapes`` they must have."""
+    saved = [arrays.get(f"{prefix}/{i}") for i in range(sum(key.startswith(f"{prefix}/") for key in arrays))]
+    found = [None if a is None else tuple(a.shape) for a in saved]
+    if found != shapes:
+        raise ValueError(f"{str(path)!r} holds {prefix} arrays of shapes {found}, this agent's are {shapes}")
+    return saved
 
 
 def load_checkpoint(agent, folder: str | os.PathLike) -> dict[str, Any]:
     """Restore ``agent`` from ``folder/checkpoint.npz``; return the saved loop progress.
 
+    Everything is checked before anything of the agent is changed.
+
     Raises:
         FileNotFoundError: no checkpoint in ``folder``.
-        ValueError: the checkpoint was written by another kind of agent or network.
+        ValueError: the checkpoint is truncated or corrupt, or was written by another kind of
+            agent, network or replay memory; the message names the file.
     """
     path = Path(folder) / CHECKPOINT_NAME
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint to resume from at {str(path)!r}")
-    with np.load(path) as data:
-        meta = json.loads(str(data["meta"]))
-        if meta["agent"] != type(agent).__name__:
-            raise ValueError(f"{str(path)!r} is a {meta['agent']} checkpoint; this agent is a {type(agent).__name__}")
-        n_saved = sum(key.startswith("model/") for key in data.files)
-        weights = [data[f"model/{i}"] for i in range(min(n_saved, len(agent.model.weights)))]
-        expected = [tuple(w.shape) for w in agent.model.weights]
-        if [w.shape for w in weights] != expected or n_saved != len(expected):
-            shapes = [w.shape for w in weights]
-            raise ValueError(f"{str(path)!r} holds weights of shapes {shapes}, the model has {expected}")
-        optimizer = agent.model.optimizer
-        if not optimizer.built:
-            optimizer.build(agent.model.trainable_variables)
-        agent.model.set_weights(weights)
-        for i, v in enumerate(optimizer.variables):
-            v.assign(data[f"optimizer/{i}"])
-        target = getattr(agent, "target_model", None)
-        if target is not None:
-            target.set_weights([data[f"target/{i}"] for i in range(len(target.weights))])
-        if meta["memory"] is not None:
-            memory = agent.memory
-            counters = {_LEGACY_COUNTERS.get(name, name): value for name, value in meta["memory"].items()}
-            saved = {field: data[f"memory/{field}"] for field in memory.ARRAYS if f"memory/{field}" in data.files}
-            mismatched = [f for f in memory.ARRAYS if f not in saved or saved[f].shape != getattr(memory, f).shape]
-            if mismatched:
-                field = mismatched[0]
-                found = saved[field].shape if field in saved else "nothing"
-                raise ValueError(
-                    f"{str(path)!r} holds a replay memory that does not fit this agent's {type(memory).__name__}: "
-                    f"{field!r} is {found} there and {getattr(memory, field).shape} here"
-                )
-            if set(counters) != set(memory.COUNTERS):
-                raise ValueError(
-                    f"{str(path)!r} holds a replay memory with counters {sorted(counters)}; this agent's "
-                    f"{type(memory).__name__} keeps {sorted(memory.COUNTERS)}"
-                )
-            for field, array in saved.items():
-                getattr(memory, field)[...] = array
-            for name, value in counters.items():
-                setattr(memory, name, value)
-            if hasattr(memory, "after_restore"):
-                memory.after_restore()
+    meta, arrays = _read(path)
+    if meta["agent"] != type(agent).__name__:
+        raise ValueError(f"{str(path)!r} is a {meta['agent']} checkpoint; this agent is a {type(agent).__name__}")
+    weights = _numbered(arrays, "model", [tuple(w.shape) for w in agent.model.weights], path)
+    optimizer = agent.model.optimizer
+    if not optimizer.built:
+        optimizer.build(agent.model.trainable_variables)
+    slots = _numbered(arrays, "optimizer", [tuple(v.shape) for v in optimizer.variables], path)
+    target = getattr(agent, "target_model", None)
+    if target is not None:
+        target_weights = _numbered(arrays, "target", [tuple(w.shape) for w in target.weights], path)
+    if meta["memory"] is not None:  # checked and restored first: it is the last thing that can fail
+        state = {_LEGACY_MEMORY_KEYS.get(name, name): value for name, value in meta["memory"].items()}
+        state.update({key.removeprefix("memory/"): a for key, a in arrays.items() if key.startswith("memory/")})
+        try:
+            agent.memory.load_state_dict(state)
+        except ValueError as error:  # "FrameReplayBuffer state: 'frames' should be..."
+            raise ValueError(f"{str(path)!r} holds a replay memory that does not fit this agent's {error}") from None
+    agent.model.set_weights(weights)
+    for variable, value in zip(optimizer.variables, slots, strict=True):
+        variable.assign(value)
+    if target is not None:
+        target.set_weights(target_weights)
     optimizer.learning_rate.assign(agent.learning_rate)  # the agent's setting wins
     agent.epsilon = meta["epsilon"]
     agent.train_steps = meta["train_steps"]

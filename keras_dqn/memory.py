@@ -14,9 +14,12 @@ and rebuilds the stacks when it samples.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple, NoReturn, Protocol, runtime_checkable
 
 import numpy as np
+
+from keras_dqn.checks import check_positive_int
 
 
 class Batch(NamedTuple):
@@ -29,13 +32,157 @@ class Batch(NamedTuple):
     dones: np.ndarray
 
 
-class ReplayBuffer:
+@runtime_checkable
+class ReplayMemory(Protocol):
+    """What every replay memory offers; agents, :func:`keras_dqn.train` and checkpoints use only this.
+
+    :class:`ReplayBuffer` and :class:`FrameReplayBuffer` follow it (``isinstance(memory,
+    ReplayMemory)`` is true for both).  A transition is ``(state, action, reward,
+    next_state, done)``, with ``done`` meaning *terminated* (see :class:`ReplayBuffer`).
+    """
+
+    maxlen: int  # capacity
+    state_shape: tuple[int, ...]  # shape of one state
+
+    def __len__(self) -> int:
+        """Transitions stored."""
+
+    def append(self, transition: tuple) -> None:
+        """Store one transition, overwriting the oldest when full."""
+
+    def extend(self, states, actions, rewards, next_states, dones, env_indices=None) -> None:
+        """Store one transition per sub-env of a vector env (``env_indices``: which sub-env each came from)."""
+
+    def sample(self, batch_size: int) -> Batch:
+        """A uniformly random minibatch, with replacement."""
+
+    def sample_batches(self, n_batches: int, batch_size: int) -> Batch:
+        """``n_batches`` independent minibatches, stacked on a leading axis."""
+
+    def __getitem__(self, index: int) -> tuple:
+        """The ``index``-th oldest transition, as the tuple that was appended."""
+
+    @property
+    def nbytes_per_transition(self) -> float:
+        """Bytes of storage per transition, measured from the arrays."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to restore the contents: NumPy arrays and JSON-able values, by name."""
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned; ``ValueError`` (naming the field) if it does not fit."""
+
+
+class _RingStorage:
+    """What the two buffers share: their state dicts, their size in bytes, the sampling rule.
+
+    A subclass lists the arrays that hold its contents in :meth:`_arrays` and its counters in
+    :meth:`_counters` / :meth:`_set_counters`, under the names its state dict uses.
+    """
+
+    maxlen: int
+    rng: np.random.Generator
+    _owns_rng: bool  # the generator was made from a seed, not shared with an agent
+    _size: int
+
+    def _init_rng(self, seed: int | np.random.Generator | None) -> None:
+        self._owns_rng = not isinstance(seed, np.random.Generator)
+        self.rng = np.random.default_rng(seed) if self._owns_rng else seed
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def _counters(self) -> dict[str, int]:
+        raise NotImplementedError
+
+    def _set_counters(self, counters: dict[str, int]) -> None:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        """Transitions stored (in a :class:`FrameReplayBuffer`, a few may no longer be sampleable)."""
+        return self._size
+
+    @property
+    def nbytes_per_transition(self) -> float:
+        """Bytes of storage per transition (per slot), measured from the arrays themselves."""
+        return sum(a.nbytes for a in self._arrays().values()) / self.maxlen
+
+    def state_dict(self) -> dict[str, Any]:
+        """The buffer's contents: its arrays (the storage itself, not copies) and counters, by name.
+
+        Also ``"rng"``, the sampling generator's state, when the buffer made its own generator
+        from a seed (a generator shared with an agent is the agent's to save).  Arrays are
+        NumPy arrays; everything else is JSON-able.
+        """
+        state: dict[str, Any] = {**self._arrays(), **self._counters()}
+        if self._owns_rng:
+            state["rng"] = self.rng.bit_generator.state
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore the contents from a :meth:`state_dict` of a buffer of the same class, size and shapes.
+
+        Everything is checked before anything is changed.  ``"rng"`` is optional: without it
+        the sampling generator is left as it is.
+
+        Raises:
+            ValueError: a field is missing or unknown, an array has another shape or dtype,
+                or a counter is out of range; the message names the field, what was expected
+                and what was found.
+        """
+        arrays, counters = self._arrays(), self._counters()
+        known = [*arrays, *counters, "rng"]
+        unknown = sorted(set(state) - set(known))
+        if unknown:
+            self._state_error(f"unknown field(s) {unknown}; expected {known}")
+        for name, mine in arrays.items():
+            expected = f"{mine.dtype} array of shape {mine.shape}"
+            if name not in state:
+                self._state_error(f"{name!r} is missing; expected a {expected}")
+            found = state[name]
+            if not isinstance(found, np.ndarray) or found.shape != mine.shape or found.dtype != mine.dtype:
+                what = f"a {found.dtype} array of shape {found.shape}" if isinstance(found, np.ndarray) else repr(found)
+                self._state_error(f"{name!r} should be a {expected}, found {what}")
+        loaded = {}
+        for name in counters:
+            largest = self.maxlen - 1 if name == "next" else self.maxlen  # "next" is a slot, the others counts
+            value = state.get(name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= largest:
+                self._state_error(f"{name!r} should be an integer in [0, {largest}], found {value!r}")
+            loaded[name] = int(value)
+        if "rng" in state:
+            probe = type(self.rng.bit_generator)()
+            try:
+                probe.state = state["rng"]
+            except (TypeError, ValueError, KeyError) as error:
+                self._state_error(f"'rng' should be a {type(probe).__name__} state, found {state['rng']!r} ({error})")
+        for name, mine in arrays.items():
+            mine[...] = state[name]
+        self._set_counters(loaded)
+        if "rng" in state:
+            self.rng.bit_generator.state = state["rng"]
+
+    def _state_error(self, problem: str) -> NoReturn:
+        raise ValueError(f"{type(self).__name__} state: {problem}")
+
+    def _check_can_sample(self, batch_size: int) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if batch_size > self._size:
+            raise ValueError(
+                f"cannot sample {batch_size} transitions: replay memory holds only {self._size}; "
+                f"call remember() at least {batch_size} times before replay({batch_size})"
+            )
+
+
+class ReplayBuffer(_RingStorage):
     """A fixed-size ring buffer of ``(state, action, reward, next_state, done)`` transitions.
 
     Args:
         maxlen: capacity; once full, each append replaces the oldest transition.
         state_shape: shape of one state, e.g. ``(4,)`` for CartPole.
-        seed: seed (or ``numpy.random.Generator``) for sampling.
+        seed: seed for sampling, or a ``numpy.random.Generator`` to share (an agent's: the
+            buffer then leaves saving its state to the agent).
         state_dtype: dtype states are stored in.
 
     ``done`` must mean *terminated*: the episode reached a terminal state, so there is no
@@ -51,11 +198,9 @@ class ReplayBuffer:
         seed: int | np.random.Generator | None = None,
         state_dtype: np.dtype | type = np.float32,
     ):
-        if int(maxlen) < 1:
-            raise ValueError(f"ReplayBuffer maxlen must be a positive integer, got {maxlen!r}")
-        self.maxlen = int(maxlen)
+        self.maxlen = check_positive_int("ReplayBuffer maxlen", maxlen)
         self.state_shape = tuple(state_shape)
-        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self._init_rng(seed)
         self.states = np.zeros((self.maxlen, *self.state_shape), dtype=state_dtype)
         self.next_states = np.zeros_like(self.states)
         self.actions = np.zeros(self.maxlen, dtype=np.int32)
@@ -64,18 +209,15 @@ class ReplayBuffer:
         self._next = 0  # slot the next transition goes to
         self._size = 0
 
-    # What a training checkpoint saves to restore the memory (see keras_dqn.checkpoint).
-    ARRAYS: tuple[str, ...] = ("states", "next_states", "actions", "rewards", "dones")
-    COUNTERS: tuple[str, ...] = ("_next", "_size")
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {"states": self.states, "next_states": self.next_states, "actions": self.actions,
+                "rewards": self.rewards, "dones": self.dones}  # fmt: skip
 
-    def __len__(self) -> int:
-        return self._size
+    def _counters(self) -> dict[str, int]:
+        return {"next": self._next, "size": self._size}
 
-    @property
-    def nbytes_per_transition(self) -> float:
-        """Bytes of storage per transition, measured from the arrays themselves."""
-        arrays = (self.states, self.next_states, self.actions, self.rewards, self.dones)
-        return sum(a.nbytes for a in arrays) / self.maxlen
+    def _set_counters(self, counters: dict[str, int]) -> None:
+        self._next, self._size = counters["next"], counters["size"]
 
     def append(self, transition: tuple) -> None:
         """Store ``(state, action, reward, next_state, done)``, overwriting the oldest if full."""
@@ -127,16 +269,6 @@ class ReplayBuffer:
         self._check_can_sample(batch_size)
         return self._gather(self.rng.integers(0, self._size, size=batch_size))
 
-
-    def _check_can_sample(self, batch_size: int) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        if batch_size > self._size:
-            raise ValueError(
-                f"cannot sample {batch_size} transitions: replay memory holds only {self._size}; "
-                f"call remember() at least {batch_size} times before replay({batch_size})"
-            )
-
     def sample_batches(self, n_batches: int, batch_size: int) -> Batch:
         """``n_batches`` independent minibatches, stacked: every array gets a leading axis.
 
@@ -149,11 +281,10 @@ class ReplayBuffer:
         return Batch(self.states[idx], self.actions[idx], self.rewards[idx], self.next_states[idx], self.dones[idx])
 
 
-class FrameReplayBuffer:
+class FrameReplayBuffer(_RingStorage):
     """Replay memory for stacks of frames that stores every frame once.
 
-    Same API as :class:`ReplayBuffer` (``append``, ``extend``, ``sample``,
-    ``sample_batches``, ``len``, indexing, ``nbytes_per_transition``), so agents and
+    Same interface as :class:`ReplayBuffer` (:class:`ReplayMemory`), so agents and
     :func:`keras_dqn.train` do not care which one they hold.
 
     How it works.  The buffer is one ring of slots; each slot holds one frame and a link to
@@ -172,7 +303,7 @@ class FrameReplayBuffer:
             1 to ``k`` more, so the buffer holds slightly fewer than ``maxlen`` transitions
             (about 0.1% fewer on Pong, whose episodes are ~1,000 agent steps long).
         state_shape: shape of one state, e.g. ``(4, 84, 84)``.
-        seed: seed (or ``numpy.random.Generator``) for sampling.
+        seed: seed for sampling, or a ``numpy.random.Generator`` to share (as :class:`ReplayBuffer`).
         stack_axis: the axis of ``state_shape`` that stacks frames: ``0`` (gymnasium's
             ``FrameStackObservation``) or ``-1`` (frames last).
 
@@ -180,9 +311,6 @@ class FrameReplayBuffer:
         ValueError: on ``append``/``extend``, a state of another shape or dtype than
             ``uint8``, or a next state that is not the state moved on by one frame.
     """
-
-    ARRAYS: tuple[str, ...] = ("frames", "back", "actions", "rewards", "dones", "is_transition")
-    COUNTERS: tuple[str, ...] = ("_next", "_size", "_filled")
 
     def __init__(
         self,
@@ -192,21 +320,20 @@ class FrameReplayBuffer:
         seed: int | np.random.Generator | None = None,
         stack_axis: int = 0,
     ):
-        if int(maxlen) < 1:
-            raise ValueError(f"FrameReplayBuffer maxlen must be a positive integer, got {maxlen!r}")
+        maxlen = check_positive_int("FrameReplayBuffer maxlen", maxlen)
         if stack_axis not in (0, -1) or len(state_shape) < 2:
             raise ValueError(
                 f"FrameReplayBuffer needs a state shape of 2+ axes with frames stacked on axis 0 or -1, "
                 f"got shape {tuple(state_shape)} and stack_axis {stack_axis!r}"
             )
-        self.maxlen = int(maxlen)
+        self.maxlen = maxlen
         self.state_shape = tuple(int(n) for n in state_shape)
         self.stack_axis = stack_axis
         self.stack = self.state_shape[stack_axis]  # k, frames per state
         self.frame_shape = self.state_shape[1:] if stack_axis == 0 else self.state_shape[:-1]
         if self.maxlen < 2 * (self.stack + 1):
             raise ValueError(f"FrameReplayBuffer maxlen must be at least {2 * (self.stack + 1)}, got {maxlen!r}")
-        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self._init_rng(seed)
         self.frames = np.zeros((self.maxlen, *self.frame_shape), dtype=np.uint8)
         self.back = np.zeros(self.maxlen, dtype=np.int32)  # slots back to the previous frame (0: repeat this one)
         self.actions = np.zeros(self.maxlen, dtype=np.int32)
@@ -220,14 +347,18 @@ class FrameReplayBuffer:
         self._lanes: dict[int, tuple[int, list[int], np.ndarray]] = {}
         self._writes = 0  # slots written ever (tells whether a lane's frames were overwritten since)
 
-    def __len__(self) -> int:
-        """Transitions in the ring (see :meth:`__getitem__` for the few that can no longer be sampled)."""
-        return self._size
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {"frames": self.frames, "back": self.back, "actions": self.actions, "rewards": self.rewards,
+                "dones": self.dones, "is_transition": self.is_transition}  # fmt: skip
 
-    @property
-    def nbytes_per_transition(self) -> float:
-        """Bytes of storage per slot (one transition each), measured from the arrays themselves."""
-        return sum(getattr(self, name).nbytes for name in self.ARRAYS) / self.maxlen
+    def _counters(self) -> dict[str, int]:
+        return {"next": self._next, "size": self._size, "filled": self._filled}
+
+    def _set_counters(self, counters: dict[str, int]) -> None:
+        """After a restore, sub-envs start new stacks (the frames they continue are not in the state)."""
+        self._next, self._size, self._filled = counters["next"], counters["size"], counters["filled"]
+        self._lanes.clear()
+        self._writes = self._filled
 
     # ------------------------------------------------------------------ writing
     def append(self, transition: tuple) -> None:
@@ -312,11 +443,6 @@ class FrameReplayBuffer:
         else:
             self._lanes[lane] = (slot, [*writes[1:], self._writes - 1], next_state.copy())
 
-    def after_restore(self) -> None:
-        """Called when a checkpoint refilled the arrays: sub-envs start new stacks."""
-        self._lanes.clear()
-        self._writes = self._filled
-
     # ------------------------------------------------------------------ reading
     def _chains(self, slots: np.ndarray) -> list[np.ndarray]:
         """Slot of each frame of the chain ending at ``slots``: ``k + 1`` arrays, newest first."""
@@ -332,8 +458,6 @@ class FrameReplayBuffer:
         # chain that runs into an overwritten slot has a sum at least as large as that slot's age).
         depth = sum(self.back[c].astype(np.int64) for c in self._chains(slots)[:-1])
         return self.is_transition[slots] & (age + depth < self._filled)
-
-    _check_can_sample = ReplayBuffer._check_can_sample  # the same rule: no more than it holds
 
     def _sample_slots(self, count: int) -> np.ndarray:
         """``count`` slots drawn uniformly (with replacement) among the sampleable transitions."""

@@ -109,9 +109,23 @@ def build_mlp(
     return model
 
 
-def _activation_name(activation: Any) -> str:
-    name = keras.activations.serialize(activation)
-    return name if isinstance(name, str) else name.get("config", {}).get("name", name.get("class_name"))
+def activation_name(activation: Any) -> str:
+    """The name of a Keras activation, e.g. ``"relu"`` for ``"relu"``, ``keras.activations.relu`` or a layer's.
+
+    ``None`` is ``"linear"``, as in Keras.  Anything that is not one of Keras's own activation
+    functions (a lambda, a user's function even if it is called ``relu``, an activation layer)
+    gets its qualified name, e.g. ``"mymodule.relu"``, which no built-in name equals.  Every
+    module that asks what an activation is asks here.
+    """
+    activation = keras.activations.get(activation)
+    name = getattr(activation, "__name__", "")
+    try:
+        if name and keras.activations.get(name) is activation:
+            return name
+    except ValueError:  # a name Keras does not know: not one of its own
+        pass
+    kind = activation if callable(activation) and name else type(activation)
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _dense(activation: Callable[[np.ndarray], np.ndarray]) -> Callable:
@@ -163,14 +177,14 @@ class NumpyMLP:
                 layers.append((_dueling, 4))
                 continue
             if isinstance(layer, keras.layers.Activation):  # keras-rl style: Dense(16), Activation("relu")
-                name = _activation_name(layer.activation)
+                name = activation_name(layer.activation)
                 if name not in _NUMPY_ACTIVATIONS:
                     return None
                 layers.append((_NUMPY_ACTIVATIONS[name], 0))
                 continue
             if not isinstance(layer, keras.layers.Dense) or not layer.use_bias:
                 return None
-            name = _activation_name(layer.activation)
+            name = activation_name(layer.activation)
             if name not in _NUMPY_ACTIVATIONS:
                 return None
             layers.append((_dense(_NUMPY_ACTIVATIONS[name]), 2))

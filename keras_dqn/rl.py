@@ -68,7 +68,7 @@ import numpy as np
 from keras_dqn.agents import TargetDQNAgent
 from keras_dqn.checks import check_positive_int as _check_positive_int
 from keras_dqn.memory import Batch, ReplayBuffer
-from keras_dqn.networks import DuelingHead
+from keras_dqn.networks import DuelingHead, activation_name
 from keras_dqn.weights import load_h5, save_h5
 
 __all__ = [
@@ -416,8 +416,7 @@ def _add_dueling_head(model: keras.Model, nb_actions: int, seed: int | None) -> 
     layers = list(model.layers)
     last = len(layers) - 1
     while last >= 0 and isinstance(layers[last], keras.layers.Activation):
-        name = keras.activations.serialize(layers[last].activation)
-        if (name if isinstance(name, str) else name.get("config", {}).get("name")) != "linear":
+        if activation_name(layers[last].activation) != "linear":
             raise ValueError("enable_dueling_network needs a model ending in a linear Dense(nb_actions) layer")
         last -= 1
     if last < 0 or not isinstance(layers[last], keras.layers.Dense) or layers[last].units != nb_actions:

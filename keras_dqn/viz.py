@@ -13,6 +13,10 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.wrappers import RenderCollection
+
+from keras_dqn.envs import is_atari, make_env
+from keras_dqn.evaluation import play_episode
 
 
 def _require(module: str, package: str) -> None:
@@ -70,34 +74,38 @@ def plot_learning_curve(log_dir: str | os.PathLike, path: str | os.PathLike | No
     return out
 
 
-def _make_render_env(env: str | gym.Env) -> gym.Env:
-    if isinstance(env, str):
-        return gym.make(env, render_mode="rgb_array")
-    if env.render_mode != "rgb_array":
-        raise ValueError(f"recording needs an env made with render_mode='rgb_array', got {env.render_mode!r}")
-    return env
+def greedy_episode(
+    agent, env: str | gym.Env, seed: int | None = 0, render: bool = False
+) -> tuple[float, np.ndarray, list[np.ndarray]]:
+    """Play one greedy episode with :func:`keras_dqn.evaluation.play_episode`, keeping what it showed.
 
+    Args:
+        agent: anything with ``q_values``.
+        env: an env id (made with :func:`keras_dqn.envs.make_env`, so ALE ids get the agent's
+            preprocessing; closed at the end), or an env (made with ``render_mode="rgb_array"``
+            when ``render``).
+        seed: the episode's reset seed.
+        render: also collect the env's frames.
 
-def greedy_episode(agent, env: str | gym.Env, seed: int = 0, render: bool = False):
-    """Play one greedy episode; return ``(return, q_values per step, frames)``."""
-    if render:
-        if isinstance(env, str):
+    Returns:
+        ``(return, q_values, frames)``: the Q-values of every step, shape ``(steps, actions)``,
+        and with ``render`` the frames, the first one and one after each step (else ``[]``).
+    """
+    own = isinstance(env, str)
+    if own:
+        if render and not is_atari(env):
             _require("pygame", "pygame")  # gymnasium draws the classic-control envs with pygame
-        env = _make_render_env(env)
-    elif isinstance(env, str):
-        env = gym.make(env)
-    obs, _ = env.reset(seed=seed)
-    total, done, q_trace, frames = 0.0, False, [], []
-    while not done:
-        if render:
-            frames.append(env.render())
-        q = agent.q_values(obs)[0]
-        q_trace.append(q)
-        obs, reward, terminated, truncated, _ = env.step(int(np.argmax(q)))
-        total += float(reward)
-        done = terminated or truncated
-    if render:
-        frames.append(env.render())
+        env = make_env(env, render_mode="rgb_array" if render else None)
+    elif render and env.render_mode != "rgb_array":
+        raise ValueError(f"recording needs an env made with render_mode='rgb_array', got {env.render_mode!r}")
+    q_trace: list[np.ndarray] = []
+    try:
+        played = RenderCollection(env) if render else env
+        total = play_episode(agent, played, seed, on_step=lambda _obs, q: q_trace.append(q))
+        frames = played.render() if render else []
+    finally:
+        if own:
+            env.close()
     return total, np.array(q_trace), frames
 
 
@@ -121,32 +129,51 @@ def plot_q_values(agent, env: str | gym.Env, path: str | os.PathLike, seed: int 
     return out
 
 
+RECORDING_SUFFIXES = (".gif", ".mp4")
+
+
+def check_recording_path(path: str | os.PathLike) -> Path:
+    """``path`` as a ``Path`` if :func:`record` can write it; call it early to fail before playing.
+
+    Raises:
+        ValueError: the name does not end in ``.gif`` or ``.mp4``.
+        ImportError: imageio (or, for MP4, imageio-ffmpeg) is not installed.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in RECORDING_SUFFIXES:
+        raise ValueError(f"recordings are .gif or .mp4 files, got {str(path)!r}")
+    _require("imageio", "imageio")
+    if suffix == ".mp4":
+        _require("imageio_ffmpeg", "imageio-ffmpeg")
+    return path
+
+
 def record(agent, env: str | gym.Env, path: str | os.PathLike, *, seed: int = 0, fps: int = 30) -> float:
     """Record one greedy episode to a GIF or MP4 (by ``path``'s suffix), headless.
 
     Args:
         agent: anything with ``q_values``.
-        env: an env id, or an env made with ``render_mode="rgb_array"`` (for Atari:
-            ``make_atari_env(game, training=False, render_mode="rgb_array")``; the
-            recording shows the emulator's full-colour screen, the agent sees the 84×84 stack).
-        path: ``.gif`` or ``.mp4``.
+        env: an env id, or an env made with ``render_mode="rgb_array"``.  For Atari (an ALE
+            id, or ``make_env(game, render_mode="rgb_array")``) the recording shows the
+            emulator's full-colour screen while the agent sees its 84×84 stack.
+        path: ``.gif`` or ``.mp4`` (see :func:`check_recording_path`).
         seed: the episode's reset seed.
         fps: frames per second of the recording.
 
     Returns:
         The episode's return.
+
+    Raises:
+        ValueError: another suffix, or an env not made with ``render_mode="rgb_array"``.
+        ImportError: imageio, imageio-ffmpeg (MP4) or pygame (classic-control ids) is missing.
     """
-    suffix = Path(path).suffix.lower()
-    if suffix not in (".gif", ".mp4"):
-        raise ValueError(f"record() writes .gif or .mp4 files, got {str(path)!r}")
-    _require("imageio", "imageio")
-    if suffix == ".mp4":
-        _require("imageio_ffmpeg", "imageio-ffmpeg")
+    path = check_recording_path(path)
     import imageio.v2 as imageio
 
     total, _, frames = greedy_episode(agent, env, seed=seed, render=True)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".gif":
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".gif":
         imageio.mimsave(path, frames, duration=1000 / fps, loop=0)
     else:
         imageio.mimsave(path, frames, fps=fps)

@@ -6,8 +6,8 @@ blog's ``model.save_weights("cartpole-dqn.h5")`` produced.  So one reader handle
 and the original tutorial's, plain ``keras.Model.load_weights`` reads ours too, and the user
 may name the file anything (Keras 3's own ``save_weights`` insists on ``.weights.h5``).
 
-Writes go to a temporary file beside the target and are renamed into place at the end, so
-a failure halfway never destroys a file that was already there.
+Writes go through :func:`keras_dqn.files.atomic_write`, so a failure halfway never destroys a
+file that was already there.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ from __future__ import annotations
 import importlib.resources
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import h5py
 import keras
 import numpy as np
+
+from keras_dqn.files import atomic_write
 
 CONFIG_ATTR = "keras_dqn_config"
 
@@ -36,12 +37,13 @@ def save_h5(model: keras.Model, path: str | os.PathLike, config: dict[str, Any] 
 
     Returns:
         The path written.
+
+    Raises:
+        OSError: the file could not be written (the message names ``path``); a file already
+            at ``path`` is then left as it was.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+
+    def write(tmp: Path) -> None:
         with h5py.File(tmp, "w") as f:
             layers = [layer for layer in model.layers if layer.weights]
             f.attrs["layer_names"] = np.array([layer.name.encode() for layer in layers])
@@ -55,14 +57,8 @@ def save_h5(model: keras.Model, path: str | os.PathLike, config: dict[str, Any] 
                 group.attrs["weight_names"] = np.array([n.encode() for n in names])
                 for name, w in zip(names, layer.weights, strict=True):
                     group.create_dataset(name, data=np.asarray(w.numpy()))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+
+    return atomic_write(path, write)
 
 
 def _weight_name(layer: keras.Layer, weight: keras.Variable) -> str:
@@ -80,30 +76,41 @@ def read_h5(path: str | os.PathLike) -> tuple[list[tuple[str, list[np.ndarray]]]
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        ValueError: the file is not HDF5, or not a weights file in that layout.
+        ValueError: the file is not HDF5, not a weights file in that layout, or damaged
+            (truncated, or a layer or weight it lists is missing); the message names the file.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no weights file at {str(path)!r}")
+    expected = "expected a weights .h5 file written by DQNAgent.save or Keras 2's model.save_weights"
     if not h5py.is_hdf5(path):
-        raise ValueError(
-            f"{str(path)!r} is not an HDF5 file; expected a weights .h5 file saved by DQNAgent.save or Keras"
-        )
-    with h5py.File(path, "r") as f:
-        if "layer_names" not in f.attrs:
-            raise ValueError(
-                f"{str(path)!r} is HDF5 but not a Keras weights file (no 'layer_names' attribute); "
-                "expected a file written by DQNAgent.save or Keras 2's model.save_weights"
-            )
-        layers = []
-        for raw in f.attrs["layer_names"]:
-            name = raw.decode() if isinstance(raw, bytes) else str(raw)
-            group = f[name]
-            weight_names = [w.decode() if isinstance(w, bytes) else str(w) for w in group.attrs.get("weight_names", [])]
-            if weight_names:
-                layers.append((name, [np.asarray(group[w]) for w in weight_names]))
-        config = json.loads(f.attrs[CONFIG_ATTR]) if CONFIG_ATTR in f.attrs else None
+        raise ValueError(f"{str(path)!r} is not an HDF5 file; {expected}")
+    try:
+        with h5py.File(path, "r") as f:
+            if "layer_names" not in f.attrs:
+                raise ValueError(
+                    f"{str(path)!r} is HDF5 but not a Keras weights file (no 'layer_names' attribute); {expected}"
+                )
+            layers = []
+            for raw in f.attrs["layer_names"]:
+                name = _text(raw)
+                if name not in f:
+                    raise ValueError(f"{str(path)!r} lists layer {name!r} but has no group for it; {expected}")
+                group = f[name]
+                weight_names = [_text(w) for w in group.attrs.get("weight_names", [])]
+                missing = [w for w in weight_names if w not in group]
+                if missing:
+                    raise ValueError(f"{str(path)!r} lacks the weights {missing} of layer {name!r}; {expected}")
+                if weight_names:
+                    layers.append((name, [np.asarray(group[w]) for w in weight_names]))
+            config = json.loads(f.attrs[CONFIG_ATTR]) if CONFIG_ATTR in f.attrs else None
+    except (OSError, KeyError, TypeError, json.JSONDecodeError) as error:  # truncated or corrupt inside
+        raise ValueError(f"{str(path)!r} is damaged (truncated or corrupt): {error}; {expected}") from error
     return layers, config
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
 
 
 def load_h5(model: keras.Model, path: str | os.PathLike) -> dict[str, Any] | None:

@@ -170,7 +170,7 @@ def test_frames_stored_after_a_checkpoint_restore_are_right(tmp_path):
 
 
 def test_old_checkpoints_with_memory_still_load(tmp_path):
-    """Checkpoints written before the memory counters were renamed ("next"/"size")."""
+    """Checkpoints written before memories had a state dict (counters "_next"/"_size"; "next"/"size" before that)."""
     import json
 
     agent = keras_dqn.DQNAgent(4, 2, seed=0, memory_size=50)
@@ -180,7 +180,7 @@ def test_old_checkpoints_with_memory_still_load(tmp_path):
     with np.load(tmp_path / "checkpoint.npz") as data:
         arrays = dict(data)
     meta = json.loads(str(arrays["meta"]))
-    meta["memory"] = {"next": meta["memory"]["_next"], "size": meta["memory"]["_size"]}
+    meta["memory"] = {"_next": meta["memory"]["next"], "_size": meta["memory"]["size"]}
     arrays["meta"] = np.array(json.dumps(meta))
     np.savez(tmp_path / "checkpoint.npz", **arrays)
     other = keras_dqn.DQNAgent(4, 2, seed=1, memory_size=50)

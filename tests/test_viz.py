@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import keras_dqn
-from keras_dqn.viz import greedy_episode, plot_learning_curve, plot_q_values, record
+from keras_dqn.evaluation import play_episode
+from keras_dqn.viz import check_recording_path, greedy_episode, plot_learning_curve, plot_q_values, record
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +58,21 @@ def test_load_agent_reads_config_or_infers_architecture(tmp_path):
     assert loaded.env_id == "CartPole-v1" and loaded.target_update_every == 50
     states = np.random.default_rng(0).normal(size=(4, 4))
     np.testing.assert_array_equal(loaded.q_values(states), agent.q_values(states))
+
+
+def test_greedy_episode_is_play_episode_with_its_q_values(shipped_agent):
+    import gymnasium as gym
+
+    observations = []
+    expected = play_episode(shipped_agent, gym.make("CartPole-v1"), 7, on_step=lambda obs, q: observations.append(obs))
+    total, q_trace, frames = greedy_episode(shipped_agent, gym.make("CartPole-v1"), seed=7)
+    assert total == expected and frames == []
+    np.testing.assert_allclose(q_trace, shipped_agent.q_values(np.array(observations)), rtol=1e-6)  # batched: round-off
+
+
+def test_check_recording_path(tmp_path):
+    assert check_recording_path(tmp_path / "a.GIF") == tmp_path / "a.GIF"
+    assert check_recording_path(str(tmp_path / "b.mp4")) == tmp_path / "b.mp4"
+    for bad in ("x.avi", "x", "gif"):
+        with pytest.raises(ValueError, match=rf"recordings are .gif or .mp4 files, got '{bad}'"):
+            check_recording_path(bad)

@@ -67,7 +67,7 @@ def test_weights_path_errors_list_available():
 
 # ---------------------------------------------------------------- bad input
 def test_load_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no weights file"):
+    with pytest.raises(FileNotFoundError, match=f"no weights file at '{tmp_path / 'missing.h5'}'"):
         DQNAgent(4, 2).load(tmp_path / "missing.h5")
 
 
@@ -83,6 +83,34 @@ def test_load_hdf5_that_is_not_a_weights_file(tmp_path):
         f["x"] = np.zeros(3)
     with pytest.raises(ValueError, match="not a Keras weights file"):
         DQNAgent(4, 2).load(tmp_path / "data.h5")
+
+
+def test_load_truncated_or_random_file_names_it(tmp_path):
+    saved = tmp_path / "good.h5"
+    DQNAgent(4, 2).save(saved)
+    data = saved.read_bytes()
+    for name, content in (("truncated.h5", data[: len(data) // 2]), ("noise.h5", np.random.default_rng(0).bytes(4096))):
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(ValueError, match=rf"'{path}' is (damaged|not an HDF5 file).*expected a weights \.h5 file"):
+            DQNAgent(4, 2).load(path)
+
+
+def test_load_file_missing_a_layer_group_or_weight_names_it(tmp_path):
+    path = tmp_path / "w.h5"
+    DQNAgent(4, 2).save(path)
+    with h5py.File(path, "r+") as f:
+        layer = f.attrs["layer_names"][0].decode()
+        del f[layer]
+    with pytest.raises(ValueError, match=rf"'{path}' lists layer '{layer}' but has no group for it"):
+        DQNAgent(4, 2).load(path)
+    DQNAgent(4, 2).save(path)
+    with h5py.File(path, "r+") as f:
+        group = f["q_values"]
+        weight = group.attrs["weight_names"][1].decode()
+        del group[weight]
+    with pytest.raises(ValueError, match=rf"'{path}' lacks the weights \['{weight}'\] of layer 'q_values'"):
+        DQNAgent(4, 2).load(path)
 
 
 def test_load_wrong_shapes_names_layer_and_shapes_and_changes_nothing(tmp_path):
