@@ -198,6 +198,9 @@ _CARTPOLE_DQN = Recipe(
         learning_rate=0.001,  # Adam
         memory_size=2000,  # replay capacity
         hidden=(24, 24),
+        loss="mse",  # the squared TD error
+        dueling=False,
+        clipnorm=None,  # no gradient clipping
     ),
     train_kwargs=dict(
         n_envs=1, total_steps=100_000, batch_size=32, train_every=1, gradient_steps=1, learning_starts=32,
