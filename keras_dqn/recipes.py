@@ -186,6 +186,10 @@ class Recipe:
         return settings.pop("n_envs"), settings.pop("total_steps"), settings
 
 
+# Both CartPole recipes: the blog loop's budget and batch, learning from the first full minibatch,
+# and a greedy evaluation over 100 episodes (gymnasium's "solved" test) every 5,000 env steps.
+_CARTPOLE_TRAIN = dict(total_steps=100_000, batch_size=32, learning_starts=32, eval_every=5000, eval_episodes=100)
+
 _CARTPOLE_DQN = Recipe(
     name="cartpole-dqn",
     env_id="CartPole-v1",
@@ -202,10 +206,7 @@ _CARTPOLE_DQN = Recipe(
         dueling=False,
         clipnorm=None,  # no gradient clipping
     ),
-    train_kwargs=dict(
-        n_envs=1, total_steps=100_000, batch_size=32, train_every=1, gradient_steps=1, learning_starts=32,
-        eval_every=5000, eval_episodes=100,
-    ),  # fmt: skip
+    train_kwargs=dict(_CARTPOLE_TRAIN, n_envs=1, train_every=1, gradient_steps=1),  # replay(32) after every step
     description="Keon Kim's blog: DQNAgent on CartPole, replay(32) after every step, reward -10 on a fall",
     death_reward=-10.0,
 )
@@ -228,10 +229,8 @@ _CARTPOLE_TARGET = Recipe(
         dueling=False,
         clipnorm=10.0,
     ),
-    train_kwargs=dict(
-        n_envs=8, total_steps=100_000, batch_size=32, train_every=8, gradient_steps=8, learning_starts=32,
-        eval_every=5000, eval_episodes=100,
-    ),  # fmt: skip
+    # 8 envs, 8 gradient steps every 8 env steps: the blog loop's one update per env step, batched
+    train_kwargs=dict(_CARTPOLE_TRAIN, n_envs=8, train_every=8, gradient_steps=8),
     description="TargetDQNAgent on CartPole: Double DQN, Huber, target copy every 500 steps; solves and stays solved",
     death_reward=-10.0,
 )
