@@ -37,9 +37,10 @@ import numpy as np
 import keras_dqn
 from keras_dqn.memory import FrameReplayBuffer, ReplayBuffer
 
-BATCH_SIZE = 32
-TRAIN_EVERY = 4  # agent steps per gradient step
-FRAME_SKIP = 4  # frames per agent step
+PONG = keras_dqn.get_recipe("pong").train_kwargs  # the Nature schedule that examples/atari.py trains with
+BATCH_SIZE = PONG["batch_size"]
+TRAIN_EVERY = PONG["train_every"]  # agent steps per gradient step
+FRAME_SKIP = PONG["frames_per_step"]  # frames per agent step
 WARMUP = 1000  # agent steps of random play before timing (fills the memory, compiles the step)
 
 

@@ -1,12 +1,12 @@
 """How reliably and how fast examples/cartpole.py's setup solves CartPole-v1 — and stays solved.
 
-For each seed, train with the example's own ``train`` function (same hyperparameters, same
-blog loop) until a greedy evaluation over 100 episodes averages >= 475, or the budget runs
-out; then train ``--continue-steps`` more steps and evaluate again (100 greedy episodes on
-other seeds): DQN on CartPole is famous for collapsing after it solves the task.  Prints a
-line per seed, then a JSON line: env steps and wall seconds to solve per seed, the success
-count, how many were still >= 475 at the end, and medians.  Unsolved seeds count as
-infinitely slow in the medians.
+For each seed, train with the example's own ``train_blog_loop`` and its flags' defaults (the
+recipe cartpole-dqn or cartpole-target of keras_dqn.recipes) until a greedy evaluation over
+100 episodes averages >= 475, or the budget runs out; then train ``--continue-steps`` more
+steps on the same env and evaluate again (100 greedy episodes on other seeds): DQN on
+CartPole is famous for collapsing after it solves the task.  Prints a line per seed, then a
+JSON line: env steps and wall seconds to solve per seed, the success count, how many were
+still >= 475 at the end, and medians.  Unsolved seeds count as infinitely slow in the medians.
 
     python benchmarks/solve_cartpole.py --agent dqn|target [--seeds 0-9] [--max-steps 100000]
 
@@ -23,9 +23,14 @@ import os
 import statistics
 from pathlib import Path
 
+import gymnasium as gym
+import numpy as np
 import tensorflow as tf
 
+import keras_dqn
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cartpole.py"
+AFTER_CONTINUE_EVAL_SEED = 6_000_000  # + seed: the evaluation after --continue-steps (nothing else uses these)
 
 
 def load_example():
@@ -55,14 +60,20 @@ def main() -> None:
 
     rows = []
     for seed in parse_seeds(args.seeds):
-        _, summary = example.train(
-            seed,
-            args.max_steps,
-            args.target_score,
-            verbose=False,
-            agent_kind=args.agent,
-            continue_steps=args.continue_steps,
-        )
+        # The example's own setup and loop, as `python examples/cartpole.py --agent AGENT --seed SEED` runs it.
+        setup = example.parse_args(["--agent", args.agent, "--seed", str(seed), "--max-steps", str(args.max_steps),
+                                    "--target-score", str(args.target_score), "--quiet"])  # fmt: skip
+        env = gym.make(example.ENV_ID)
+        agent = example.make_agent(setup, env)
+        summary = example.train_blog_loop(agent, env, setup)
+        if summary["solved"] and args.continue_steps:
+            # Go on training on the same env (no new seed, no evaluations), then evaluate on other seeds.
+            more = argparse.Namespace(**{**vars(setup), "max_steps": args.continue_steps, "target_score": None,
+                                         "seed": None})  # fmt: skip
+            example.train_blog_loop(agent, env, more)
+            returns = keras_dqn.evaluate(agent, example.ENV_ID, 100, seed=AFTER_CONTINUE_EVAL_SEED + seed)
+            summary["final_mean"] = float(np.mean(returns))
+        env.close()
         row = {"seed": seed, **{k: round(v, 2) if isinstance(v, float) else v for k, v in summary.items()}}
         rows.append(row)
         print(
@@ -78,9 +89,10 @@ def main() -> None:
 
     result = {
         "benchmark": "solve_cartpole",
-        "agent": example.AGENTS[args.agent].__name__,
+        "agent": type(agent).__name__,
         "cpu_count": os.cpu_count(),
-        "hyperparameters": {**example.HYPERPARAMETERS[args.agent], "batch_size": example.BATCH_SIZE},
+        "hyperparameters": {**example.agent_settings(setup), "batch_size": setup.batch_size,
+                            "death_reward": setup.death_reward},  # fmt: skip
         "target_score": args.target_score,
         "continue_steps": args.continue_steps,
         "solved": sum(r["solved"] for r in rows),

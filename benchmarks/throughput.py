@@ -32,7 +32,7 @@ import tensorflow as tf
 
 import keras_dqn
 
-BATCH_SIZE = 32
+BATCH_SIZE = keras_dqn.get_recipe("cartpole-dqn").train_kwargs["batch_size"]  # the blog's replay(32)
 
 
 def blog_loop(agent, replay, steps: int, seed: int = 0) -> float:

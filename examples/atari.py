@@ -7,7 +7,7 @@
     python examples/atari.py --weights weights/pong-conv-dqn.h5 --record pong.gif  # record one game
 
 The agent sees what the Nature paper's agent saw: the last 4 frames, 84×84 grayscale, with
-each action held for 4 frames (:func:`keras_dqn.make_atari_env`).  It plays ``N_ENVS`` games
+each action held for 4 frames (:func:`keras_dqn.make_atari_env`).  It plays ``--n-envs`` games
 at once, choosing all their actions with one call of the CNN, and takes one gradient step
 per 4 agent steps, as in the paper.  Rewards are clipped to [-1, 1] while training; every
 evaluation plays full, unclipped games greedily (epsilon 0) on separate environments.
@@ -15,6 +15,10 @@ evaluation plays full, unclipped games greedily (epsilon 0) on separate environm
 Checkpoints (weights, optimizer, epsilon, counters and, by default, the replay memory) are
 written at every evaluation, so a run stopped at any time resumes with ``--resume`` losing
 at most ``--eval-every`` steps.
+
+Every setting is a flag (``--help`` lists them with their values); the defaults are the
+recipe ``pong`` of :mod:`keras_dqn.recipes`, with which the shipped weights/pong-conv-dqn.h5
+learned Pong (+20.7 over 10 greedy games) in 950k agent steps, 3.6 h on a 2-core CPU.
 """
 
 from __future__ import annotations
@@ -27,55 +31,60 @@ import numpy as np
 
 import keras_dqn  # imports TensorFlow, keeping its start-up chatter off the screen
 
-# --- Hyperparameters -----------------------------------------------------------------
-# ConvDQNAgent's own defaults are these, except clipnorm (the class leaves gradients unclipped);
-# they are spelt out here so you can see and change them.  With them the shipped
-# weights/pong-conv-dqn.h5 learned Pong (+20.7 over 10 greedy games) in 950k agent steps, 3.6 h on a 2-core CPU.
-HYPERPARAMETERS = dict(
-    gamma=0.99,  # Atari rewards come late: a long horizon
-    learning_rate=1e-4,  # Adam
-    memory_size=100_000,  # transitions (frame memory: ~0.7 GB); the paper used 1M
-    target_update=1000,  # hard copy of the target network every 1,000 gradient steps
-    double=True,  # Double DQN targets
-    loss="huber",
-    epsilon=1.0,
-    epsilon_min=0.01,
-    epsilon_decay=0.99991,  # per gradient step: 0.1 after ~25.6k steps (~120k agent steps), 0.01 after ~51k (~225k)
-    clipnorm=10.0,  # clip gradients, as SB3 does
-)
-TRAIN = dict(
-    batch_size=32,
-    train_every=4,  # agent steps (over all games) per gradient step
-    learning_starts=20_000,  # fill the memory with random play first
-)
-GAME = "Pong"
-N_ENVS = 4  # games played at once (one batched action choice for all)
-TOTAL_STEPS = 2_000_000  # agent steps; Pong is usually solved within 1-2M
-EVAL_EVERY = 50_000  # agent steps between evaluations and checkpoints
-EVAL_GAMES = 4  # full greedy games per evaluation
-FRAME_SKIP = 4  # emulator frames per agent step
+PONG = keras_dqn.get_recipe("pong")  # the flags' defaults
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--game", default=GAME, help="ALE game name (ALE/{GAME}-v5)")
-    parser.add_argument("--steps", type=int, default=TOTAL_STEPS, help="agent steps to train for, in total")
-    parser.add_argument("--n-envs", type=int, default=N_ENVS, help="games played at once while training")
-    parser.add_argument("--seed", type=int, default=0)
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """--help keeps the docstring's layout and shows each flag's default."""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The example's flags; the hyperparameters default to the recipe ``pong`` (keras_dqn.recipes)."""
+    hp, train = PONG.agent_kwargs, PONG.train_kwargs
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    parser.add_argument("--game", default=PONG.env_id.removeprefix("ALE/").removesuffix("-v5"),
+                        help="ALE game name (ALE/{GAME}-v5)")  # fmt: skip
+    parser.add_argument("--steps", type=int, default=train["total_steps"], help="agent steps to train for, in total")
+    parser.add_argument("--n-envs", type=int, default=train["n_envs"], help="games played at once while training")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the agent and the games' first resets")
     parser.add_argument("--out", help="run folder: checkpoints, logs, weights (default runs/atari-GAME)")
     parser.add_argument("--resume", action="store_true", help="continue from --out's checkpoint")
-    parser.add_argument("--eval-every", type=int, default=EVAL_EVERY, help="agent steps between evaluations")
-    parser.add_argument("--eval-games", type=int, default=EVAL_GAMES, help="greedy games per evaluation")
+    parser.add_argument("--eval-every", type=int, default=train["eval_every"],
+                        help="agent steps between evaluations and checkpoints")  # fmt: skip
+    parser.add_argument("--eval-games", type=int, default=train["eval_episodes"],
+                        help="full greedy games per evaluation")  # fmt: skip
     parser.add_argument("--target-score", type=float, help="stop once an evaluation's mean reaches it")
     parser.add_argument("--no-memory-in-checkpoint", action="store_true",
                         help="smaller checkpoints; a resumed run then refills its memory first")  # fmt: skip
-    for name, value in {**HYPERPARAMETERS, **TRAIN}.items():
-        if not isinstance(value, bool):
-            parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
-    parser.add_argument("--weights", help="play and evaluate these weights instead of training")
-    parser.add_argument("--episodes", type=int, default=10, help="games to evaluate with --weights")
-    parser.add_argument("--record", help="with --weights: record one game to this .gif or .mp4")
-    args = parser.parse_args()
+    parser.add_argument("--frame-skip", type=int, default=train["frames_per_step"],
+                        help="emulator frames per agent step while training (make_atari_env's frame_skip)")  # fmt: skip
+
+    group = parser.add_argument_group("hyperparameters (defaults: the recipe pong)")
+    group.add_argument("--gamma", type=float, default=hp["gamma"], help="discount rate: Atari rewards come late")
+    group.add_argument("--learning-rate", type=float, default=hp["learning_rate"], help="Adam's learning rate")
+    group.add_argument("--memory-size", type=int, default=hp["memory_size"],
+                       help="replay capacity in transitions (~0.7 GB per 100k); the paper used 1M")  # fmt: skip
+    group.add_argument("--target-update", type=int, default=hp["target_update"],
+                       help="gradient steps between hard copies of the target network")  # fmt: skip
+    group.add_argument("--double", action=argparse.BooleanOptionalAction, default=hp["double"],
+                       help="Double DQN targets")  # fmt: skip
+    group.add_argument("--loss", choices=["mse", "huber"], default=hp["loss"], help="the TD-error loss")
+    group.add_argument("--epsilon", type=float, default=hp["epsilon"], help="initial exploration rate")
+    group.add_argument("--epsilon-min", type=float, default=hp["epsilon_min"], help="exploration floor")
+    group.add_argument("--epsilon-decay", type=float, default=hp["epsilon_decay"],
+                       help="per gradient step: 0.01 after ~51k gradient steps (~225k agent steps)")  # fmt: skip
+    group.add_argument("--clipnorm", type=float, default=hp["clipnorm"], help="clip gradients to this L2 norm")
+    group.add_argument("--batch-size", type=int, default=train["batch_size"], help="minibatch of each gradient step")
+    group.add_argument("--train-every", type=int, default=train["train_every"],
+                       help="agent steps (over all games) per gradient step")  # fmt: skip
+    group.add_argument("--learning-starts", type=int, default=train["learning_starts"],
+                       help="agent steps of random play that fill the memory before learning")  # fmt: skip
+
+    group = parser.add_argument_group("playing saved weights")
+    group.add_argument("--weights", help="play and evaluate these weights instead of training")
+    group.add_argument("--episodes", type=int, default=10, help="games to evaluate with --weights")
+    group.add_argument("--record", help="with --weights: record one game to this .gif or .mp4")
+    args = parser.parse_args(argv)
     if args.episodes < 1:
         parser.error(f"--episodes must be at least 1, got {args.episodes}")
     if args.record and Path(args.record).suffix.lower() not in (".gif", ".mp4"):
@@ -83,29 +92,22 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def evaluate_games(agent, game: str, games: int, seed: int) -> list[float]:
-    """Greedy, full, unclipped games, all played at once."""
-    envs = keras_dqn.make_atari_vector_env(game, min(games, 8), training=False)
-    try:
-        return keras_dqn.evaluate(agent, envs, games, seed=seed)
-    finally:
-        envs.close()
-
-
 def play(args: argparse.Namespace) -> None:
+    """Evaluate ``--weights`` over ``--episodes`` full greedy games, after recording one with ``--record``."""
     agent = keras_dqn.load_agent(args.weights)
-    game = args.game
+    env_id = f"ALE/{args.game}-v5"
     if agent.env_id and agent.env_id.startswith("ALE/"):  # the game the weights were trained on
-        game = agent.env_id.removeprefix("ALE/").removesuffix("-v5")
+        env_id = agent.env_id
+    game = env_id.removeprefix("ALE/").removesuffix("-v5")
     if args.record:  # first: a missing imageio fails before minutes of evaluation
-        env = keras_dqn.make_atari_env(game, training=False, render_mode="rgb_array")
+        env = keras_dqn.make_env(env_id, render_mode="rgb_array")  # a full game, the real score
         try:
             score = keras_dqn.record(agent, env, args.record, seed=args.seed, fps=30)
         finally:
             env.close()
         print(f"recorded one game (score {score:+.0f}) to {args.record}")
     start = time.perf_counter()
-    scores = evaluate_games(agent, game, args.episodes, seed=args.seed)
+    scores = keras_dqn.evaluate(agent, env_id, args.episodes, seed=args.seed)  # full games, 8 at a time
     print(f"{game}: greedy evaluation over {len(scores)} games: mean {np.mean(scores):+.1f}, "
           f"min {min(scores):+.0f}, max {max(scores):+.0f}  ({time.perf_counter() - start:.0f} s)")  # fmt: skip
     print("scores:", " ".join(f"{s:+.0f}" for s in scores))
@@ -116,16 +118,20 @@ def main() -> None:
     if args.weights:
         return play(args)
     out = Path(args.out or f"runs/atari-{args.game.lower()}")
-    hyperparameters = {name: getattr(args, name, value) for name, value in HYPERPARAMETERS.items()}
+    env_id = f"ALE/{args.game}-v5"
+    hyperparameters = dict(
+        gamma=args.gamma, learning_rate=args.learning_rate, memory_size=args.memory_size,
+        target_update=args.target_update, double=args.double, loss=args.loss, epsilon=args.epsilon,
+        epsilon_min=args.epsilon_min, epsilon_decay=args.epsilon_decay, clipnorm=args.clipnorm,
+    )  # fmt: skip
     print(f"{args.game}: {args.n_envs} games at once; hyperparameters: {hyperparameters}")
 
     # Training games clip rewards and end on a lost life; evaluation games are the real thing.
-    envs = keras_dqn.make_atari_vector_env(args.game, args.n_envs, training=True)
-    eval_envs = keras_dqn.make_atari_vector_env(args.game, min(args.eval_games, 8), training=False)
-    agent = keras_dqn.ConvDQNAgent(
-        envs.single_observation_space.shape, int(envs.single_action_space.n), seed=args.seed, **hyperparameters
-    )
-    agent.env_id = f"ALE/{args.game}-v5"  # saved with the weights: `keras-dqn play FILE` needs nothing else
+    envs = keras_dqn.make_vector_env(env_id, args.n_envs, training=True, frame_skip=args.frame_skip)
+    eval_envs = keras_dqn.make_vector_env(env_id, min(args.eval_games, 8), training=False, frame_skip=args.frame_skip)
+    agent = PONG.make_agent(envs.single_observation_space.shape, int(envs.single_action_space.n), seed=args.seed,
+                            **hyperparameters)  # fmt: skip
+    agent.env_id = env_id  # saved with the weights: `keras-dqn play FILE` needs nothing else
     start = time.perf_counter()
     history = keras_dqn.train(
         agent,
@@ -144,7 +150,7 @@ def main() -> None:
         save_memory=not args.no_memory_in_checkpoint,
         progress=True,  # a live bar on a terminal, a line per evaluation in a log file
         seed=args.seed,
-        frames_per_step=FRAME_SKIP,
+        frames_per_step=args.frame_skip,
     )
     envs.close()
     eval_envs.close()

@@ -9,6 +9,10 @@ stops when a *greedy* evaluation (epsilon = 0) over 100 fresh episodes averages 
 ``--target-score`` (475 is gymnasium's "solved" line for CartPole-v1), or when the step
 budget runs out.  The weights are then evaluated once more, on episodes never used to
 decide anything, and saved.
+
+Every hyperparameter is a flag; the defaults are the recipe of ``--agent`` in
+:mod:`keras_dqn.recipes` (``cartpole-dqn``: the blog's; ``cartpole-target``: TargetDQNAgent's
+validated settings).  ``--help`` lists them with their values.
 """
 
 from __future__ import annotations
@@ -22,89 +26,132 @@ import numpy as np
 
 import keras_dqn  # imports TensorFlow, keeping its start-up chatter off the screen
 
-# --- Hyperparameters -----------------------------------------------------------------
-# The blog's names and values for DQNAgent.  TargetDQNAgent adds a target network, which
-# lets it learn with a longer horizon and a larger memory without chasing its own tail.
-HYPERPARAMETERS = {
-    "dqn": dict(
-        gamma=0.95,  # discount rate
-        epsilon=1.0,  # start fully random
-        epsilon_min=0.01,
-        epsilon_decay=0.995,  # per replay() call
-        learning_rate=0.001,  # Adam
-        memory_size=2000,  # replay capacity
-        hidden=(24, 24),
-    ),
-    "target": dict(
-        gamma=0.99,  # a longer horizon: the frozen target keeps bootstrapping stable
-        epsilon=1.0,
-        epsilon_min=0.01,
-        epsilon_decay=0.995,
-        learning_rate=0.001,
-        memory_size=10_000,  # keeps failures in memory after the agent stops failing
-        hidden=(64, 64),
-        target_update=500,  # hard copy every 500 replays: slower than 100, but it stays solved (see README)
-        double=True,  # Double DQN
-        loss="huber",
-        dueling=False,
-        clipnorm=10.0,
-    ),
-}
-AGENTS = {"dqn": keras_dqn.DQNAgent, "target": keras_dqn.TargetDQNAgent}
-BATCH_SIZE = 32  # minibatch per replay() (blog)
-DEATH_REWARD = -10.0  # the blog's shaping: reward on the step where the pole falls
 ENV_ID = "CartPole-v1"
-MAX_STEPS = 100_000  # default training budget, in environment steps
-EVAL_EPISODES = 100  # greedy episodes per evaluation
-EVAL_MIN_SCORE = 200  # evaluate after a training episode at least this long ...
-EVAL_GAP = 1_000  # ... and at least this many steps after the previous evaluation
-# Reset seeds: evaluations during training use 10_000 + step (so at most ~10_000 + budget);
-# the checks after training use ranges far beyond, which nothing during training touches.
+# Reset seeds: evaluations during training use EVAL_SEED + step (so at most ~10_000 + budget);
+# the check after training uses a range far beyond, which nothing during training touches.
+EVAL_SEED = 10_000
 FINAL_EVAL_SEED = 5_000_000  # + --seed: the evaluation printed at the end
-AFTER_CONTINUE_EVAL_SEED = 6_000_000  # + seed: the benchmark's evaluation after continue_steps
 
 
-def train(
-    seed: int = 0,
-    max_steps: int = MAX_STEPS,
-    target_score: float = 475.0,
-    hyperparameters: dict | None = None,
-    verbose: bool = True,
-    agent_kind: str = "dqn",
-    batch_size: int = BATCH_SIZE,
-    continue_steps: int = 0,
-) -> tuple[keras_dqn.DQNAgent, dict]:
-    """Train with the blog's loop until a greedy evaluation reaches ``target_score``.
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """--help keeps the docstring's layout and shows each flag's default."""
 
-    Args:
-        seed: seeds the agent and the environment.
-        max_steps: budget in env steps to reach ``target_score``.
-        target_score: greedy mean over ``EVAL_EPISODES`` episodes that counts as solved.
-        hyperparameters: overrides of ``HYPERPARAMETERS[agent_kind]``.
-        verbose: print a line per episode.
-        agent_kind: ``"dqn"`` (DQNAgent) or ``"target"`` (TargetDQNAgent).
-        batch_size: minibatch size of each replay.
-        continue_steps: once solved, train this many more steps, then evaluate again
-            (does the agent stay good, or collapse?).
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The example's flags.  The hyperparameters default to the recipe of ``--agent``."""
+    # --agent decides which recipe the other flags default to, so it is read first.
+    agent_flag = argparse.ArgumentParser(add_help=False)
+    agent_flag.add_argument("--agent", choices=["dqn", "target"], default="dqn",
+                            help="dqn: the blog's DQNAgent (recipe cartpole-dqn); target: TargetDQNAgent, with a "
+                                 "target network and Double DQN (recipe cartpole-target)")  # fmt: skip
+    recipe = keras_dqn.get_recipe(f"cartpole-{agent_flag.parse_known_args(argv)[0].agent}")
+    hp = recipe.agent_kwargs
+    # keras_dqn.train's settings for CartPole (the same for both agents: one update per env step)
+    library = keras_dqn.recipes.recipe_for_env(ENV_ID).train_kwargs
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter, parents=[agent_flag])
+    parser.add_argument("--weights", help="load these weights and play instead of training")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the agent, the environment and evaluation")
+    parser.add_argument("--max-steps", type=int, default=recipe.train_kwargs["total_steps"],
+                        help="training budget in environment steps")  # fmt: skip
+    parser.add_argument("--target-score", type=float, default=475.0, help="stop when a greedy evaluation reaches it")
+    parser.add_argument("--save", help="where to save the trained weights (default: runs/cartpole-AGENT.h5)")
+    parser.add_argument("--episodes", type=int, default=100, help="greedy episodes in the final evaluation")
+    parser.add_argument("--render", action="store_true", help="show 3 greedy episodes in a window")
+    parser.add_argument("--quiet", action="store_true", help="no per-episode lines")
+    parser.add_argument("--loop", choices=["blog", "library"], default="blog",
+                        help="blog: the narrated loop below; library: keras_dqn.train over --n-envs vector envs "
+                             "(faster)")  # fmt: skip
+    parser.add_argument("--eval-episodes", type=int, default=recipe.train_kwargs["eval_episodes"],
+                        help="greedy episodes per evaluation during training")  # fmt: skip
+
+    group = parser.add_argument_group(f"agent hyperparameters (defaults: the recipe {recipe.name})")
+    group.add_argument("--gamma", type=float, default=hp["gamma"], help="discount rate of future rewards")
+    group.add_argument("--epsilon", type=float, default=hp["epsilon"], help="initial exploration rate")
+    group.add_argument("--epsilon-min", type=float, default=hp["epsilon_min"], help="exploration floor")
+    group.add_argument("--epsilon-decay", type=float, default=hp["epsilon_decay"],
+                       help="epsilon is multiplied by this after every gradient step")  # fmt: skip
+    group.add_argument("--learning-rate", type=float, default=hp["learning_rate"], help="Adam's learning rate")
+    group.add_argument("--memory-size", type=int, default=hp["memory_size"], help="replay memory capacity")
+    group.add_argument("--hidden", type=lambda s: tuple(int(u) for u in s.split(",")), default=hp["hidden"],
+                       help="hidden layer sizes, e.g. 64,64")  # fmt: skip
+    group.add_argument("--loss", choices=["mse", "huber"], default=hp["loss"], help="the TD-error loss")
+    group.add_argument("--dueling", action=argparse.BooleanOptionalAction, default=hp["dueling"],
+                       help="a dueling head, Q = V + A - mean(A)")  # fmt: skip
+    group.add_argument("--clipnorm", type=float, default=hp["clipnorm"], help="clip gradients to this L2 norm")
+    group.add_argument("--target-update", type=lambda s: float(s) if "." in s or "e" in s else int(s),
+                       default=hp.get("target_update"),
+                       help="target agent: int C (hard copy every C gradient steps) or float tau (soft)")  # fmt: skip
+    group.add_argument("--double", action=argparse.BooleanOptionalAction, default=hp.get("double"),
+                       help="target agent: Double DQN targets")  # fmt: skip
+    group.add_argument("--batch-size", type=int, default=recipe.train_kwargs["batch_size"],
+                       help="minibatch of each gradient step")  # fmt: skip
+
+    group = parser.add_argument_group("the blog loop")
+    group.add_argument("--death-reward", type=float, default=recipe.death_reward,
+                       help="the blog's shaping: reward of the step on which the pole falls")  # fmt: skip
+    group.add_argument("--eval-min-score", type=int, default=200,
+                       help="evaluate after a training episode at least this long ...")  # fmt: skip
+    group.add_argument("--eval-gap", type=int, default=1_000,
+                       help="... and at least this many steps after the previous evaluation")  # fmt: skip
+
+    group = parser.add_argument_group("the library loop (keras_dqn.train; defaults: the recipe cartpole-target)")
+    group.add_argument("--n-envs", type=int, default=library["n_envs"], help="CartPoles stepped together")
+    group.add_argument("--train-every", type=int, default=library["train_every"],
+                       help="env steps (over all envs) between training calls")  # fmt: skip
+    group.add_argument("--gradient-steps", type=int, default=library["gradient_steps"],
+                       help="gradient steps per training call")  # fmt: skip
+    group.add_argument("--learning-starts", type=int, default=library["learning_starts"],
+                       help="env steps before the first gradient step")  # fmt: skip
+    group.add_argument("--eval-every", type=int, default=library["eval_every"], help="env steps between evaluations")
+
+    args = parser.parse_args(argv)
+    if args.agent != "target":
+        for flag in ("target_update", "double"):
+            if getattr(args, flag) is not None:
+                parser.error(f"--{flag.replace('_', '-')} needs --agent target")
+    return args
+
+
+def agent_settings(args: argparse.Namespace) -> dict:
+    """The agent's constructor settings: the hyperparameter flags' values."""
+    settings = dict(
+        gamma=args.gamma, epsilon=args.epsilon, epsilon_min=args.epsilon_min, epsilon_decay=args.epsilon_decay,
+        learning_rate=args.learning_rate, memory_size=args.memory_size, hidden=args.hidden, loss=args.loss,
+        dueling=args.dueling, clipnorm=args.clipnorm,
+    )  # fmt: skip
+    if args.agent == "target":
+        settings.update(target_update=args.target_update, double=args.double)
+    return settings
+
+
+def make_agent(args: argparse.Namespace, env: gym.Env) -> keras_dqn.DQNAgent:
+    """The agent of ``--agent`` for ``env``, with :func:`agent_settings`."""
+    recipe = keras_dqn.get_recipe(f"cartpole-{args.agent}")
+    agent = recipe.make_agent(env.observation_space.shape, keras_dqn.check_discrete(env), seed=args.seed,
+                              **agent_settings(args))  # fmt: skip
+    agent.env_id = ENV_ID  # saved with the weights: `keras-dqn play FILE` needs nothing else
+    return agent
+
+
+def train_blog_loop(agent: keras_dqn.DQNAgent, env: gym.Env, args: argparse.Namespace) -> dict:
+    """Train with the blog's loop until a greedy evaluation reaches ``args.target_score``.
+
+    Reads ``args.max_steps`` (budget in env steps), ``args.target_score`` (greedy mean over
+    ``args.eval_episodes`` episodes that counts as solved; ``None``: never evaluate, train the
+    whole budget), ``args.seed`` (the first reset's seed; ``None`` goes on with ``env``'s own
+    random stream, as a second call on the same env does), ``args.batch_size``,
+    ``args.death_reward``, ``args.eval_min_score``, ``args.eval_gap`` and ``args.quiet``.
 
     Returns:
-        The agent, and a summary dict: ``solved``, ``steps`` and ``seconds`` (when solved,
-        or when the budget ran out), ``eval_mean`` (the last evaluation before stopping)
-        and, with ``continue_steps``, ``final_mean`` after the extra training.
+        A summary: ``solved``, ``steps`` and ``seconds`` (when solved, or when the budget ran
+        out) and ``eval_mean`` (the last evaluation).
     """
-    hp = {**HYPERPARAMETERS[agent_kind], **(hyperparameters or {})}
-    env = gym.make(ENV_ID)
-    state_size = env.observation_space.shape[0]
-    action_size = keras_dqn.check_discrete(env)
-    agent = AGENTS[agent_kind](state_size, action_size, seed=seed, **hp)
-    agent.env_id = ENV_ID  # saved with the weights: `keras-dqn play FILE` needs nothing else
-
     start = time.perf_counter()
-    steps, episode, last_eval, eval_mean = 0, 0, -EVAL_GAP, float("nan")
-    summary: dict = dict(solved=False)
-    stop_at = max_steps
-    state, _ = env.reset(seed=seed)
-    while steps < stop_at:
+    steps, episode, last_eval, eval_mean, solved = 0, 0, -args.eval_gap, float("nan"), False
+    while steps < args.max_steps and not solved:
+        # A new episode; only the first reset is seeded, so the whole run repeats exactly.
+        state, _ = env.reset(seed=args.seed if episode == 0 else None)
         episode += 1
         score = 0
         while True:
@@ -114,138 +161,54 @@ def train(
             # The blog punishes the step that drops the pole.  Note `terminated`, not
             # `terminated or truncated`: hitting the 500-step time limit is not a terminal
             # state, so its target must still bootstrap from the next state.
-            reward = DEATH_REWARD if terminated else reward
+            reward = args.death_reward if terminated else reward
             agent.remember(state, action, reward, next_state, terminated)
             state = next_state
             steps += 1
             score += 1
             # Learn from a random minibatch of past experience after every step.
-            if len(agent.memory) > batch_size:
-                agent.replay(batch_size)
-            if terminated or truncated or steps >= stop_at:
+            if len(agent.memory) > args.batch_size:
+                agent.replay(args.batch_size)
+            if terminated or truncated or steps >= args.max_steps:
                 break
-        state, _ = env.reset()
-        if verbose:
+        if not args.quiet:
             elapsed = time.perf_counter() - start
             print(f"episode: {episode}, score: {score}, e: {agent.epsilon:.2f}, steps: {steps}, {elapsed:.0f}s")
         # Judge the agent only by greedy play on fresh episodes, not by training scores.
-        if not summary["solved"] and score >= EVAL_MIN_SCORE and steps - last_eval >= EVAL_GAP:
+        if args.target_score is not None and score >= args.eval_min_score and steps - last_eval >= args.eval_gap:
             last_eval = steps
-            eval_mean = float(np.mean(keras_dqn.evaluate(agent, ENV_ID, EVAL_EPISODES, seed=10_000 + steps)))
-            if verbose:
-                print(f"  greedy evaluation over {EVAL_EPISODES} episodes: mean {eval_mean:.1f}")
-            if eval_mean >= target_score:
-                summary = dict(solved=True, steps=steps, seconds=time.perf_counter() - start, eval_mean=eval_mean)
-                stop_at = steps + continue_steps
-    env.close()
-    if not summary["solved"]:
-        summary = dict(solved=False, steps=steps, seconds=time.perf_counter() - start, eval_mean=eval_mean)
-    elif continue_steps:
-        returns = keras_dqn.evaluate(agent, ENV_ID, EVAL_EPISODES, seed=AFTER_CONTINUE_EVAL_SEED + seed)
-        summary["final_mean"] = float(np.mean(returns))
-    return agent, summary
+            returns = keras_dqn.evaluate(agent, ENV_ID, args.eval_episodes, seed=EVAL_SEED + steps)
+            eval_mean = float(np.mean(returns))
+            if not args.quiet:
+                print(f"  greedy evaluation over {args.eval_episodes} episodes: mean {eval_mean:.1f}")
+            solved = eval_mean >= args.target_score
+    return dict(solved=solved, steps=steps, seconds=time.perf_counter() - start, eval_mean=eval_mean)
 
 
-def train_library_loop(
-    seed: int,
-    max_steps: int,
-    target_score: float,
-    hyperparameters: dict,
-    agent_kind: str,
-    batch_size: int,
-    n_envs: int = 8,
-    verbose: bool = True,
-) -> tuple[keras_dqn.DQNAgent, dict]:
-    """The same agent trained by ``keras_dqn.train``: ``n_envs`` CartPoles stepped together,
-    one batched forward pass to act for all of them, and the ``n_envs`` gradient steps that
-    are then due (one per env step, as above) in one compiled call.  No reward shaping."""
-    envs = gym.make_vec(ENV_ID, num_envs=n_envs, vectorization_mode="sync")
-    agent = AGENTS[agent_kind](4, keras_dqn.check_discrete(envs), seed=seed, **hyperparameters)
-    agent.env_id = ENV_ID
+def train_library_loop(agent: keras_dqn.DQNAgent, args: argparse.Namespace) -> dict:
+    """The same agent trained by ``keras_dqn.train``: ``--n-envs`` CartPoles stepped together,
+    one batched forward pass to act for all of them, and the gradient steps then due (one per
+    env step, by default) in one compiled call.  No reward shaping.  Returns a summary as
+    :func:`train_blog_loop` does."""
+    envs = keras_dqn.make_vector_env(ENV_ID, args.n_envs, training=True)
     start = time.perf_counter()
     history = keras_dqn.train(
-        agent, envs, max_steps, batch_size=batch_size, train_every=n_envs, gradient_steps=n_envs,
-        learning_starts=batch_size, eval_every=2_000, eval_episodes=EVAL_EPISODES, target_score=target_score,
-        progress=verbose, seed=seed,
+        agent, envs, args.max_steps, batch_size=args.batch_size, train_every=args.train_every,
+        gradient_steps=args.gradient_steps, learning_starts=args.learning_starts, eval_every=args.eval_every,
+        eval_episodes=args.eval_episodes, target_score=args.target_score, progress=not args.quiet, seed=args.seed,
     )  # fmt: skip
+    envs.close()
     evals = history.history["eval_mean"]
-    summary = dict(
-        solved=bool(evals) and evals[-1] >= target_score,
+    return dict(
+        solved=bool(evals) and evals[-1] >= args.target_score,
         steps=int(history.history["step"][-1]),
         seconds=time.perf_counter() - start,
         eval_mean=evals[-1] if evals else float("nan"),
     )
-    return agent, summary
-
-
-def watch(agent: keras_dqn.DQNAgent, episodes: int, seed: int) -> None:
-    """Play greedy episodes in a window (needs a display and pygame)."""
-    env = gym.make(ENV_ID, render_mode="human")
-    for i in range(episodes):
-        state, _ = env.reset(seed=seed + i)
-        score, done = 0, False
-        while not done:
-            state, reward, terminated, truncated, _ = env.step(agent.act(state, greedy=True))
-            score += reward
-            done = terminated or truncated
-        print(f"episode {i + 1}: score {score:.0f}")
-    env.close()
-
-
-def hyperparameter_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per hyperparameter; unset flags keep the agent's table value above."""
-    group = parser.add_argument_group("hyperparameters (default: the table for --agent)")
-    group.add_argument("--gamma", type=float)
-    group.add_argument("--epsilon", type=float)
-    group.add_argument("--epsilon-min", type=float)
-    group.add_argument("--epsilon-decay", type=float)
-    group.add_argument("--learning-rate", type=float)
-    group.add_argument("--memory-size", type=int)
-    group.add_argument("--hidden", type=lambda s: tuple(int(u) for u in s.split(",")), help="e.g. 64,64")
-    group.add_argument("--loss", choices=["mse", "huber"])
-    group.add_argument("--dueling", action=argparse.BooleanOptionalAction, default=None)
-    group.add_argument("--clipnorm", type=float)
-    group.add_argument(
-        "--target-update",
-        type=lambda s: float(s) if "." in s or "e" in s else int(s),
-        help="target agent: int C (hard copy every C steps) or float tau (soft)",
-    )
-    group.add_argument("--double", action=argparse.BooleanOptionalAction, default=None, help="target agent")
-    group.add_argument("--batch-size", type=int, default=BATCH_SIZE)
-
-
-def chosen_hyperparameters(args: argparse.Namespace) -> dict:
-    table = dict(HYPERPARAMETERS[args.agent])
-    for key in list(vars(args)):
-        value = getattr(args, key)
-        if value is None or key == "batch_size":
-            continue
-        if key in ("target_update", "double") and args.agent != "target":
-            raise SystemExit(f"--{key.replace('_', '-')} needs --agent target")
-        if key in table or key in ("loss", "dueling", "clipnorm"):
-            table[key] = value
-    return table
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--agent", choices=sorted(AGENTS), default="dqn", help="dqn: the blog's; target: + target net")
-    parser.add_argument("--weights", help="load these weights and play instead of training")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the agent, the environment and evaluation")
-    parser.add_argument("--max-steps", type=int, default=MAX_STEPS, help="training budget in environment steps")
-    parser.add_argument("--target-score", type=float, default=475.0, help="stop when a greedy evaluation reaches it")
-    parser.add_argument("--save", help="where to save the trained weights (default: runs/cartpole-AGENT.h5)")
-    parser.add_argument("--episodes", type=int, default=100, help="greedy episodes in the final evaluation")
-    parser.add_argument("--render", action="store_true", help="show greedy episodes in a window")
-    parser.add_argument("--quiet", action="store_true", help="no per-episode lines")
-    parser.add_argument(
-        "--loop", choices=["blog", "library"], default="blog",
-        help="blog: the narrated loop above; library: keras_dqn.train over 8 vector envs (faster)",
-    )  # fmt: skip
-    hyperparameter_flags(parser)
-    args = parser.parse_args()
-    hyperparameters = chosen_hyperparameters(args)
-
+    args = parse_args()
     # Tiny networks run faster with one thread per op than split across cores.
     import tensorflow as tf
 
@@ -257,20 +220,19 @@ def main() -> None:
         agent = keras_dqn.load_agent(args.weights)  # the file says which agent and network it holds
         print(f"loaded {args.weights}: {type(agent).__name__}, hidden layers {agent.hidden}")
     else:
-        agent_class = AGENTS[args.agent].__name__
-        print(f"training {agent_class} on {ENV_ID}, seed {args.seed}, budget {args.max_steps} steps")
-        shaping = {"death_reward": DEATH_REWARD} if args.loop == "blog" else {"n_envs": 8}
-        print(f"{args.loop} loop; hyperparameters:", {**hyperparameters, "batch_size": args.batch_size, **shaping})
-        loop = train if args.loop == "blog" else train_library_loop
-        agent, summary = loop(
-            args.seed,
-            args.max_steps,
-            args.target_score,
-            hyperparameters,
-            verbose=not args.quiet,
-            agent_kind=args.agent,
-            batch_size=args.batch_size,
-        )
+        env = gym.make(ENV_ID)
+        agent = make_agent(args, env)
+        print(f"training {type(agent).__name__} on {ENV_ID}, seed {args.seed}, budget {args.max_steps} steps")
+        hyperparameters = agent_settings(args) | {"batch_size": args.batch_size}
+        if args.loop == "blog":
+            print("blog loop; hyperparameters:", hyperparameters | {"death_reward": args.death_reward})
+            summary = train_blog_loop(agent, env, args)
+        else:
+            print("library loop; hyperparameters:", hyperparameters | {
+                "n_envs": args.n_envs, "train_every": args.train_every, "gradient_steps": args.gradient_steps,
+                "learning_starts": args.learning_starts})  # fmt: skip
+            summary = train_library_loop(agent, args)
+        env.close()
         status = "solved" if summary["solved"] else "not solved (budget spent)"
         print(f"{status} after {summary['steps']} steps in {summary['seconds']:.1f}s")
         path = Path(args.save or f"runs/cartpole-{args.agent}.h5")
@@ -283,7 +245,9 @@ def main() -> None:
         f"{final_eval_seed + args.episodes - 1}): mean {np.mean(returns):.1f}, min {np.min(returns):.0f}"
     )
     if args.render:
-        watch(agent, episodes=3, seed=final_eval_seed)
+        for i in range(3):
+            score = keras_dqn.play_episode(agent, ENV_ID, seed=final_eval_seed + i, render=True)
+            print(f"episode {i + 1}: score {score:.0f}")
 
 
 if __name__ == "__main__":

@@ -39,24 +39,41 @@ import numpy as np
 import keras_dqn
 from keras_dqn.callbacks import CSVLogger, TensorBoardScalars, WandbLogger
 
-# --- Hyperparameters (the guide's, unless marked "ours") -------------------------------
 ENV_ID = "CartPole-v1"
-EPSILON = 1.0  # initial epsilon (start with full exploration)
-EPSILON_MIN = 0.2  # residual exploration
-EPSILON_DECAY = 0.995  # per episode
-UPDATE_EVERY = 20  # episodes between target-network syncs
-GAMMA = 0.99
-REPLAY_SIZE = 10_000
-LEARNING_STARTS = 1_000  # transitions in memory before learning (and evaluating) starts
-EVAL_EPISODES = 10  # greedy episodes per evaluation
-HIDDEN = (500, 128)
-BATCH_SIZE = 32  # ours (not in the guide's text)
-LEARNING_RATE = 1e-3  # ours (Adam)
-LOSS = "mse"  # ours: the guide's `criterion` is not shown; the squared TD error
-EPISODES = 300  # ours (the guide allows 10,000)
-EVAL_SEED = 1_000_000  # evaluation after episode e uses reset seeds EVAL_SEED + e * EVAL_EPISODES ...
+EVAL_SEED = 1_000_000  # evaluation after episode e uses reset seeds EVAL_SEED + e * --eval-episodes ...
 FINAL_EVAL_SEED = 9_000_000  # ... and the final check of the best weights seeds far from those
-FINAL_EVAL_EPISODES = 100
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """--help keeps the docstring's layout and shows each flag's default."""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The example's flags: the guide's hyperparameters, unless marked "ours"."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    parser.add_argument("--episodes", type=int, default=300, help="training episodes (ours; the guide allows 10,000)")
+    parser.add_argument("--out", default="runs/double_dqn_guide", help="folder for best.h5, progress.csv, TensorBoard")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the agent and the first reset")
+    parser.add_argument("--final-episodes", type=int, default=100, help="held-out greedy episodes to check best.h5")
+    parser.add_argument("--no-wandb", action="store_true", help="do not log to W&B even if wandb is installed")
+    parser.add_argument("--quiet", action="store_true", help="no per-episode lines")
+    group = parser.add_argument_group("hyperparameters")
+    group.add_argument("--epsilon", type=float, default=1.0, help="initial epsilon (start with full exploration)")
+    group.add_argument("--epsilon-min", type=float, default=0.2, help="residual exploration")
+    group.add_argument("--epsilon-decay", type=float, default=0.995, help="epsilon is multiplied by this per episode")
+    group.add_argument("--update-every", type=int, default=20, help="episodes between target-network syncs")
+    group.add_argument("--gamma", type=float, default=0.99, help="discount rate")
+    group.add_argument("--replay-size", type=int, default=10_000, help="replay memory capacity")
+    group.add_argument("--learning-starts", type=int, default=1_000,
+                       help="transitions in memory before learning (and evaluating) starts")  # fmt: skip
+    group.add_argument("--eval-episodes", type=int, default=10, help="greedy episodes per evaluation")
+    group.add_argument("--hidden", type=lambda s: tuple(int(u) for u in s.split(",")), default=(500, 128),
+                       help="hidden layer sizes")  # fmt: skip
+    group.add_argument("--batch-size", type=int, default=32, help="minibatch per gradient step (ours)")
+    group.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's learning rate (ours)")
+    group.add_argument("--loss", choices=["mse", "huber"], default="mse",
+                       help="ours: the guide's `criterion` is not shown; the squared TD error")  # fmt: skip
+    return parser.parse_args(argv)
 
 
 def make_callbacks(out: Path, use_wandb: bool, config: dict) -> list[keras.callbacks.Callback]:
@@ -70,35 +87,32 @@ def make_callbacks(out: Path, use_wandb: bool, config: dict) -> list[keras.callb
     return callbacks
 
 
-def train(
-    episodes: int = EPISODES,
-    out: Path = Path("runs/double_dqn_guide"),
-    seed: int = 0,
-    learning_starts: int = LEARNING_STARTS,
-    eval_episodes: int = EVAL_EPISODES,
-    use_wandb: bool = True,
-    verbose: bool = True,
-) -> dict:
-    """The guide's training loop.  Returns ``best_avg_score``, its ``best_episode`` and ``best_path``."""
+def train_guide_loop(args: argparse.Namespace) -> dict:
+    """The guide's training loop, with the flags' settings.
+
+    Returns:
+        ``best_avg_score``, its ``best_episode`` (``None`` if no evaluation ran), ``best_path``
+        and the trained ``agent``.
+    """
+    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     env = gym.make(ENV_ID)
     agent = keras_dqn.TargetDQNAgent(
-        4, 2, hidden=HIDDEN, gamma=GAMMA, memory_size=REPLAY_SIZE, learning_rate=LEARNING_RATE, loss=LOSS,
-        double=True, epsilon=EPSILON, epsilon_min=EPSILON_MIN, seed=seed,
-        target_update=2**62,  # never by step count: the loop below syncs every UPDATE_EVERY episodes
+        env.observation_space.shape[0], keras_dqn.check_discrete(env), hidden=args.hidden, gamma=args.gamma,
+        memory_size=args.replay_size, learning_rate=args.learning_rate, loss=args.loss, double=True,
+        epsilon=args.epsilon, epsilon_min=args.epsilon_min, seed=args.seed,
+        target_update=2**62,  # never by step count: the loop below syncs every --update-every episodes
     )  # fmt: skip
     agent.env_id = ENV_ID
-    config = {"epsilon": EPSILON, "epsilon_min": EPSILON_MIN, "epsilon_decay": EPSILON_DECAY, "gamma": GAMMA,
-              "update_every": UPDATE_EVERY, "replay_size": REPLAY_SIZE, "learning_starts": learning_starts,
-              "hidden": HIDDEN, "batch_size": BATCH_SIZE, "learning_rate": LEARNING_RATE, "seed": seed}  # fmt: skip
-    callbacks = keras.callbacks.CallbackList(make_callbacks(out, use_wandb, config), model=agent.model)
+    config = {key: value for key, value in vars(args).items() if key not in ("out", "no_wandb", "quiet")}
+    callbacks = keras.callbacks.CallbackList(make_callbacks(out, not args.no_wandb, config), model=agent.model)
     best_path = out / "best.h5"
     best_avg_score, best_episode, env_steps, start = -math.inf, None, 0, time.perf_counter()
     callbacks.on_train_begin()
-    state, _ = env.reset(seed=seed)
-    for episode in range(episodes):
+    state, _ = env.reset(seed=args.seed)
+    for episode in range(args.episodes):
         # Decay epsilon once per episode, before playing it (the guide's order).
-        agent.epsilon = max(EPSILON_MIN, agent.epsilon * EPSILON_DECAY)
+        agent.epsilon = max(args.epsilon_min, agent.epsilon * args.epsilon_decay)
         score, losses, done = 0.0, [], False
         while not done:
             action = agent.act(state)
@@ -108,21 +122,23 @@ def train(
             state = next_state
             score += float(reward)
             env_steps += 1
-            if len(agent.memory) >= learning_starts:
+            if len(agent.memory) >= args.learning_starts:
                 # One Double-DQN gradient step (train_on_batch leaves epsilon alone, unlike replay).
-                losses.append(agent.train_on_batch(agent.memory.sample(BATCH_SIZE)))
+                losses.append(agent.train_on_batch(agent.memory.sample(args.batch_size)))
             done = terminated or truncated
         state, _ = env.reset()
 
         avg_score = float("nan")
-        if len(agent.memory) >= learning_starts:
+        if len(agent.memory) >= args.learning_starts:
             # Judge the agent greedily (epsilon 0) on fresh episodes, keep the best weights.
-            returns = keras_dqn.evaluate(agent, ENV_ID, eval_episodes, seed=EVAL_SEED + episode * eval_episodes)
+            eval_seed = EVAL_SEED + episode * args.eval_episodes
+            returns = keras_dqn.evaluate(agent, ENV_ID, args.eval_episodes, seed=eval_seed)
             avg_score = float(np.mean(returns))
             if avg_score > best_avg_score:
                 best_avg_score, best_episode = avg_score, episode
                 agent.save(best_path)
-        if episode % UPDATE_EVERY == 0:
+        # Sync the target network every --update-every episodes.
+        if episode % args.update_every == 0:
             agent.update_target_model()
 
         logs = {
@@ -135,8 +151,8 @@ def train(
             "env_steps": env_steps,
         }
         callbacks.on_epoch_end(episode, logs)
-        if verbose:
-            print(f"episode {episode + 1}/{episodes}: score {score:.0f}, epsilon {agent.epsilon:.3f}, "
+        if not args.quiet:
+            print(f"episode {episode + 1}/{args.episodes}: score {score:.0f}, epsilon {agent.epsilon:.3f}, "
                   f"average score {avg_score:.1f}, best {logs['best_avg_score']:.1f}, "
                   f"{time.perf_counter() - start:.0f}s")  # fmt: skip
     callbacks.on_train_end()
@@ -145,18 +161,8 @@ def train(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--episodes", type=int, default=EPISODES, help="training episodes")
-    parser.add_argument("--out", default="runs/double_dqn_guide", help="folder for best.h5, progress.csv, TensorBoard")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--learning-starts", type=int, default=LEARNING_STARTS, help="samples before learning")
-    parser.add_argument("--eval-episodes", type=int, default=EVAL_EPISODES, help="greedy episodes per evaluation")
-    parser.add_argument("--final-episodes", type=int, default=FINAL_EVAL_EPISODES, help="held-out check of best.h5")
-    parser.add_argument("--no-wandb", action="store_true", help="do not log to W&B even if wandb is installed")
-    args = parser.parse_args()
-    out = Path(args.out)
-
-    result = train(args.episodes, out, args.seed, args.learning_starts, args.eval_episodes, not args.no_wandb)
+    args = parse_args()
+    result = train_guide_loop(args)
     if result["best_episode"] is None:
         print(f"no evaluation ran: memory never held --learning-starts {args.learning_starts} samples")
         return
@@ -166,7 +172,7 @@ def main() -> None:
     returns = keras_dqn.evaluate(best, ENV_ID, args.final_episodes, seed=FINAL_EVAL_SEED + args.seed)
     print(f"best weights on {args.final_episodes} held-out greedy episodes: mean {np.mean(returns):.1f}, "
           f"min {np.min(returns):.0f}")  # fmt: skip
-    print(f"logs: {out / 'progress.csv'}, tensorboard --logdir {out / 'tensorboard'}")
+    print(f"logs: {Path(args.out) / 'progress.csv'}, tensorboard --logdir {Path(args.out) / 'tensorboard'}")
 
 
 if __name__ == "__main__":

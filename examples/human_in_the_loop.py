@@ -28,8 +28,6 @@ import numpy as np
 
 import keras_dqn
 
-ENV_ID = "CartPole-v1"
-MARGIN = 20.0  # ask when max Q <= max Q(start state) - MARGIN
 ACTIONS = {0: "left", 1: "right"}
 
 
@@ -107,14 +105,15 @@ def team_up(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights", default=str(keras_dqn.weights_path("cartpole-dqn")), help="a trained agent")
-    parser.add_argument("--margin", type=float, default=MARGIN, help="ask when max Q <= max Q(start) - margin")
+    parser.add_argument("--margin", type=float, default=20.0, help="ask when max Q <= max Q(start) - margin")
+    parser.add_argument("--env", default="CartPole-v1", help="the env to play (answers 0 and 1: CartPole's actions)")
     parser.add_argument("--seed", type=int, default=0, help="the episode's reset seed")
     parser.add_argument("--max-steps", type=int, help="stop the episode after this many steps")
     parser.add_argument("--render", action="store_true", help="show the episode in a window")
     args = parser.parse_args()
 
     agent = keras_dqn.load_agent(args.weights)
-    env = gym.make(ENV_ID, render_mode="human" if args.render else None)
+    env = keras_dqn.make_env(args.env, render_mode="human" if args.render else None)
     report = team_up(agent, env, args.margin, ask_human(sys.stdin), seed=args.seed, max_steps=args.max_steps)
     env.close()
     asked_steps = [i + 1 for i, t in enumerate(report["trace"]) if t["asked"]]

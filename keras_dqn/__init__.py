@@ -8,12 +8,13 @@ Quick start::
     print(sum(keras_dqn.evaluate(agent, "CartPole-v1", episodes=100)) / 100)
 """
 
-from keras_dqn import _quiet_tf, callbacks, checkpoint, rl  # noqa: F401  (_quiet_tf first: TF without start-up noise)
+from keras_dqn import _quiet_tf, callbacks, checkpoint, recipes, rl  # noqa: F401  (_quiet_tf first: TF without start-up noise)
 from keras_dqn.agents import ConvDQNAgent, DQNAgent, TargetDQNAgent, load_agent
 from keras_dqn.envs import check_discrete, make_atari_env, make_atari_vector_env, make_env, make_vector_env
 from keras_dqn.evaluation import evaluate, play_episode
 from keras_dqn.memory import Batch, FrameReplayBuffer, ReplayBuffer
 from keras_dqn.networks import DuelingHead, build_mlp, build_nature_cnn
+from keras_dqn.recipes import get_recipe
 from keras_dqn.training import train
 from keras_dqn.viz import record  # viz imports matplotlib/imageio only when used
 from keras_dqn.weights import weights_path
@@ -34,12 +35,14 @@ __all__ = [
     "checkpoint",
     "check_discrete",
     "evaluate",
+    "get_recipe",
     "load_agent",
     "make_atari_env",
     "make_atari_vector_env",
     "make_env",
     "make_vector_env",
     "play_episode",
+    "recipes",
     "record",
     "rl",
     "train",

@@ -1,6 +1,7 @@
 """The ``keras-dqn`` command: train, play, evaluate and plot from the shell.
 
-    keras-dqn train CartPole-v1 --agent target --steps 50000 --seed 0
+    keras-dqn train CartPole-v1 --steps 50000 --seed 0    # the recipe cartpole-target (keras_dqn.recipes)
+    keras-dqn train ALE/Pong-v5                            # the recipe pong: ConvDQNAgent, 2M agent steps
     keras-dqn play weights/cartpole-dqn.h5 --episodes 3 --record cartpole.gif
     keras-dqn evaluate weights/cartpole-dqn.h5 --episodes 100
     keras-dqn plot runs/CartPole-v1-target
@@ -19,14 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-# The defaults `keras-dqn train` uses; --config FILE (JSON) overrides any of them.
-TRAIN_DEFAULTS = {
-    "agent": {"hidden": [64, 64], "gamma": 0.99, "learning_rate": 0.001, "memory_size": 50_000,
-              "epsilon_decay": 0.999, "epsilon_min": 0.02},
-    "target_agent": {"target_update": 500, "double": True, "loss": "huber", "clipnorm": 10.0},
-    "train": {"batch_size": 64, "n_envs": 8, "train_every": 8, "gradient_steps": 8, "learning_starts": 1000,
-              "eval_every": 5000, "eval_episodes": 20},
-}  # fmt: skip
+import keras_dqn
+from keras_dqn.envs import is_atari
+from keras_dqn.recipes import RECIPES, Recipe, get_recipe, recipe_for_env
+
+# `train --agent NAME` builds the MLP agent of this recipe; envs without a recipe train with GENERIC_RECIPE's settings.
+AGENT_RECIPES = {"dqn": "cartpole-dqn", "target": "cartpole-target"}
+GENERIC_RECIPE = "cartpole-target"
 
 
 class UsageError(Exception):
@@ -45,12 +45,16 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train an agent on a gymnasium env")
-    train.add_argument("env_id", help="a gymnasium id with Discrete actions and vector observations")
-    train.add_argument("--agent", choices=["dqn", "target"], default="target")
-    train.add_argument("--steps", type=int, default=50_000, help="env steps (over all sub-envs)")
+    train.add_argument("env_id", help="a gymnasium id with Discrete actions (vector observations, or an ALE game)")
+    train.add_argument("--recipe", help=f"settings to train with (default: the env's own, else cartpole-target's): "
+                                        f"{', '.join(RECIPES)}")  # fmt: skip
+    train.add_argument("--agent", choices=sorted(AGENT_RECIPES),
+                       help="an MLP agent with its CartPole recipe's settings: dqn (cartpole-dqn), "
+                            "target (cartpole-target)")  # fmt: skip
+    train.add_argument("--steps", type=int, help="env steps over all sub-envs (default: the recipe's total_steps)")
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--config", help="JSON file overriding TRAIN_DEFAULTS' 'agent', 'target_agent', 'train'")
-    train.add_argument("--out", help="folder for logs and checkpoints (default runs/ENV_ID-AGENT)")
+    train.add_argument("--config", help="JSON file with 'agent' and 'train' sections overriding the recipe's settings")
+    train.add_argument("--out", help="logs and checkpoints (default runs/ENV_ID-AGENT, or runs/ENV_ID-RECIPE)")
     train.add_argument("--target-score", type=float, help="stop once a greedy evaluation reaches it")
     train.add_argument("--resume", action="store_true", help="continue from --out's checkpoint")
     train.add_argument("--no-progress", action="store_true")
@@ -69,84 +73,86 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(weights: str, env: str | None):
-    import keras_dqn
-
     agent = keras_dqn.load_agent(weights)
     env_id = env or agent.env_id
     if env_id is None:
         raise UsageError(f"{weights} does not say which env it was trained on: pass --env ENV_ID")
-    _make_env(env_id).close()  # unknown ids fail here, with their name (Atari ones with the extra's hint)
+    keras_dqn.make_env(env_id).close()  # unknown ids fail here, with their name (Atari ones with the extra's hint)
     return agent, env_id
 
 
-def _config(path: str | None) -> dict:
-    config = json.loads(json.dumps(TRAIN_DEFAULTS))
-    if path:
-        try:
-            overrides = json.loads(Path(path).read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise UsageError(f"cannot read config {path}: {exc}") from exc
-        for section, values in overrides.items():
-            if section not in config or not isinstance(values, dict):
-                raise UsageError(f"config sections are {sorted(config)}; got {section!r}")
-            unknown = sorted(set(values) - _allowed_keys(section))
-            if unknown:
-                raise UsageError(f"unknown {section!r} settings in {path}: {', '.join(unknown)}")
-            config[section].update(values)
-    return config
+def _recipe(args) -> Recipe:
+    """The recipe ``train`` uses: --recipe, else the env's own, else cartpole-target's; --agent picks the agent."""
+    if args.recipe:
+        recipe = get_recipe(args.recipe)
+        print(f"recipe: {recipe.name}")
+    elif recipe_for_env(args.env_id) is not None:
+        recipe = recipe_for_env(args.env_id)
+        print(f"recipe: {recipe.name}")
+    else:
+        recipe = get_recipe(GENERIC_RECIPE)
+        print(f"recipe: {args.env_id} has no recipe of its own; using {recipe.name}'s settings with its shapes")
+    if args.agent:
+        chosen = get_recipe(AGENT_RECIPES[args.agent])
+        recipe = recipe.replace(agent=chosen.agent, agent_kwargs=chosen.agent_kwargs)
+        print(f"agent: {chosen.agent} with {chosen.name}'s settings (--agent {args.agent})")
+    return recipe
 
 
-def _allowed_keys(section: str) -> set[str]:
-    import inspect
+def _config(recipe: Recipe, path: str | None) -> Recipe:
+    """``recipe`` with the 'agent' and 'train' settings of the JSON file ``path`` applied.
 
-    import keras_dqn
-
-    if section == "train":
-        return set(inspect.signature(keras_dqn.train).parameters) - {"agent", "env", "total_steps"} | {"n_envs"}
-    cls = keras_dqn.TargetDQNAgent if section == "target_agent" else keras_dqn.DQNAgent
-    return set(inspect.signature(cls.__init__).parameters) - {"self", "state_size", "action_size", "kwargs"}
+    The old section name 'target_agent' still works: its settings join 'agent's.
+    """
+    if not path:
+        return recipe
+    try:
+        overrides = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(f"cannot read config {path}: {exc}") from exc
+    sections = ("agent", "target_agent", "train")
+    if not isinstance(overrides, dict):
+        raise UsageError(f"config {path} must be a JSON object with sections {list(sections)}")
+    agent, train = dict(recipe.agent_kwargs), dict(recipe.train_kwargs)
+    for section, values in overrides.items():
+        if section not in sections or not isinstance(values, dict):
+            raise UsageError(f"config sections are {list(sections)}, each an object; got {section!r}")
+        (train if section == "train" else agent).update(values)
+    try:
+        return recipe.replace(agent_kwargs=agent, train_kwargs=train)
+    except ValueError as exc:
+        raise UsageError(f"{path}: {exc}") from exc
 
 
 def cmd_train(args) -> None:
-    import gymnasium as gym
-
-    import keras_dqn
-
-    config = _config(args.config)
-    train_kw = dict(config["train"])
-    n_envs = train_kw.pop("n_envs")
+    recipe = _config(_recipe(args), args.config)
+    overrides = {} if args.steps is None else {"total_steps": args.steps}
+    n_envs, total_steps, settings = recipe.train_args(**overrides)
     probe = keras_dqn.make_env(args.env_id)
     n_actions = keras_dqn.check_discrete(probe)
     shape = probe.observation_space.shape
     probe.close()
-    if shape is None or len(shape) != 1:
-        raise UsageError(f"{args.env_id} has observations of shape {shape}; these agents take flat vectors")
-    kwargs = dict(config["agent"], seed=args.seed)
-    cls = keras_dqn.DQNAgent
-    if args.agent == "target":
-        cls = keras_dqn.TargetDQNAgent
-        kwargs.update(config["target_agent"])
-    agent = cls(shape[0], n_actions, **kwargs)
-    out = Path(args.out or f"runs/{args.env_id}-{args.agent}")
-    print(f"training {cls.__name__} on {args.env_id} for {args.steps} steps; logs and checkpoints in {out}")
-    print("settings:", json.dumps({"agent": kwargs, "train": config["train"]}))
-    envs = gym.make_vec(args.env_id, num_envs=n_envs, vectorization_mode="sync")
-    history = keras_dqn.train(
-        agent, envs, args.steps, log_dir=out, checkpoint_dir=out, progress=not args.no_progress,
-        resume=args.resume, seed=args.seed, target_score=args.target_score, **train_kw,
-    )  # fmt: skip
+    agent = recipe.make_agent(shape, n_actions, seed=args.seed)
+    out = Path(args.out or f"runs/{args.env_id.replace('/', '-')}-{args.agent or recipe.name}")
+    print(f"training {recipe.agent} on {args.env_id} for {total_steps} steps; logs and checkpoints in {out}")
+    print("settings:", json.dumps({"agent": dict(recipe.agent_kwargs), "train": {"n_envs": n_envs, **settings}}))
+    envs = keras_dqn.make_vector_env(args.env_id, n_envs, training=True)
+    eval_env = None
+    if is_atari(args.env_id) and settings.get("eval_episodes"):  # full games, the real score
+        eval_env = keras_dqn.make_vector_env(args.env_id, min(settings["eval_episodes"], 8), training=False)
+    try:
+        history = keras_dqn.train(
+            agent, envs, total_steps, eval_env=eval_env, log_dir=out, checkpoint_dir=out,
+            progress=not args.no_progress, resume=args.resume, seed=args.seed, target_score=args.target_score,
+            **settings,
+        )  # fmt: skip
+    finally:
+        envs.close()
+        if eval_env is not None:
+            eval_env.close()
     evals = history.history.get("eval_mean", [])
     if evals:
         print(f"best greedy evaluation: {max(evals):.1f}; weights in {out / 'best.h5'} and {out / 'last.h5'}")
-
-
-def _make_env(env_id: str, render_mode: str | None = None):
-    """The env to play on: Atari ids get the agent's preprocessing, as full unclipped games."""
-    import keras_dqn
-
-    if env_id.startswith("ALE/"):
-        return keras_dqn.make_atari_env(env_id, training=False, render_mode=render_mode)
-    return keras_dqn.make_env(env_id, render_mode=render_mode)
 
 
 def cmd_play(args) -> None:
@@ -154,38 +160,19 @@ def cmd_play(args) -> None:
     if args.record:
         from keras_dqn.viz import record
 
-        score = record(agent, _make_env(env_id, "rgb_array"), args.record, seed=args.seed)
+        env = keras_dqn.make_env(env_id, render_mode="rgb_array")
+        try:
+            score = record(agent, env, args.record, seed=args.seed)
+        finally:
+            env.close()
         print(f"recorded episode 1 to {args.record}: return {score:.1f}")
-    env = _make_env(env_id)
-    try:
-        _play_episodes(agent, env, args.episodes, args.seed)
-    finally:
-        env.close()
-
-
-def _play_episodes(agent, env, episodes: int, seed: int) -> None:
-    for i in range(episodes):
-        obs, _ = env.reset(seed=seed + i)
-        total, done = 0.0, False
-        while not done:
-            obs, reward, terminated, truncated, _ = env.step(agent.act(obs, greedy=True))
-            total += float(reward)
-            done = terminated or truncated
-        print(f"episode {i + 1}: return {total:.1f}")
+    for i in range(args.episodes):
+        print(f"episode {i + 1}: return {keras_dqn.play_episode(agent, env_id, seed=args.seed + i):.1f}")
 
 
 def cmd_evaluate(args) -> None:
-    import keras_dqn
-
     agent, env_id = _load(args.weights, args.env)
-    env = env_id
-    if env_id.startswith("ALE/"):  # full games with the agent's preprocessing, 8 at a time
-        env = keras_dqn.make_atari_vector_env(env_id, min(args.episodes, 8), training=False)
-    try:
-        returns = keras_dqn.evaluate(agent, env, args.episodes, seed=args.seed)
-    finally:
-        if not isinstance(env, str):
-            env.close()
+    returns = keras_dqn.evaluate(agent, env_id, args.episodes, seed=args.seed)  # ALE ids: full games, 8 at a time
     print(
         f"{env_id}, {args.episodes} greedy episodes (reset seeds {args.seed}..{args.seed + args.episodes - 1}): "
         f"mean {np.mean(returns):.2f}, std {np.std(returns):.2f}, min {np.min(returns):.1f}, max {np.max(returns):.1f}"

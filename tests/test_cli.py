@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import keras_dqn
+
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "weights" / "cartpole-dqn.h5"
 KEON = ROOT.parent / "shared" / "fixtures" / "keon-cartpole-dqn.h5"
@@ -92,3 +94,98 @@ def test_import_is_quiet_and_leaves_tensorflow_configurable():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() in ("0", "1")
     assert result.stderr == ""  # no TensorFlow start-up screenful
+
+
+# ---------------------------------------------------------------------------------- train's recipes
+def train_in_process(capsys, *args, config: dict | None = None, tmp_path: Path):
+    from keras_dqn.cli import main
+
+    extra = []
+    if config is not None:
+        (tmp_path / "config.json").write_text(json.dumps(config))
+        extra = ["--config", str(tmp_path / "config.json")]
+    code = main(["train", *args, *extra, "--out", str(tmp_path / "run"), "--no-progress"])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def settings_line(out: str) -> dict:
+    line = next(line for line in out.splitlines() if line.startswith("settings: "))
+    return json.loads(line.removeprefix("settings: "))
+
+
+def test_train_uses_the_envs_recipe_and_config_overrides_it(capsys, tmp_path):
+    from keras_dqn.recipes import get_recipe
+
+    code, out, err = train_in_process(capsys, "CartPole-v1", "--steps", "64", config={
+        "agent": {"gamma": 0.9}, "target_agent": {"target_update": 50}, "train": {"n_envs": 2, "eval_episodes": 0}},
+        tmp_path=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert out.splitlines()[0] == "recipe: cartpole-target"
+    assert "training TargetDQNAgent on CartPole-v1 for 64 steps" in out
+    settings = settings_line(out)
+    recipe = get_recipe("cartpole-target")
+    expected_agent = {**recipe.agent_kwargs, "hidden": list(recipe.agent_kwargs["hidden"]), "gamma": 0.9,
+                      "target_update": 50}  # fmt: skip
+    assert settings["agent"] == expected_agent
+    n_envs, _, train = recipe.train_args(n_envs=2, eval_episodes=0)
+    assert settings["train"] == {"n_envs": n_envs, **train}
+    agent = keras_dqn.load_agent(tmp_path / "run" / "last.h5")
+    assert type(agent).__name__ == "TargetDQNAgent" and agent.hidden == (64, 64)
+
+
+def test_train_agent_flag_takes_the_cartpole_dqn_agent_settings(capsys, tmp_path):
+    from keras_dqn.recipes import get_recipe
+
+    config = {"train": {"n_envs": 2, "eval_episodes": 0}}
+    code, out, err = train_in_process(capsys, "CartPole-v1", "--agent", "dqn", "--steps", "40", config=config,
+                                      tmp_path=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert "agent: DQNAgent with cartpole-dqn's settings (--agent dqn)" in out
+    assert settings_line(out)["agent"]["gamma"] == get_recipe("cartpole-dqn").agent_kwargs["gamma"]
+
+
+def test_train_env_without_a_recipe_gets_the_generic_one(capsys, tmp_path):
+    config = {"train": {"n_envs": 1, "eval_episodes": 0}}
+    code, out, err = train_in_process(capsys, "Acrobot-v1", "--steps", "20", config=config, tmp_path=tmp_path)
+    assert code == 0, err
+    assert "recipe: Acrobot-v1 has no recipe of its own; using cartpole-target's settings with its shapes" in out
+    agent = keras_dqn.load_agent(tmp_path / "run" / "last.h5")
+    assert agent.state_shape == (6,) and agent.action_size == 3 and agent.env_id == "Acrobot-v1"
+
+
+@pytest.mark.parametrize(
+    ("args", "config", "message"),
+    [
+        (("--recipe", "ppo"), None, "unknown recipe 'ppo'; known recipes: cartpole-dqn, cartpole-target, pong"),
+        ((), {"agent": {"gama": 0.9}}, "unknown TargetDQNAgent settings: gama"),
+        ((), {"train": {"n_env": 2}}, "unknown train settings: n_env"),
+        ((), {"optimizer": {}}, "config sections are ['agent', 'target_agent', 'train']"),
+        (("--agent", "dqn"), {"target_agent": {"double": False}}, "unknown DQNAgent settings: double"),
+    ],
+)
+def test_train_bad_recipe_or_config_is_one_line_and_exit_2(capsys, tmp_path, args, config, message):
+    code, out, err = train_in_process(capsys, "CartPole-v1", *args, config=config, tmp_path=tmp_path)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and message in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_train_pong_uses_the_pong_recipe_and_evaluates_full_games(capsys, tmp_path):
+    pytest.importorskip("ale_py")
+    pytest.importorskip("cv2")
+    code, out, err = train_in_process(capsys, "ALE/Pong-v5", "--steps", "40", config={
+        "agent": {"memory_size": 500}, "train": {"n_envs": 2, "learning_starts": 20, "eval_every": 40,
+                                                 "eval_episodes": 1}}, tmp_path=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert out.splitlines()[0] == "recipe: pong" and "training ConvDQNAgent on ALE/Pong-v5 for 40 steps" in out
+    assert settings_line(out)["agent"]["clipnorm"] == 10.0
+    assert "best greedy evaluation: -21.0" in out  # a whole game lost 0-21, not one life of a training episode
+    agent = keras_dqn.load_agent(tmp_path / "run" / "last.h5")
+    assert type(agent).__name__ == "ConvDQNAgent" and agent.env_id == "ALE/Pong-v5"
+
+
+def test_train_an_mlp_agent_on_pong_is_refused(capsys, tmp_path):
+    pytest.importorskip("ale_py")
+    pytest.importorskip("cv2")
+    code, out, err = train_in_process(capsys, "ALE/Pong-v5", "--agent", "target", tmp_path=tmp_path)
+    assert code == 2 and "TargetDQNAgent takes flat observation vectors; got observations of shape (4, 84, 84)" in err

@@ -58,7 +58,7 @@ def test_tf_workshop_writes_plot_gif_tensorboard_and_weights(tmp_path):
 
 def test_tf_workshop_agent_is_the_workshops_network():
     workshop = load_example("tf_workshop.py")
-    agent = workshop.WorkshopAgent(4, 2, hidden=workshop.HIDDEN, learning_rate=1e-4, seed=0)
+    agent = workshop.make_agent(workshop.parse_args([]))  # the defaults: the workshop's settings
     kernels = [w for w in agent.model.get_weights() if w.ndim == 2]
     assert [k.shape for k in kernels] == [(4, 16), (16, 32), (32, 8), (8, 2)]
     assert abs(np.std(kernels[1]) - 0.35) < 0.05  # N(0, 0.35) weights
@@ -149,10 +149,11 @@ def test_double_dqn_guide_syncs_the_target_network_every_20_episodes(tmp_path, m
 
     monkeypatch.setattr(keras_dqn.TargetDQNAgent, "update_target_model", recording_sync)
     # no learning (learning_starts out of reach): only the acting loop and the syncs run
-    guide.train(episodes=41, out=tmp_path, learning_starts=10**9, eval_episodes=1, use_wandb=False, verbose=False)
+    args = guide.parse_args(["--episodes", "41", "--out", str(tmp_path), "--learning-starts", str(10**9),
+                             "--eval-episodes", "1", "--no-wandb", "--quiet"])  # fmt: skip
+    result = guide.train_guide_loop(args)
     with open(tmp_path / "progress.csv") as f:
         env_steps = [int(float(r["env_steps"])) for r in csv.DictReader(f)]
-    assert len(env_steps) == 41 and env_steps[-1] < guide.REPLAY_SIZE  # memory length == env steps
-    # one copy when the agent is built, then after episodes 0, 20 and 40 (UPDATE_EVERY = 20)
-    assert guide.UPDATE_EVERY == 20
+    assert len(env_steps) == 41 and env_steps[-1] < result["agent"].memory.maxlen  # memory length == env steps
+    # one copy when the agent is built, then after episodes 0, 20 and 40 (--update-every defaults to the guide's 20)
     assert syncs == [0, env_steps[0], env_steps[20], env_steps[40]]

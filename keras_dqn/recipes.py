@@ -1,0 +1,296 @@
+"""Named recipes: one home for each validated set of hyperparameters.
+
+A recipe is an agent class with its constructor settings and the :func:`keras_dqn.train`
+settings that go with them.  The ``keras-dqn`` command, the examples and the README read
+their defaults from here, so each value is written once::
+
+    recipe = keras_dqn.get_recipe("cartpole-target")
+    agent = recipe.make_agent(4, 2, seed=0)
+    n_envs, total_steps, settings = recipe.train_args()
+    envs = keras_dqn.make_vector_env(recipe.env_id, n_envs, training=True)
+    keras_dqn.train(agent, envs, total_steps, target_score=475, **settings)
+
+The recipes:
+
+``cartpole-dqn``
+    The blog's ``DQNAgent`` on CartPole-v1: gamma 0.95, a 24-24 network, a memory of 2,000,
+    ``replay(32)`` after every env step and a reward of -10 on the step that drops the pole
+    (``death_reward``: the blog loop's shaping; :func:`keras_dqn.train` does not shape rewards).
+    Its ``train()`` settings replay the same way: one env, one gradient step of 32 per step.
+``cartpole-target``
+    The validated ``TargetDQNAgent``: Double DQN, Huber loss, a hard target copy every 500
+    gradient steps, gamma 0.99, 64-64, memory 10,000, clipnorm 10.  With the blog loop it
+    solved all 10 seeds and stayed solved (README, "Solving CartPole").  Its ``train()``
+    settings keep that loop's schedule of one gradient step of batch 32 per env step, with the
+    steps batched: 8 CartPoles stepped together, 8 gradient steps every 8 env steps, learning
+    from the first full minibatch (32 transitions), a greedy evaluation over 100 episodes
+    (gymnasium's "solved" test) every 5,000 env steps, 100,000 env steps in all (the blog
+    loop's budget).
+``pong``
+    ``ConvDQNAgent`` on ALE/Pong-v5 as in the Nature paper and ``examples/atari.py`` (the
+    shipped ``weights/pong-conv-dqn.h5``): Adam 1e-4, gamma 0.99, memory 100,000, target copy
+    every 1,000 gradient steps, epsilon 1 -> 0.01 decaying 0.99991 per gradient step, clipnorm
+    10; batch 32, one gradient step per 4 agent steps after 20,000 random ones, 4 games at
+    once, 2M agent steps, 4 full greedy games every 50,000 steps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+from keras_dqn import agents
+from keras_dqn.training import train
+
+# train() arguments a recipe does not set: what to train, and where and how to log it.
+_TRAIN_CALL_ONLY = frozenset({"agent", "env", "total_steps", "eval_env", "callbacks", "log_dir", "checkpoint_dir",
+                              "progress", "resume", "seed"})  # fmt: skip
+# Agent arguments a recipe does not set: the env's shapes and the seed come from the caller.
+_AGENT_CALL_ONLY = frozenset({"self", "state_size", "state_shape", "action_size", "seed"})
+AGENT_CLASSES: dict[str, type[agents.DQNAgent]] = {
+    cls.__name__: cls for cls in (agents.DQNAgent, agents.TargetDQNAgent, agents.ConvDQNAgent)
+}
+
+
+def agent_parameters(agent_class: type[agents.DQNAgent]) -> dict[str, inspect.Parameter]:
+    """The keyword arguments ``agent_class`` takes, through its ``**kwargs`` chain.
+
+    Args:
+        agent_class: ``DQNAgent`` or a subclass.
+
+    Returns:
+        Each argument name (not the state shape, action count or seed) with the
+        ``inspect.Parameter`` of the nearest class in the MRO that declares it: its
+        ``default`` is the value the class really uses.
+    """
+    params: dict[str, inspect.Parameter] = {}
+    for cls in agent_class.__mro__:
+        if "__init__" not in vars(cls):
+            continue
+        for name, param in inspect.signature(cls.__init__).parameters.items():
+            if param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL) and name not in _AGENT_CALL_ONLY:
+                params.setdefault(name, param)
+        if not any(p.kind is p.VAR_KEYWORD for p in inspect.signature(cls.__init__).parameters.values()):
+            break
+    return params
+
+
+def train_parameters() -> set[str]:
+    """The names a recipe's ``train_kwargs`` may hold: :func:`keras_dqn.train`'s settings plus
+    ``n_envs`` (envs stepped together) and ``total_steps``."""
+    return set(inspect.signature(train).parameters) - _TRAIN_CALL_ONLY | {"n_envs", "total_steps"}
+
+
+def _check_keys(what: str, given: Mapping[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(given) - allowed)
+    if unknown:
+        raise ValueError(f"unknown {what} settings: {', '.join(unknown)} (known: {', '.join(sorted(allowed))})")
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """An agent class, its settings and its :func:`keras_dqn.train` settings, under one name.
+
+    Args:
+        name: the recipe's name, e.g. ``"cartpole-target"``.
+        env_id: the gymnasium id it was made for.
+        agent: the agent's class name in :mod:`keras_dqn.agents` (``"DQNAgent"``,
+            ``"TargetDQNAgent"`` or ``"ConvDQNAgent"``).
+        agent_kwargs: the agent's constructor keyword arguments (read-only once built).
+        train_kwargs: :func:`keras_dqn.train` keyword arguments, plus ``n_envs`` (envs
+            stepped together) and ``total_steps`` (read-only once built).
+        description: one line on what it is and where it comes from.
+        death_reward: the reward the blog loop gives the step that ends an episode by
+            termination (``None``: the env's own reward); :func:`keras_dqn.train` ignores it.
+
+    Raises:
+        ValueError: an unknown agent class, or a setting its constructor or ``train`` lacks.
+    """
+
+    name: str
+    env_id: str
+    agent: str
+    agent_kwargs: Mapping[str, Any]
+    train_kwargs: Mapping[str, Any]
+    description: str = ""
+    death_reward: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.agent not in AGENT_CLASSES:
+            raise ValueError(f"agent must be one of {sorted(AGENT_CLASSES)}, got {self.agent!r}")
+        _check_keys(f"{self.agent}", self.agent_kwargs, set(agent_parameters(self.agent_class)))
+        _check_keys("train", self.train_kwargs, train_parameters())
+        missing = {"n_envs", "total_steps"} - set(self.train_kwargs)
+        if missing:
+            raise ValueError(f"train_kwargs needs {', '.join(sorted(missing))}")
+        object.__setattr__(self, "agent_kwargs", MappingProxyType(dict(self.agent_kwargs)))
+        object.__setattr__(self, "train_kwargs", MappingProxyType(dict(self.train_kwargs)))
+
+    @property
+    def agent_class(self) -> type[agents.DQNAgent]:
+        """The agent class this recipe builds."""
+        return AGENT_CLASSES[self.agent]
+
+    def replace(self, **changes: Any) -> Recipe:
+        """A copy with some fields changed (checked like a new recipe).
+
+        Args:
+            **changes: new field values, e.g. ``agent_kwargs={**recipe.agent_kwargs, "gamma": 0.9}``.
+        """
+        return dataclasses.replace(self, **changes)
+
+    def make_agent(
+        self, state_shape_or_size: int | Sequence[int], n_actions: int, *, seed: int | None = None, **overrides: Any
+    ) -> agents.DQNAgent:
+        """Build this recipe's agent for an env.
+
+        Args:
+            state_shape_or_size: ``env.observation_space.shape`` (or its length, for the
+                MLP agents).
+            n_actions: ``env.action_space.n``.
+            seed: seeds the weights, exploration and replay sampling.
+            **overrides: agent settings that replace the recipe's.
+
+        Raises:
+            ValueError: an override the agent's constructor does not take, or a shape the
+                agent cannot use.
+        """
+        _check_keys(f"{self.agent}", overrides, set(agent_parameters(self.agent_class)))
+        state = state_shape_or_size
+        if self.agent_class is not agents.ConvDQNAgent and not isinstance(state, int):
+            shape = tuple(state)
+            if len(shape) != 1:
+                raise ValueError(f"{self.agent} takes flat observation vectors; got observations of shape {shape}")
+            state = shape[0]
+        return self.agent_class(state, n_actions, seed=seed, **{**self.agent_kwargs, **overrides})
+
+    def train_args(self, **overrides: Any) -> tuple[int, int, dict[str, Any]]:
+        """The train settings split for a call: ``train(agent, envs, total_steps, **settings)``.
+
+        Args:
+            **overrides: train settings that replace the recipe's (``n_envs`` and
+                ``total_steps`` included).
+
+        Returns:
+            ``(n_envs, total_steps, settings)``: the envs to step together, the env steps to
+            take and the other :func:`keras_dqn.train` keyword arguments.
+
+        Raises:
+            ValueError: an override ``train`` does not take.
+        """
+        _check_keys("train", overrides, train_parameters())
+        settings = {**self.train_kwargs, **overrides}
+        return settings.pop("n_envs"), settings.pop("total_steps"), settings
+
+
+# Both CartPole recipes: the blog loop's budget and batch, learning from the first full minibatch,
+# and a greedy evaluation over 100 episodes (gymnasium's "solved" test) every 5,000 env steps.
+_CARTPOLE_TRAIN = dict(total_steps=100_000, batch_size=32, learning_starts=32, eval_every=5000, eval_episodes=100)
+
+_CARTPOLE_DQN = Recipe(
+    name="cartpole-dqn",
+    env_id="CartPole-v1",
+    agent="DQNAgent",
+    agent_kwargs=dict(
+        gamma=0.95,  # discount rate
+        epsilon=1.0,  # start fully random
+        epsilon_min=0.01,
+        epsilon_decay=0.995,  # per replay() / gradient step
+        learning_rate=0.001,  # Adam
+        memory_size=2000,  # replay capacity
+        hidden=(24, 24),
+        loss="mse",  # the squared TD error
+        dueling=False,
+        clipnorm=None,  # no gradient clipping
+    ),
+    train_kwargs=dict(_CARTPOLE_TRAIN, n_envs=1, train_every=1, gradient_steps=1),  # replay(32) after every step
+    description="Keon Kim's blog: DQNAgent on CartPole, replay(32) after every step, reward -10 on a fall",
+    death_reward=-10.0,
+)
+
+_CARTPOLE_TARGET = Recipe(
+    name="cartpole-target",
+    env_id="CartPole-v1",
+    agent="TargetDQNAgent",
+    agent_kwargs=dict(
+        gamma=0.99,  # a longer horizon: the frozen target keeps bootstrapping stable
+        epsilon=1.0,
+        epsilon_min=0.01,
+        epsilon_decay=0.995,
+        learning_rate=0.001,
+        memory_size=10_000,  # keeps failures in memory after the agent stops failing
+        hidden=(64, 64),
+        target_update=500,  # hard copy every 500 gradient steps: slower than 100, but it stays solved
+        double=True,  # Double DQN
+        loss="huber",
+        dueling=False,
+        clipnorm=10.0,
+    ),
+    # 8 envs, 8 gradient steps every 8 env steps: the blog loop's one update per env step, batched
+    train_kwargs=dict(_CARTPOLE_TRAIN, n_envs=8, train_every=8, gradient_steps=8),
+    description="TargetDQNAgent on CartPole: Double DQN, Huber, target copy every 500 steps; solves and stays solved",
+    death_reward=-10.0,
+)
+
+_PONG = Recipe(
+    name="pong",
+    env_id="ALE/Pong-v5",
+    agent="ConvDQNAgent",
+    agent_kwargs=dict(
+        gamma=0.99,  # Atari rewards come late: a long horizon
+        learning_rate=1e-4,  # Adam
+        memory_size=100_000,  # transitions (frame memory: ~0.7 GB); the paper used 1M
+        target_update=1000,  # hard copy of the target network every 1,000 gradient steps
+        double=True,
+        loss="huber",
+        epsilon=1.0,
+        epsilon_min=0.01,
+        epsilon_decay=0.99991,  # per gradient step: 0.01 after ~51k gradient steps (~225k agent steps)
+        clipnorm=10.0,
+    ),
+    train_kwargs=dict(
+        n_envs=4,  # games played at once, one batched action choice for all
+        total_steps=2_000_000,  # agent steps; Pong is usually solved within 1-2M
+        batch_size=32,
+        train_every=4,  # agent steps (over all games) per gradient step
+        learning_starts=20_000,  # fill the memory with random play first
+        eval_every=50_000,
+        eval_episodes=4,  # full, unclipped greedy games
+        frames_per_step=4,  # emulator frames per agent step (frame skip)
+    ),
+    description="ConvDQNAgent on Pong, the Nature-DQN recipe on a CPU (the shipped pong-conv-dqn.h5, +20.7)",
+)
+
+RECIPES: dict[str, Recipe] = {r.name: r for r in (_CARTPOLE_DQN, _CARTPOLE_TARGET, _PONG)}
+"""Every named recipe, by name."""
+
+_DEFAULT_FOR_ENV = {"CartPole-v1": "cartpole-target", "ALE/Pong-v5": "pong"}
+
+
+def get_recipe(name: str) -> Recipe:
+    """The recipe called ``name``.
+
+    Args:
+        name: one of :data:`RECIPES`' keys, e.g. ``"cartpole-target"``.
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones).
+    """
+    try:
+        return RECIPES[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown recipe {name!r}; known recipes: {', '.join(RECIPES)}") from None
+
+
+def recipe_for_env(env_id: str) -> Recipe | None:
+    """The default recipe of a gymnasium id (``CartPole-v1``: cartpole-target, ``ALE/Pong-v5``:
+    pong), or ``None`` when it has none.
+
+    Args:
+        env_id: a gymnasium id.
+    """
+    name = _DEFAULT_FOR_ENV.get(env_id)
+    return None if name is None else RECIPES[name]

@@ -1,0 +1,114 @@
+"""keras_dqn.recipes: the named recipes, their checks, and the agents' defaults that follow them."""
+
+import inspect
+
+import pytest
+
+import keras_dqn
+from keras_dqn.recipes import RECIPES, Recipe, agent_parameters, get_recipe, recipe_for_env, train_parameters
+
+
+@pytest.mark.parametrize(
+    ("cls", "name"),
+    [(keras_dqn.DQNAgent, "cartpole-dqn"), (keras_dqn.TargetDQNAgent, "cartpole-target"),
+     (keras_dqn.ConvDQNAgent, "pong")],
+)  # fmt: skip
+def test_agent_class_defaults_are_the_recipe(cls, name):
+    """Each agent class, built with no settings, is its recipe's agent (defaults through the **kwargs chain)."""
+    defaults = {key: param.default for key, param in agent_parameters(cls).items()}
+    recipe = get_recipe(name)
+    assert {key: defaults[key] for key in recipe.agent_kwargs} == dict(recipe.agent_kwargs)
+
+
+def test_agent_parameters_follow_the_kwargs_chain_to_the_nearest_default():
+    conv = agent_parameters(keras_dqn.ConvDQNAgent)
+    assert conv["learning_rate"].default == inspect.signature(keras_dqn.ConvDQNAgent.__init__).parameters[
+        "learning_rate"].default  # fmt: skip
+    assert conv["loss"].default == inspect.signature(keras_dqn.TargetDQNAgent.__init__).parameters["loss"].default
+    assert "dueling" in conv and "frame_memory" in conv  # from DQNAgent and from ConvDQNAgent itself
+    assert {"state_size", "action_size", "seed", "kwargs"}.isdisjoint(agent_parameters(keras_dqn.TargetDQNAgent))
+    assert "target_update" not in agent_parameters(keras_dqn.DQNAgent)
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_every_recipe_key_is_a_real_argument(name):
+    recipe = RECIPES[name]
+    assert recipe.name == name
+    init_params = set()
+    for cls in recipe.agent_class.__mro__[:-1]:
+        init_params |= set(inspect.signature(cls.__init__).parameters)
+    assert set(recipe.agent_kwargs) <= init_params
+    train_params = set(inspect.signature(keras_dqn.train).parameters)
+    assert set(recipe.train_kwargs) <= train_params | {"n_envs"}
+    assert {"n_envs", "total_steps", "batch_size"} <= set(recipe.train_kwargs)
+
+
+def test_cartpole_target_trains_one_gradient_step_per_env_step():
+    n_envs, total_steps, settings = get_recipe("cartpole-target").train_args()
+    assert settings["gradient_steps"] * n_envs == settings["train_every"] * n_envs == n_envs * n_envs
+    assert settings["batch_size"] == 32 and total_steps == 100_000
+    assert get_recipe("cartpole-dqn").train_args()[2]["train_every"] == 1
+
+
+def test_the_validated_values():
+    target = get_recipe("cartpole-target").agent_kwargs
+    assert dict(target) == dict(gamma=0.99, epsilon=1.0, epsilon_min=0.01, epsilon_decay=0.995, learning_rate=0.001,
+                                memory_size=10_000, hidden=(64, 64), target_update=500, double=True, loss="huber",
+                                dueling=False, clipnorm=10.0)  # fmt: skip
+    pong = get_recipe("pong")
+    assert pong.agent_kwargs["clipnorm"] == 10.0 and pong.agent_kwargs["epsilon_decay"] == 0.99991
+    assert pong.train_args() == (4, 2_000_000, dict(batch_size=32, train_every=4, learning_starts=20_000,
+                                                    eval_every=50_000, eval_episodes=4, frames_per_step=4))  # fmt: skip
+    assert get_recipe("cartpole-dqn").death_reward == -10.0 and pong.death_reward is None
+
+
+def test_unknown_recipe_is_one_clear_error():
+    with pytest.raises(ValueError, match=r"^unknown recipe 'cartpole'; known recipes: cartpole-dqn, cartpole-target, "
+                                         r"pong$"):  # fmt: skip
+        get_recipe("cartpole")
+
+
+def test_recipe_for_env():
+    assert recipe_for_env("CartPole-v1") is get_recipe("cartpole-target")
+    assert recipe_for_env("ALE/Pong-v5") is get_recipe("pong")
+    assert recipe_for_env("Acrobot-v1") is None
+
+
+def test_recipes_are_read_only_and_checked():
+    recipe = get_recipe("cartpole-target")
+    with pytest.raises(TypeError):
+        recipe.agent_kwargs["gamma"] = 0.5  # type: ignore[index]
+    with pytest.raises(ValueError, match="unknown TargetDQNAgent settings: gama"):
+        recipe.replace(agent_kwargs={**recipe.agent_kwargs, "gama": 0.9})
+    with pytest.raises(ValueError, match="unknown train settings: n_env "):
+        recipe.replace(train_kwargs={"n_env": 2, "total_steps": 10})
+    with pytest.raises(ValueError, match="train_kwargs needs n_envs"):
+        recipe.replace(train_kwargs={"total_steps": 10})
+    with pytest.raises(ValueError, match="agent must be one of"):
+        Recipe("x", "CartPole-v1", "PPOAgent", {}, {"n_envs": 1, "total_steps": 1})
+    assert "n_envs" in train_parameters() and "env" not in train_parameters()
+
+
+def test_make_agent_uses_the_recipe_and_the_overrides():
+    recipe = get_recipe("cartpole-target")
+    agent = recipe.make_agent((4,), 2, seed=0, gamma=0.9)
+    assert type(agent) is keras_dqn.TargetDQNAgent
+    assert agent.gamma == 0.9 and agent.hidden == (64, 64) and agent.target_update == 500 and agent.clipnorm == 10.0
+    assert agent.memory.maxlen == 10_000 and agent.seed == 0
+    assert recipe.make_agent(4, 2).state_shape == (4,)
+    with pytest.raises(ValueError, match="unknown TargetDQNAgent settings: hiden"):
+        recipe.make_agent(4, 2, hiden=(8,))
+    with pytest.raises(ValueError, match=r"takes flat observation vectors; got observations of shape \(4, 84, 84\)"):
+        recipe.make_agent((4, 84, 84), 6)
+
+
+def test_make_agent_and_train_args_drive_train(tmp_path):
+    recipe = get_recipe("cartpole-target")
+    n_envs, _, settings = recipe.train_args(n_envs=2, eval_every=100, eval_episodes=2)
+    envs = keras_dqn.make_vector_env(recipe.env_id, n_envs)
+    agent = recipe.make_agent(envs.single_observation_space.shape, 2, seed=1)
+    history = keras_dqn.train(agent, envs, 200, progress=False, seed=1, **settings)
+    envs.close()
+    assert history.history["step"][-1] == 200 and agent.train_steps > 0
+    with pytest.raises(ValueError, match="unknown train settings: batch"):
+        recipe.train_args(batch=3)
