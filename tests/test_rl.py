@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from keras_dqn import DuelingHead
-from keras_dqn.memory import Batch
+from keras_dqn.checkpoint import load_checkpoint, save_checkpoint
+from keras_dqn.memory import Batch, ReplayMemory
 from keras_dqn.rl import (
     BoltzmannQPolicy,
     DQNAgent,
@@ -155,7 +156,7 @@ def test_window_stacks_consecutive_observations_and_zero_pads_each_episode_start
     history = agent.fit(CounterEnv(), nb_steps=6, verbose=0)
     assert history.history["nb_episode_steps"] == [3, 3]
     memory = agent.memory
-    assert len(memory) == 6 and memory.states.shape == (1000, 3, 2)
+    assert len(memory) == 6 and memory.maxlen == 1000 and memory.state_shape == (3, 2)
     z = [0, 0]
     expected_states = [
         [z, z, [1, 1]], [z, [1, 1], [1, 2]], [[1, 1], [1, 2], [1, 3]],
@@ -180,6 +181,27 @@ def test_sequential_memory_checks_its_arguments():
         unbound.append((np.zeros((1, 4)), 0, 1.0, np.zeros((1, 4)), False))
     with pytest.raises(RuntimeError, match="allocated when a DQNAgent takes it"):
         unbound.sample(1)
+    with pytest.raises(RuntimeError, match="allocated when a DQNAgent takes it"):
+        unbound.state_dict()
+    assert not isinstance(unbound, ReplayMemory)  # no state shape yet
+
+
+def test_sequential_memory_is_a_replay_memory_once_bound_and_round_trips_through_checkpoints(tmp_path):
+    agent = make_agent(batch_size=8)
+    assert isinstance(agent.memory, ReplayMemory) and agent.core.memory is agent.memory
+    assert agent.memory.state_shape == (1, 4) and agent.memory.maxlen == 1000
+    agent.fit(gym.make("CartPole-v1"), nb_steps=30, verbose=0)
+    save_checkpoint(agent.core, tmp_path, {}, include_memory=True)
+    other = make_agent(batch_size=8)
+    assert len(other.memory) == 0
+    load_checkpoint(other.core, tmp_path)
+    assert len(other.memory) == len(agent.memory) == 30
+    for i in range(30):
+        for mine, theirs in zip(other.memory[i], agent.memory[i], strict=True):
+            np.testing.assert_array_equal(mine, theirs)
+    for mine, theirs in zip(other.memory.sample(8), agent.memory.sample(8), strict=True):
+        np.testing.assert_array_equal(mine, theirs)  # the sampling generator was restored too
+    assert weights_equal(other.model, agent.model) and weights_equal(other.target_model, agent.target_model)
 
 
 # ---------------------------------------------------------------------------------- agent
@@ -216,7 +238,7 @@ def test_fit_history_stores_terminated_only_and_learns_on_schedule():
     assert history.history["episode_reward"] == [5.0] * 10
     assert set(history.history) == {"episode_reward", "nb_episode_steps", "nb_steps"}
     assert len(agent.memory) == 50
-    assert not agent.memory.dones[:50].any()  # cut by nb_max_episode_steps: truncated, not terminal
+    assert not any(agent.memory[i][4] for i in range(50))  # cut by nb_max_episode_steps: truncated, not terminal
     assert agent.core.train_steps == len(range(22, 51, 2))  # steps 22, 24, ..., 50
     test = agent.test(gym.make("CartPole-v1"), nb_episodes=5, verbose=0)
     assert len(test.history["episode_reward"]) == 5 and set(test.history) == {"episode_reward", "nb_steps"}
@@ -226,7 +248,7 @@ def test_cartpole_terminations_are_stored_as_done():
     agent = make_agent()
     history = agent.fit(gym.make("CartPole-v1"), nb_steps=100, verbose=0)
     n_episodes = len(history.history["episode_reward"])
-    assert n_episodes >= 2 and int(agent.memory.dones[:100].sum()) == n_episodes
+    assert n_episodes >= 2 and sum(agent.memory[i][4] for i in range(100)) == n_episodes
 
 
 def weights_equal(a, b):
@@ -361,7 +383,7 @@ def test_agent_seed_makes_fit_repeatable_whatever_the_global_numpy_state(anneale
         env = gym.make("CartPole-v1")
         env.reset(seed=0)
         history = agent.fit(env, nb_steps=60, verbose=0)
-        runs.append((history.history["episode_reward"], agent.memory.actions[:60].tolist()))
+        runs.append((history.history["episode_reward"], [agent.memory[i][1] for i in range(60)]))
     assert runs[0] == runs[1]
     assert len(set(runs[0][1])) == 2  # it did explore
 
