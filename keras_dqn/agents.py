@@ -79,6 +79,15 @@ class TrainStep:
             parts = np.split(flat_weights.numpy(), self._weight_splits)
             agent.policy_weights = [p.reshape(shape) for p, shape in zip(parts, self._weight_shapes, strict=True)]
         losses = losses.numpy()
+        finite = np.isfinite(losses)
+        if not finite.all():  # the bad update and those after it were not applied
+            first_bad = int(np.argmin(finite))
+            agent.train_steps += first_bad
+            raise FloatingPointError(
+                f"gradient step {agent.train_steps + 1} gave a non-finite loss ({losses[first_bad]}); it was not "
+                f"applied, so the weights are those from before it. Likely causes: a non-finite reward or state in "
+                f"the replay memory, or a learning rate too high for this problem ({agent.learning_rate:g})"
+            )
         agent.train_steps += len(losses)
         return losses
 
@@ -104,6 +113,7 @@ class TrainStep:
         def k_updates(states, scalars):
             k = tf.shape(scalars)[0]
             losses = tf.TensorArray(tf.float32, size=k)
+            healthy = tf.constant(True)  # after a non-finite update, the rest of the call changes nothing
             for i in tf.range(k):
                 batch = Batch(
                     states=states[i, :, 0],
@@ -112,7 +122,9 @@ class TrainStep:
                     next_states=states[i, :, 1],
                     dones=scalars[i, :, 2],
                 )
-                losses = losses.write(i, agent.td_update(batch))
+                loss = agent.td_update(batch, healthy)
+                healthy = tf.logical_and(healthy, tf.math.is_finite(loss))
+                losses = losses.write(i, loss)
             weights = [tf.reshape(w.value, [-1]) for w in agent.model.weights] if returns_weights else []
             return losses.stack(), tf.concat(weights, axis=0) if weights else tf.zeros([0])
 
@@ -358,8 +370,12 @@ class DQNAgent:
         return self.train_step(batches)
 
     # The TD update, traced into the compiled step.  Read it top to bottom.
-    def td_update(self, batch: Batch) -> tf.Tensor:
-        """One gradient step on ``batch`` (tensors): targets, Q(s, a), loss, gradient, target sync."""
+    def td_update(self, batch: Batch, healthy: tf.Tensor | bool = True) -> tf.Tensor:
+        """One gradient step on ``batch`` (tensors): targets, Q(s, a), loss, gradient, target sync.
+
+        Returns the loss, or NaN if the step was not applied: a non-finite loss or gradient is
+        never applied (nor is any step while ``healthy`` is False), so the weights stay finite
+        and :class:`TrainStep` can raise with the weights from before it."""
         model = self.model
         # 1. The targets y = r + gamma * (1 - done) * V(s'): constants, no gradient flows into them.
         targets = tf.stop_gradient(self.compute_targets(batch.rewards, batch.next_states, batch.dones))
@@ -368,12 +384,17 @@ class DQNAgent:
             q_taken = tf.gather(model(batch.states, training=True), batch.actions, axis=1, batch_dims=1)
             # 3. The loss between them (the model's compiled loss: MSE or Huber).
             loss = keras.losses.get(model.loss)(targets, q_taken)
-        # 4. One optimizer step down the gradient.
+        # 4. One optimizer step down the gradient, if the loss and every gradient are finite.
         grads = tape.gradient(loss, model.trainable_variables)
-        model.optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
-        # 5. Keep a target network in step (agents that have one).
-        self.sync_target()
-        return loss
+        finite = tf.math.is_finite(loss) & tf.math.is_finite(tf.linalg.global_norm(grads))
+
+        def apply() -> tf.Tensor:
+            model.optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+            # 5. Keep a target network in step (agents that have one).
+            self.sync_target()
+            return loss
+
+        return tf.cond(tf.logical_and(finite, healthy), apply, lambda: tf.constant(np.nan, loss.dtype))
 
     def compute_targets(self, rewards: tf.Tensor, next_states: tf.Tensor, dones: tf.Tensor) -> tf.Tensor:
         """Q-learning targets ``r + gamma * max_a' Q(s', a')``, with no future term when done.
@@ -410,7 +431,13 @@ class DQNAgent:
 
         The file is written beside its destination and renamed into place, so an existing
         file survives a failed save.
+
+        Raises:
+            ValueError: a weight is NaN or infinite (nothing is written).
         """
+        weights = self.model.get_weights()
+        if not all(np.isfinite(w).all() for w in weights):
+            raise ValueError(f"refusing to save {str(name)!r}: the network's weights are not all finite (NaN or inf)")
         save_h5(self.model, name, config=self.get_config())
 
     def load(self, name: str | os.PathLike) -> DQNAgent:

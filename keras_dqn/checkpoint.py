@@ -32,8 +32,17 @@ _LEGACY_MEMORY_KEYS = {"_next": "next", "_size": "size", "_filled": "filled"}
 _META_KEYS = ("agent", "epsilon", "train_steps", "rng", "memory", "progress")
 
 
-def save_checkpoint(agent, folder: str | os.PathLike, progress: dict[str, Any], include_memory: bool = False) -> Path:
+def save_checkpoint(
+    agent,
+    folder: str | os.PathLike,
+    progress: dict[str, Any],
+    include_memory: bool = False,
+    loop_arrays: dict[str, np.ndarray] | None = None,
+) -> Path:
     """Write ``folder/checkpoint.npz`` for ``agent`` and the loop's ``progress`` (JSON-able dict).
+
+    ``loop_arrays`` are the training loop's own arrays (observations in progress, pickled envs),
+    stored as ``loop/<name>`` and handed back by :func:`load_checkpoint` as ``progress["loop_arrays"]``.
 
     Raises:
         OSError: the file could not be written (the message names it); a previous
@@ -65,6 +74,7 @@ def save_checkpoint(agent, folder: str | os.PathLike, progress: dict[str, Any], 
         "progress": progress,
     }
     arrays["meta"] = np.array(json.dumps(meta))
+    arrays.update({f"loop/{name}": np.asarray(a) for name, a in (loop_arrays or {}).items()})
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:  # a file object: given a name, np.savez would append ".npz"
@@ -106,7 +116,8 @@ def _numbered(arrays: dict[str, np.ndarray], prefix: str, shapes: list[tuple], p
 
 
 def load_checkpoint(agent, folder: str | os.PathLike) -> dict[str, Any]:
-    """Restore ``agent`` from ``folder/checkpoint.npz``; return the saved loop progress.
+    """Restore ``agent`` from ``folder/checkpoint.npz``; return the saved loop progress
+    (with the saved ``loop_arrays`` under that key, if any were saved).
 
     Everything is checked before anything of the agent is changed.
 
@@ -146,4 +157,8 @@ def load_checkpoint(agent, folder: str | os.PathLike) -> dict[str, Any]:
     agent.train_steps = meta["train_steps"]
     agent.rng.bit_generator.state = meta["rng"]
     agent.refresh_policy()
-    return meta["progress"]
+    progress = dict(meta["progress"])
+    loop = {key.removeprefix("loop/"): a for key, a in arrays.items() if key.startswith("loop/")}
+    if loop:
+        progress["loop_arrays"] = loop
+    return progress

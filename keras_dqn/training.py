@@ -12,7 +12,10 @@ that are due in one compiled call.  Its parts, top to bottom:
 from __future__ import annotations
 
 import math
+import pickle
+import signal
 import sys
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -27,6 +30,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from keras_dqn.callbacks import CSVLogger, TensorBoardScalars
 from keras_dqn.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from keras_dqn.checks import check_non_negative_int, check_optional_int, check_positive_int
+from keras_dqn.envs import make_env
 from keras_dqn.evaluation import check_actions, evaluate
 
 RECENT_EPISODES = 20  # log rows show the mean return of this many latest training episodes
@@ -174,70 +178,186 @@ def train(
     run = _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, learning_starts, eval_env,
                  eval_every, eval_episodes, target_score, callbacks, log_dir, checkpoint_dir, progress, resume,
                  save_memory, seed, frames_per_step)  # fmt: skip
-    envs, memory, rng = run.envs, agent.memory, agent.rng
-    state, stats = _Progress(), _RowStats()
-    if resume and (run.checkpoint_dir / CHECKPOINT_NAME).is_file():
-        saved = load_checkpoint(agent, run.checkpoint_dir)
-        state = _Progress(steps=saved["steps"], row=saved["epoch"], best=saved["best"])
-        print(f"resuming from {run.checkpoint_dir / CHECKPOINT_NAME} at step {state.steps}")
-        seed = None if seed is None else seed + state.steps
-    elif resume:
-        print(f"no checkpoint in {run.checkpoint_dir}: starting from scratch")
-    obs, _ = envs.reset(seed=seed)
-    after_done = np.zeros(envs.num_envs, dtype=bool)  # NEXT_STEP autoreset: the next step only resets
-    episode_returns = np.zeros(envs.num_envs)
-    stats.since_steps = start_steps = state.steps
+    memory, rng = agent.memory, agent.rng
+    state, stats, episodes = _start(run, agent, resume, seed)
+    envs = run.envs
+    start_steps = state.steps
     next_row = (state.steps // run.eval_every + 1) * run.eval_every
     start = time.perf_counter()
     run.callbacks.on_train_begin()
     stop = False
-    while state.steps < run.total_steps and not stop:
-        # 1. Act: one batched forward pass for every sub-env, then epsilon-greedy per sub-env.
-        q = agent.q_values(obs)
-        actions = np.argmax(q, axis=1)
-        explore = rng.random(envs.num_envs) < agent.epsilon
-        actions[explore] = rng.integers(agent.action_size, size=int(explore.sum()))
-        stats.max_q_sum += float(q.max(axis=1).sum())
-        stats.max_q_count += envs.num_envs
+    with _StopOnInterrupt() as interrupt:
+        while state.steps < run.total_steps and not stop and not interrupt.requested:
+            # 1. Act: one batched forward pass for every sub-env, then epsilon-greedy per sub-env.
+            obs = episodes.obs
+            q = agent.q_values(obs)
+            actions = np.argmax(q, axis=1)
+            explore = rng.random(envs.num_envs) < agent.epsilon
+            actions[explore] = rng.integers(agent.action_size, size=int(explore.sum()))
+            stats.max_q_sum += float(q.max(axis=1).sum())
+            stats.max_q_count += envs.num_envs
 
-        # 2. Step every sub-env.
-        next_obs, rewards, terminated, truncated, _ = envs.step(actions)
+            # 2. Step every sub-env.
+            next_obs, rewards, terminated, truncated, _ = envs.step(actions)
 
-        # 3. Store (s, a, r, s', terminated): a time-limit cut still bootstraps.  A step that
-        #    only reset a finished sub-env is no transition.
-        real = ~after_done
-        if real.all():
-            memory.extend(obs, actions, rewards, next_obs, terminated)
-        else:  # env_indices lets a frame memory reuse each sub-env's frames
-            memory.extend(obs[real], actions[real], rewards[real], next_obs[real], terminated[real],
-                          env_indices=np.flatnonzero(real))  # fmt: skip
-        episode_returns += np.where(real, rewards, 0.0)
-        ended = (terminated | truncated) & real
-        for i in np.flatnonzero(ended):
-            stats.returns.append(float(episode_returns[i]))
-            episode_returns[i] = 0.0
-        after_done, obs = terminated | truncated, next_obs
-        new_steps = int(real.sum())
-        state.steps += new_steps
+            # 3. Store (s, a, r, s', terminated): a time-limit cut still bootstraps.  A step that
+            #    only reset a finished sub-env is no transition.
+            real = ~episodes.after_done
+            if real.all():
+                memory.extend(obs, actions, rewards, next_obs, terminated)
+            else:  # env_indices lets a frame memory reuse each sub-env's frames
+                memory.extend(obs[real], actions[real], rewards[real], next_obs[real], terminated[real],
+                              env_indices=np.flatnonzero(real))  # fmt: skip
+            ended = episodes.advance(next_obs, rewards, terminated | truncated, real, stats.returns)
+            new_steps = int(real.sum())
+            state.steps += new_steps
 
-        # 4. Learn: every train_every env steps, gradient_steps updates in one compiled call
-        #    (after a resume without the saved memory, wait for it to refill as at the start).
-        if state.steps >= run.learning_starts and len(memory) >= _warm_size(run, memory):
-            state.pending += new_steps
-            n_updates = (state.pending // run.train_every) * run.gradient_steps
-            state.pending %= run.train_every
-            if n_updates:
-                stats.losses.extend(agent.train_on_batches(memory.sample_batches(n_updates, run.batch_size)).tolist())
-                agent.decay_epsilon(n_updates)
+            # 4. Learn: every train_every env steps, gradient_steps updates in one compiled call
+            #    (after a resume without the saved memory, wait for it to refill as at the start).
+            if state.steps >= run.learning_starts and len(memory) >= _warm_size(run, memory):
+                state.pending += new_steps
+                n_updates = (state.pending // run.train_every) * run.gradient_steps
+                state.pending %= run.train_every
+                if n_updates:
+                    losses = agent.train_on_batches(memory.sample_batches(n_updates, run.batch_size))
+                    stats.losses.extend(losses.tolist())
+                    agent.decay_epsilon(n_updates)
 
-        # 5. Log: a progress-bar update per finished episode; every eval_every steps, a log row.
-        if run.bar is not None and (ended.any() or state.steps >= run.total_steps):
-            _update_bar(run, agent, state, stats, (state.steps - start_steps) / max(time.perf_counter() - start, 1e-9))
-        if state.steps >= next_row or state.steps >= run.total_steps:
-            next_row += run.eval_every
-            stop = _log_row(run, agent, state, stats)
+            # 5. Log: a progress-bar update per finished episode; every eval_every steps, a log row.
+            if run.bar is not None and (ended.any() or state.steps >= run.total_steps):
+                elapsed = max(time.perf_counter() - start, 1e-9)
+                _update_bar(run, agent, state, stats, rate=(state.steps - start_steps) / elapsed)
+            if state.steps >= next_row or state.steps >= run.total_steps:
+                next_row += run.eval_every
+                stop = _log_row(run, agent, state, stats, episodes)
+    if interrupt.requested:  # Ctrl-C: keep what was learnt, say where it stopped
+        if run.checkpoint_dir:
+            _save_run(run, agent, state, stats, episodes)
+        print(f"\ninterrupted at step {state.steps}" + (f"; saved {run.checkpoint_dir}" if run.checkpoint_dir else ""))
+    run.history.interrupted = interrupt.requested
+    run.history.stopped_at_step = state.steps
     run.callbacks.on_train_end()
     return run.history
+
+
+class _Episodes:
+    """The episodes in progress, one per sub-env: the latest observations, whether each sub-env's
+    next step only resets it (NEXT_STEP autoreset), and the returns so far."""
+
+    def __init__(self, obs: np.ndarray, after_done: np.ndarray | None = None, returns: np.ndarray | None = None):
+        self.obs = obs
+        self.after_done = np.zeros(len(obs), dtype=bool) if after_done is None else after_done.astype(bool)
+        self.returns = np.zeros(len(obs)) if returns is None else returns.astype(np.float64)
+
+    def advance(self, next_obs, rewards, done, real, finished: deque) -> np.ndarray:
+        """Move on one step; append the return of each episode that ended to ``finished``."""
+        self.returns += np.where(real, rewards, 0.0)
+        ended = done & real
+        for i in np.flatnonzero(ended):
+            finished.append(float(self.returns[i]))
+            self.returns[i] = 0.0
+        self.after_done, self.obs = done, next_obs
+        return ended
+
+
+class _StopOnInterrupt:
+    """Turn the first Ctrl-C into a request to stop after the current step (a second one stops at once).
+
+    Only the main thread can catch signals; elsewhere Ctrl-C behaves as usual."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self) -> _StopOnInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _start(run: _Run, agent, resume: bool, seed: int | None) -> tuple[_Progress, _RowStats, _Episodes]:
+    """The loop's state: fresh episodes, or everything a checkpoint saved (an exact continuation
+    when the envs could be pickled; otherwise the episodes in progress start again)."""
+    state, stats = _Progress(), _RowStats()
+    checkpoint = run.checkpoint_dir / CHECKPOINT_NAME if run.checkpoint_dir else None
+    if not resume or not checkpoint.is_file():
+        if resume:
+            print(f"no checkpoint in {run.checkpoint_dir}: starting from scratch")
+        return state, stats, _Episodes(run.envs.reset(seed=seed)[0])
+    saved = load_checkpoint(agent, run.checkpoint_dir)
+    loop = saved.pop("loop_arrays", {})
+    state = _Progress(steps=saved["steps"], row=saved["epoch"], best=saved["best"], pending=saved.get("pending", 0))
+    stats.returns.extend(saved.get("recent_returns", []))
+    stats.since_steps = state.steps
+    print(f"resuming from {checkpoint} at step {state.steps}")
+    if "envs" in loop and _restore_envs(run, loop["envs"]):
+        return state, stats, _Episodes(loop["obs"], loop["after_done"], loop["episode_returns"])
+    print("the envs could not be restored (not picklable, or another number of them): new episodes start")
+    return state, stats, _Episodes(run.envs.reset(seed=None if seed is None else seed + state.steps)[0])
+
+
+def _save_run(run: _Run, agent, state: _Progress, stats: _RowStats, episodes: _Episodes) -> None:
+    """last.h5 and the checkpoint: the agent, the counters, and the episodes in progress."""
+    agent.save(run.checkpoint_dir / "last.h5")
+    progress = {"steps": state.steps, "epoch": state.row, "best": state.best, "pending": state.pending,
+                "recent_returns": list(stats.returns)}  # fmt: skip
+    loop = {"obs": episodes.obs, "after_done": episodes.after_done, "episode_returns": episodes.returns}
+    pickled = _pickle_envs(run.envs)
+    if pickled is not None:
+        loop["envs"] = pickled
+    save_checkpoint(agent, run.checkpoint_dir, progress, include_memory=run.save_memory, loop_arrays=loop)
+
+
+def _pickle_envs(envs) -> np.ndarray | None:
+    """The envs' full state as bytes (classic-control and Box2D envs pickle), or None."""
+    inner = envs if isinstance(envs, _OneEnv) else getattr(envs, "envs", None)
+    if inner is None:
+        return None
+    try:
+        return np.frombuffer(pickle.dumps(inner), dtype=np.uint8)
+    except (pickle.PicklingError, TypeError, AttributeError):  # e.g. ALE emulators, lambdas in wrappers
+        return None
+
+
+def _restore_envs(run: _Run, pickled: np.ndarray) -> bool:
+    """Put the pickled envs in place of the fresh ones; False if they do not fit."""
+    try:
+        inner = pickle.loads(pickled.tobytes())
+    except Exception:  # noqa: BLE001 - any failure just means: start new episodes
+        return False
+    if isinstance(run.envs, _OneEnv) and isinstance(inner, _OneEnv):
+        run.envs.env.close()
+        run.envs = inner
+        return True
+    envs = run.envs
+    if isinstance(inner, list) and len(inner) == envs.num_envs and hasattr(envs, "_autoreset_envs"):
+        for old in envs.envs:
+            old.close()
+        envs.envs = inner
+        return True
+    return False
+
+
+def _check_fits(agent, env, what: str) -> None:
+    """``env`` must have the agent's number of actions and its state shape (flat Box, or frames)."""
+    check_actions(agent, env)
+    space = env.single_observation_space if isinstance(env, VectorEnv) else env.observation_space
+    if isinstance(space, (gym.spaces.Dict, gym.spaces.Tuple)):
+        raise ValueError(
+            f"{what} has {type(space).__name__} observations; DQN agents take one array per state: "
+            "wrap the env in gymnasium.wrappers.FlattenObservation"
+        )
+    if tuple(space.shape or ()) != tuple(agent.state_shape):
+        raise ValueError(f"{what}'s observations have shape {space.shape}, the agent expects {agent.state_shape}")
 
 
 def _warm_size(run: _Run, memory) -> int:
@@ -245,7 +365,7 @@ def _warm_size(run: _Run, memory) -> int:
     return max(run.batch_size, min(run.learning_starts, memory.maxlen))
 
 
-def _log_row(run: _Run, agent, state: _Progress, stats: _RowStats) -> bool:
+def _log_row(run: _Run, agent, state: _Progress, stats: _RowStats, episodes: _Episodes) -> bool:
     """Write one log row: evaluate, save best/last weights and the checkpoint, tell the callbacks.
 
     Returns whether the target score was reached (train() then stops)."""
@@ -269,16 +389,14 @@ def _log_row(run: _Run, agent, state: _Progress, stats: _RowStats) -> bool:
         state.best = max(state.best, logs["eval_mean"])
         stats.last_eval = logs["eval_mean"]
         reached = run.target_score is not None and logs["eval_mean"] >= run.target_score
-    if run.checkpoint_dir:
-        agent.save(run.checkpoint_dir / "last.h5")
-        saved_progress = {"steps": state.steps, "epoch": state.row + 1, "best": state.best}
-        save_checkpoint(agent, run.checkpoint_dir, saved_progress, include_memory=run.save_memory)
     run.callbacks.on_epoch_end(state.row, logs)
     if run.print_rows:
         print(" - ".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in logs.items()))
     state.row += 1
     stats.losses.clear()
     stats.max_q_sum, stats.max_q_count = 0.0, 0
+    if run.checkpoint_dir:  # after the row is counted: a resumed run writes the next row
+        _save_run(run, agent, state, stats, episodes)
     stats.since_time, stats.since_steps = time.perf_counter(), state.steps
     return reached
 
@@ -307,6 +425,8 @@ def _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, lea
     check_non_negative_int("learning_starts", learning_starts)
     check_non_negative_int("eval_episodes", eval_episodes)
     check_optional_int("seed", seed)
+    if isinstance(env, str):  # an id: the env it names, as keras_dqn.make_env makes it for training
+        env = make_env(env, training=True)
     if isinstance(env, VectorEnv):
         mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         if mode != AutoresetMode.NEXT_STEP:
@@ -315,15 +435,13 @@ def _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, lea
     elif isinstance(env, gym.Env):
         envs = _OneEnv(env)
     else:
-        raise ValueError(f"env must be a gymnasium Env or VectorEnv (make it with keras_dqn.make_env), got {env!r}")
-    check_actions(agent, env)
-    if tuple(envs.single_observation_space.shape or ()) != tuple(agent.state_shape):
-        raise ValueError(
-            f"the env's observations have shape {envs.single_observation_space.shape}, "
-            f"the agent expects {tuple(agent.state_shape)}"
-        )
+        raise ValueError(f"env must be a gymnasium Env, VectorEnv or env id, got {env!r}")
+    _check_fits(agent, env, "the training env")
     if batch_size > agent.memory.maxlen:
-        raise ValueError(f"batch_size {batch_size} is larger than the agent's replay memory ({agent.memory.maxlen})")
+        raise ValueError(
+            f"batch_size {batch_size} is larger than the agent's replay memory ({agent.memory.maxlen} transitions): "
+            "it could never sample a minibatch"
+        )
     spec = envs.spec
     if agent.env_id is None and spec is not None:
         agent.env_id = spec.id  # saved with the weights, so `keras-dqn play` needs only the file
@@ -337,6 +455,8 @@ def _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, lea
                 "rebuild (for Atari: eval_env=make_atari_vector_env(game, n, training=False))"
             )
         eval_env = spec.id
+    if eval_episodes and not isinstance(eval_env, str):
+        _check_fits(agent, eval_env, "eval_env")
     checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
     if resume and checkpoint_dir is None:
         raise ValueError("resume=True needs the checkpoint_dir to resume from")

@@ -1,6 +1,7 @@
 """The conv variant: ConvDQNAgent, the frame replay memory, the Atari env helpers."""
 
 import importlib.util
+import re
 import sys
 
 import gymnasium as gym
@@ -430,5 +431,6 @@ def test_atari_example_trains_resumes_plays_and_records(tmp_path, capsys):
 
     gif = tmp_path / "pong.gif"
     out = run("--weights", str(tmp_path / "run" / "last.h5"), "--episodes", "1", "--record", str(gif))
-    assert "Pong: greedy evaluation over 1 games: mean -21.0" in out
+    mean = re.search(r"Pong: greedy evaluation over 1 games: mean (-?\d+\.\d)", out)
+    assert mean and float(mean.group(1)) <= -15  # 400 agent steps of training: it still loses nearly every point
     assert f"to {gif}" in out and gif.stat().st_size > 10_000
