@@ -184,6 +184,24 @@ def _is_run_file(path: Path) -> bool:
     return path.is_file() and (path.name in RUN_FILES or path.match(TENSORBOARD_GLOB))
 
 
+def check_clearable(folder: str | os.PathLike) -> list[Path]:
+    """The files :func:`clear_run_folder` would remove from ``folder`` (those of :func:`run_files`).
+
+    Raises:
+        ValueError: the folder holds files or folders that no run wrote (the message lists
+            them): it would remove nothing.
+    """
+    folder = Path(folder)
+    found = run_files(folder)
+    foreign = [p.name + ("/" if p.is_dir() else "") for p in found if not _is_run_file(p)]
+    if foreign:
+        raise ValueError(
+            f"{folder} also holds {', '.join(foreign)}, which no training run wrote; "
+            "nothing was removed (move them, or choose another folder)"
+        )
+    return found
+
+
 def clear_run_folder(folder: str | os.PathLike) -> list[Path]:
     """Remove a previous run's files from ``folder`` (to start over in it): all or nothing.
 
@@ -201,13 +219,7 @@ def clear_run_folder(folder: str | os.PathLike) -> list[Path]:
     """
     folder = Path(folder)
     with lock_run_folder(folder):
-        found = run_files(folder)
-        foreign = [p.name + ("/" if p.is_dir() else "") for p in found if not _is_run_file(p)]
-        if foreign:
-            raise ValueError(
-                f"{folder} also holds {', '.join(foreign)}, which no training run wrote; "
-                "nothing was removed (move them, or choose another folder)"
-            )
+        found = check_clearable(folder)
         removed = clean_run_folder(folder)
         for path in found:
             path.unlink()
