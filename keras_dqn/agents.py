@@ -702,25 +702,65 @@ def load_agent(path: str | os.PathLike) -> DQNAgent:
     read off the weights and a DQNAgent is built.  ``agent.env_id`` is ``None`` then.
 
     Raises:
-        FileNotFoundError, ValueError: as :meth:`DQNAgent.load`; ValueError also for an
-            unknown agent class or a file whose architecture cannot be read.
+        FileNotFoundError, ValueError: as :meth:`DQNAgent.load`; ValueError (one, naming the
+            file and what was expected) also for a config that is not JSON, not an object,
+            names an unknown agent class, lacks the state size or action count, or holds a
+            setting of the wrong type, and for a file without config whose architecture
+            cannot be read.
     """
-    layers, config = read_h5(path)
+    layers, config = read_h5(path)  # a config attribute that is not JSON: ValueError naming the file
     if config is None:
         kernels = [arrays[0] for _, arrays in layers]
         if not kernels or any(k.ndim != 2 for k in kernels):
             raise ValueError(f"{str(path)!r} carries no keras_dqn config and is not a plain Dense network")
         agent = DQNAgent(kernels[0].shape[0], kernels[-1].shape[1], hidden=[k.shape[1] for k in kernels[:-1]])
         return agent.load(path)
-    if config.get("agent") not in AGENT_CLASSES:
-        raise ValueError(f"{str(path)!r} was saved by an unknown agent {config.get('agent')!r}")
-    cls = AGENT_CLASSES[config["agent"]]
-    kwargs = {k: config[k] for k in ("hidden", "gamma", "learning_rate", "loss", "dueling") if k in config}
-    if issubclass(cls, TargetDQNAgent):
-        kwargs.update({k: config[k] for k in ("target_update", "double") if k in config})
-    if cls is ConvDQNAgent:
-        kwargs.pop("hidden", None)
-        kwargs.update({k: config[k] for k in ("frame_memory",) if k in config})
-    agent = cls(config["state_shape"] if cls is ConvDQNAgent else config["state_size"], config["action_size"], **kwargs)
-    agent.env_id = config.get("env_id")
+    cls, state, action_size, kwargs, env_id = _read_agent_config(path, config)
+    agent = cls(state, action_size, **kwargs)
+    agent.env_id = env_id
     return agent.load(path)
+
+
+def _read_agent_config(path: str | os.PathLike, config: Any) -> tuple[type[DQNAgent], Any, int, dict, str | None]:
+    """``(class, state size or shape, action count, settings, env id)`` from a file's config, all checked."""
+    from keras_dqn.recipes import check_agent_settings  # recipes imports this module
+    from keras_dqn.weights import CONFIG_ATTR  # (imported here: load_agent is this module's only reader of it)
+
+    expected = (
+        f"expected its {CONFIG_ATTR} attribute to be a JSON object with 'agent' (one of {sorted(AGENT_CLASSES)}), "
+        "'state_size' ('state_shape' for ConvDQNAgent), 'action_size' and the agent's settings, as DQNAgent.save "
+        "writes it"
+    )
+
+    def broken(detail: str) -> ValueError:
+        return ValueError(f"{str(path)!r} has a broken keras_dqn config: {detail}; {expected}")
+
+    if not isinstance(config, dict):
+        raise broken(f"it is {type(config).__name__} {config!r}")
+    if config.get("agent") not in AGENT_CLASSES:
+        raise ValueError(f"{str(path)!r} was saved by an unknown agent {config.get('agent')!r}; {expected}")
+    cls = AGENT_CLASSES[config["agent"]]
+    state_key = "state_shape" if cls is ConvDQNAgent else "state_size"
+    missing = [key for key in (state_key, "action_size") if key not in config]
+    if missing:
+        raise broken(f"no {' or '.join(repr(key) for key in missing)}")
+    names = ["hidden", "gamma", "learning_rate", "loss", "dueling"]
+    if issubclass(cls, TargetDQNAgent):
+        names += ["target_update", "double"]
+    if cls is ConvDQNAgent:
+        names = [name for name in names if name != "hidden"] + ["frame_memory"]
+    kwargs = {name: config[name] for name in names if name in config}
+    env_id = config.get("env_id")
+    try:
+        if env_id is not None and not isinstance(env_id, str):
+            raise ValueError(f"env_id must be a string or null, got {env_id!r}")
+        check_agent_settings(cls, kwargs)
+        state = config[state_key]
+        if cls is ConvDQNAgent:
+            state = _check_frames_shape(state)
+        else:
+            check_positive_int(state_key, state)
+        check_positive_int("action_size", config["action_size"])
+    except ValueError as error:
+        raise broken(str(error)) from None
+    return cls, state, config["action_size"], kwargs, env_id

@@ -1,36 +1,82 @@
 """The ``keras-dqn`` command: train, play, evaluate and plot from the shell.
 
-    keras-dqn train CartPole-v1 --steps 50000 --seed 0    # the recipe cartpole-target (keras_dqn.recipes)
+    keras-dqn train CartPole-v1 --steps 50000 --seed 0    # in runs/CartPole-v1-cartpole-target_1
+    keras-dqn train CartPole-v1 --resume                   # continue the latest run (or --out DIR --resume)
     keras-dqn train ALE/Pong-v5                            # the recipe pong: ConvDQNAgent, 2M agent steps
     keras-dqn play weights/cartpole-dqn.h5 --episodes 3 --record cartpole.gif
     keras-dqn evaluate weights/cartpole-dqn.h5 --episodes 100
-    keras-dqn plot runs/CartPole-v1-target
+    keras-dqn plot runs/CartPole-v1-cartpole-target_1
 
-Weight files saved by keras_dqn carry their agent's config and env id, so ``play`` and
-``evaluate`` need only the file; for other files (the blog's Keras-2 weights) pass
-``--env``.  Mistakes (unknown env ids, agents or files) print one line and exit with 2.
+Each ``train`` writes a new numbered folder ``runs/ENV_ID-RECIPE_N`` unless ``--out`` names
+one; a folder that holds a run is continued with ``--resume`` or started over with
+``--overwrite``, never overwritten silently, and a folder another process is writing is
+refused.  Weight files saved by keras_dqn carry their agent's config and env id, so ``play``
+and ``evaluate`` need only the file; for other files (the blog's Keras-2 weights) pass
+``--env``.  Mistakes (unknown env ids, agents, files or settings) print one line and exit
+with 2; Ctrl-C during training saves the run and exits with 130.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import shlex
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 import keras_dqn
+from keras_dqn.checkpoint import CHECKPOINT_NAME
+from keras_dqn.checks import check_non_negative_int, check_number, check_positive_int
 from keras_dqn.envs import is_atari
 from keras_dqn.recipes import RECIPES, Recipe, get_recipe, recipe_for_env
+from keras_dqn.runs import (
+    RunFolderLockedError,
+    check_clearable,
+    clear_run_folder,
+    latest_run_folder,
+    lock_run_folders,
+    new_run_folder,
+)
+from keras_dqn.runs import run_files as previous_run_files
 
 # `train --agent NAME` builds the MLP agent of this recipe; envs without a recipe train with GENERIC_RECIPE's settings.
 AGENT_RECIPES = {"dqn": "cartpole-dqn", "target": "cartpole-target"}
 GENERIC_RECIPE = "cartpole-target"
+RUNS_ROOT = Path("runs")  # numbered run folders go here (relative to the working directory)
+INTERRUPTED = 130  # the exit code of a run stopped by Ctrl-C (128 + SIGINT)
+
+# Config keys the command sets itself, and how to set them instead.
+CONFIG_KEYS_SET_BY_THE_COMMAND = {
+    "train": {
+        "log_dir": "use --out", "checkpoint_dir": "use --out", "resume": "use --resume", "seed": "use --seed",
+        "progress": "use --no-progress", "env": "give the env id as the first argument",
+        "agent": "use --agent or --recipe", "eval_env": "the command evaluates on the training env's id "
+        "(full games for Atari)", "callbacks": "the command takes no callbacks; call keras_dqn.train from Python",
+    },
+    "agent": {
+        "seed": "use --seed", "state_size": "the env sets it", "state_shape": "the env sets it",
+        "action_size": "the env sets it", "model": "a JSON config cannot hold a model; use the Python API",
+        "memory": "a JSON config cannot hold a replay memory; use the Python API",
+    },
+}  # fmt: skip
 
 
 class UsageError(Exception):
     """A mistake in what the user typed: reported as one line, exit code 2."""
+
+
+def _check_arguments(args) -> None:
+    """Check the numbers given as flags (argparse has their types), before anything is built."""
+    checks = {"steps": ("--steps", check_positive_int), "episodes": ("--episodes", check_positive_int),
+              "seed": ("--seed", check_non_negative_int), "target_score": ("--target-score", check_number)}  # fmt: skip
+    for attribute, (flag, check) in checks.items():
+        value = getattr(args, attribute, None)
+        if value is not None:
+            check(flag, value)
 
 
 def _weights_arguments(parser: argparse.ArgumentParser, episodes: int) -> None:
@@ -54,9 +100,13 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--steps", type=int, help="env steps over all sub-envs (default: the recipe's total_steps)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--config", help="JSON file with 'agent' and 'train' sections overriding the recipe's settings")
-    train.add_argument("--out", help="logs and checkpoints (default runs/ENV_ID-AGENT, or runs/ENV_ID-RECIPE)")
+    train.add_argument("--out", help="folder for logs and checkpoints (default: a new runs/ENV_ID-RECIPE_N, "
+                                     "or runs/ENV_ID-AGENT_N with --agent)")  # fmt: skip
     train.add_argument("--target-score", type=float, help="stop once a greedy evaluation reaches it")
-    train.add_argument("--resume", action="store_true", help="continue from --out's checkpoint")
+    train.add_argument("--resume", action="store_true",
+                       help="continue from --out's checkpoint (without --out: the latest runs/ENV_ID-RECIPE_N)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="start over in --out, removing the previous run's files (only those)")  # fmt: skip
     train.add_argument("--no-progress", action="store_true")
 
     play = commands.add_parser("play", help="play greedy episodes with saved weights")
@@ -99,60 +149,149 @@ def _recipe(args) -> Recipe:
     return recipe
 
 
-def _config(recipe: Recipe, path: str | None) -> Recipe:
-    """``recipe`` with the 'agent' and 'train' settings of the JSON file ``path`` applied.
+def _config(recipe: Recipe, path: str | None) -> tuple[Recipe, dict[str, dict]]:
+    """``recipe`` with the 'agent' and 'train' settings of the JSON file ``path`` applied, and those settings.
 
-    The old section name 'target_agent' still works: its settings join 'agent's.
+    Every value is checked by name, type and range (:meth:`Recipe.replace`) before anything
+    is built.  The old section name 'target_agent' still works: its settings join 'agent's.
     """
     if not path:
-        return recipe
+        return recipe, {"agent": {}, "train": {}}
     try:
         overrides = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UsageError(f"cannot read config {path}: {exc}") from exc
     sections = ("agent", "target_agent", "train")
     if not isinstance(overrides, dict):
-        raise UsageError(f"config {path} must be a JSON object with sections {list(sections)}")
-    agent, train = dict(recipe.agent_kwargs), dict(recipe.train_kwargs)
+        raise UsageError(f"config {path} must be a JSON object with sections {list(sections)}, got {overrides!r}")
+    given: dict[str, dict] = {"agent": {}, "train": {}}
     for section, values in overrides.items():
-        if section not in sections or not isinstance(values, dict):
-            raise UsageError(f"config sections are {list(sections)}, each an object; got {section!r}")
-        (train if section == "train" else agent).update(values)
+        if section not in sections:
+            raise UsageError(f"{path}: config sections are {list(sections)}, each an object; got {section!r}")
+        if not isinstance(values, dict):
+            raise UsageError(f"{path}: config section {section!r} must be an object of settings, got {values!r}")
+        kind = "train" if section == "train" else "agent"
+        for key, value in values.items():
+            if key in CONFIG_KEYS_SET_BY_THE_COMMAND[kind]:
+                raise UsageError(f"{path}: {section}.{key} is set by the command, not the config: "
+                                 f"{CONFIG_KEYS_SET_BY_THE_COMMAND[kind][key]}")  # fmt: skip
+            given[kind][key] = value
     try:
-        return recipe.replace(agent_kwargs=agent, train_kwargs=train)
+        recipe = recipe.replace(agent_kwargs={**recipe.agent_kwargs, **given["agent"]},
+                                train_kwargs={**recipe.train_kwargs, **given["train"]})  # fmt: skip
     except ValueError as exc:
         raise UsageError(f"{path}: {exc}") from exc
+    return recipe, given
 
 
-def cmd_train(args) -> None:
-    recipe = _config(_recipe(args), args.config)
-    overrides = {} if args.steps is None else {"total_steps": args.steps}
-    n_envs, total_steps, settings = recipe.train_args(**overrides)
+def _flag_overrides(args, config_train: dict) -> dict:
+    """The train settings --steps and --target-score set; a flag wins over the config, saying so once."""
+    overrides = {}
+    for flag, key, value in (("--steps", "total_steps", args.steps), ("--target-score", "target_score",
+                                                                       args.target_score)):  # fmt: skip
+        if value is None:
+            continue
+        if key in config_train and config_train[key] != value:
+            print(f"{flag} {value:g} overrides the config's train.{key} {config_train[key]}")
+        overrides[key] = value
+    return overrides
+
+
+def _run_name(args, recipe: Recipe) -> str:
+    return f"{args.env_id.replace('/', '-')}-{args.agent or recipe.name}"
+
+
+def _check_out(args, out: Path) -> None:
+    """Refuse an --out that cannot take this run: a file, or a previous run without --resume or --overwrite."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder")
+    found = previous_run_files(out)
+    if found and not (args.resume or args.overwrite):
+        names = ", ".join(p.name for p in found[:4]) + (", ..." if len(found) > 4 else "")
+        raise UsageError(f"{out} already holds a run ({names}): pass --resume to continue it, --overwrite to start "
+                         "over, or another --out")  # fmt: skip
+    if args.resume and not (out / CHECKPOINT_NAME).is_file():
+        raise UsageError(f"nothing to resume: {out} has no {CHECKPOINT_NAME}")
+    if args.overwrite:
+        check_clearable(out)
+
+
+def _out_folder(args, name: str) -> Path | None:
+    """The folder ``train`` writes, checked; ``None`` for a new numbered one (made when training starts)."""
+    if args.out:
+        out = Path(args.out)
+    elif args.resume:
+        out = latest_run_folder(RUNS_ROOT, name)
+        if out is None:
+            raise UsageError(f"nothing to resume: no {RUNS_ROOT / name}_N folder; pass --out DIR")
+        print(f"resuming the latest run, {out}")
+    elif args.overwrite:
+        raise UsageError("--overwrite needs --out: without it every run gets a new folder")
+    else:
+        return None
+    _check_out(args, out)
+    return out
+
+
+@contextlib.contextmanager
+def _run_folder(args, out: Path | None, name: str) -> Iterator[Path]:
+    """Hold the run folder's lock while training: a new numbered one, or ``out`` checked (and cleared) again."""
+    out = out or new_run_folder(RUNS_ROOT, name)
+    with lock_run_folders(out):
+        _check_out(args, out)  # again, now that no other process can write it
+        if args.overwrite and previous_run_files(out):
+            removed = clear_run_folder(out)
+            print(f"--overwrite: removed the previous run's {', '.join(sorted({p.name for p in removed}))}")
+        yield out
+
+
+def _resume_command(args, out: Path) -> str:
+    """The command line that continues this run."""
+    words = ["keras-dqn", "train", args.env_id]
+    for flag, value in (("--recipe", args.recipe), ("--agent", args.agent), ("--steps", args.steps),
+                        ("--config", args.config), ("--target-score", args.target_score)):  # fmt: skip
+        if value is not None:
+            words += [flag, str(value)]
+    if args.seed:
+        words += ["--seed", str(args.seed)]
+    return shlex.join([*words, "--out", str(out), "--resume"])
+
+
+def cmd_train(args) -> int:
+    if args.resume and args.overwrite:
+        raise UsageError("--resume continues the run in --out and --overwrite starts it over: pass one of them")
+    recipe, config = _config(_recipe(args), args.config)
+    n_envs, total_steps, settings = recipe.train_args(**_flag_overrides(args, config["train"]))
+    name = _run_name(args, recipe)
+    out = _out_folder(args, name)
     probe = keras_dqn.make_env(args.env_id)
     n_actions = keras_dqn.check_discrete(probe)
     shape = probe.observation_space.shape
     probe.close()
     agent = recipe.make_agent(shape, n_actions, seed=args.seed)
-    out = Path(args.out or f"runs/{args.env_id.replace('/', '-')}-{args.agent or recipe.name}")
-    print(f"training {recipe.agent} on {args.env_id} for {total_steps} steps; logs and checkpoints in {out}")
-    print("settings:", json.dumps({"agent": dict(recipe.agent_kwargs), "train": {"n_envs": n_envs, **settings}}))
-    envs = keras_dqn.make_vector_env(args.env_id, n_envs, training=True)
-    eval_env = None
-    if is_atari(args.env_id) and settings.get("eval_episodes"):  # full games, the real score
-        eval_env = keras_dqn.make_vector_env(args.env_id, min(settings["eval_episodes"], 8), training=False)
-    try:
-        history = keras_dqn.train(
-            agent, envs, total_steps, eval_env=eval_env, log_dir=out, checkpoint_dir=out,
-            progress=not args.no_progress, resume=args.resume, seed=args.seed, target_score=args.target_score,
-            **settings,
-        )  # fmt: skip
-    finally:
-        envs.close()
-        if eval_env is not None:
-            eval_env.close()
+    with _run_folder(args, out, name) as out:
+        print(f"training {recipe.agent} on {args.env_id} for {total_steps} steps; logs and checkpoints in {out}")
+        print("settings:", json.dumps({"agent": dict(recipe.agent_kwargs), "train": {"n_envs": n_envs, **settings}}))
+        envs = keras_dqn.make_vector_env(args.env_id, n_envs, training=True)
+        eval_env = None
+        if is_atari(args.env_id) and settings.get("eval_episodes"):  # full games, the real score
+            eval_env = keras_dqn.make_vector_env(args.env_id, min(settings["eval_episodes"], 8), training=False)
+        try:
+            history = keras_dqn.train(
+                agent, envs, total_steps, eval_env=eval_env, log_dir=out, checkpoint_dir=out,
+                progress=not args.no_progress, resume=args.resume, seed=args.seed, **settings,
+            )  # fmt: skip
+        finally:
+            envs.close()
+            if eval_env is not None:
+                eval_env.close()
+    if getattr(history, "interrupted", False):  # Ctrl-C: train() saved last.h5 and the checkpoint first
+        print(f"stopped at step {history.stopped_at_step}; resume with: {_resume_command(args, out)}")
+        return INTERRUPTED
     evals = history.history.get("eval_mean", [])
     if evals:
         print(f"best greedy evaluation: {max(evals):.1f}; weights in {out / 'best.h5'} and {out / 'last.h5'}")
+    return 0
 
 
 def cmd_play(args) -> None:
@@ -186,15 +325,24 @@ def cmd_plot(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``keras-dqn`` console script; returns the exit code."""
+    """Entry point of the ``keras-dqn`` console script; returns the exit code.
+
+    Mistakes print one line ``keras-dqn COMMAND: message`` and return 2: bad flags or
+    settings, unreadable or broken files (weights, config, checkpoint), a run folder that is
+    taken.  Ctrl-C returns 130.
+    """
     args = _parser().parse_args(argv)
     commands = {"train": cmd_train, "play": cmd_play, "evaluate": cmd_evaluate, "plot": cmd_plot}
     try:
-        commands[args.command](args)
-    except (UsageError, ValueError, FileNotFoundError, ImportError) as exc:
-        print(f"keras-dqn {args.command}: {exc}", file=sys.stderr)
+        _check_arguments(args)
+        return commands[args.command](args) or 0
+    except (UsageError, ValueError, OSError, ImportError, RunFolderLockedError) as exc:
+        message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        print(f"keras-dqn {args.command}: {message or type(exc).__name__}", file=sys.stderr)
         return 2
-    return 0
+    except KeyboardInterrupt:
+        print(f"keras-dqn {args.command}: interrupted", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

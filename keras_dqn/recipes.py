@@ -38,11 +38,23 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Mapping, Sequence
+import types
+import typing
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
 from keras_dqn import agents
+from keras_dqn.checks import (
+    check_choice,
+    check_fraction,
+    check_non_negative_int,
+    check_number,
+    check_positive_int,
+    check_positive_number,
+)
 from keras_dqn.training import train
 
 # train() arguments a recipe does not set: what to train, and where and how to log it.
@@ -53,6 +65,16 @@ _AGENT_CALL_ONLY = frozenset({"self", "state_size", "state_shape", "action_size"
 AGENT_CLASSES: dict[str, type[agents.DQNAgent]] = {
     cls.__name__: cls for cls in (agents.DQNAgent, agents.TargetDQNAgent, agents.ConvDQNAgent)
 }
+
+
+def _agent_inits(agent_class: type[agents.DQNAgent]) -> Iterator[Callable]:
+    """The ``__init__`` methods that build ``agent_class``, nearest first, as far as ``**kwargs`` reaches."""
+    for cls in agent_class.__mro__:
+        if "__init__" not in vars(cls):
+            continue
+        yield cls.__init__
+        if not any(p.kind is p.VAR_KEYWORD for p in inspect.signature(cls.__init__).parameters.values()):
+            break
 
 
 def agent_parameters(agent_class: type[agents.DQNAgent]) -> dict[str, inspect.Parameter]:
@@ -67,14 +89,10 @@ def agent_parameters(agent_class: type[agents.DQNAgent]) -> dict[str, inspect.Pa
         ``default`` is the value the class really uses.
     """
     params: dict[str, inspect.Parameter] = {}
-    for cls in agent_class.__mro__:
-        if "__init__" not in vars(cls):
-            continue
-        for name, param in inspect.signature(cls.__init__).parameters.items():
+    for init in _agent_inits(agent_class):
+        for name, param in inspect.signature(init).parameters.items():
             if param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL) and name not in _AGENT_CALL_ONLY:
                 params.setdefault(name, param)
-        if not any(p.kind is p.VAR_KEYWORD for p in inspect.signature(cls.__init__).parameters.values()):
-            break
     return params
 
 
@@ -88,6 +106,141 @@ def _check_keys(what: str, given: Mapping[str, Any], allowed: set[str]) -> None:
     unknown = sorted(set(given) - allowed)
     if unknown:
         raise ValueError(f"unknown {what} settings: {', '.join(unknown)} (known: {', '.join(sorted(allowed))})")
+
+
+# Agent arguments that are objects, not settings: recipes (and JSON configs) cannot hold them.
+_AGENT_OBJECTS = frozenset({"model", "memory"})
+
+
+def _optional(check: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
+    return lambda name, value: None if value is None else check(name, value)
+
+
+def _check_hidden(name: str, value: Any) -> tuple[int, ...]:
+    return tuple(check_positive_int(f"{name} entries", units) for units in value)
+
+
+def _check_target_update(name: str, value: Any) -> int | float:
+    try:
+        return agents._check_target_update(value)
+    except ValueError as error:
+        raise ValueError(f"{name}{str(error).removeprefix('target_update')}") from None
+
+
+# The value checks (keras_dqn.checks) the agents' constructors and train() make, by setting name, so that
+# settings are checked before anything is built; tests/test_recipes.py checks that they agree.
+AGENT_SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "gamma": check_fraction,
+    "epsilon": check_fraction,
+    "epsilon_min": check_fraction,
+    "epsilon_decay": lambda name, value: check_fraction(name, value, low_open=True),
+    "learning_rate": check_positive_number,
+    "memory_size": check_positive_int,
+    "hidden": _check_hidden,
+    "loss": lambda name, value: check_choice(name, value, agents.LOSSES),
+    "clipnorm": _optional(check_positive_number),
+    "target_update": _check_target_update,
+}
+TRAIN_SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    **dict.fromkeys(("n_envs", "total_steps", "batch_size", "train_every", "gradient_steps", "eval_every"),
+                    check_positive_int),
+    **dict.fromkeys(("learning_starts", "eval_episodes"), check_non_negative_int),
+    "frames_per_step": _optional(check_positive_int),
+    "target_score": _optional(check_number),
+}  # fmt: skip
+
+
+def _type_hints(function: Callable) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(function)
+    except Exception:  # an annotation that does not resolve: its arguments get the value checks only
+        return {}
+
+
+def _is_union(hint: Any) -> bool:
+    return typing.get_origin(hint) in (typing.Union, types.UnionType)
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether ``value`` (a Python or JSON value) is of the annotated type ``hint``; unknown hints accept it."""
+    if hint is Any:
+        return True
+    if _is_union(hint):
+        return any(_fits(value, member) for member in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint in (int, float):
+        kinds = (int, np.integer) if hint is int else (int, float, np.integer, np.floating)
+        return isinstance(value, kinds) and not isinstance(value, bool)
+    origin = typing.get_origin(hint)
+    if isinstance(origin, type) and issubclass(origin, Sequence) and origin is not str:
+        item = (typing.get_args(hint) or (Any,))[0]
+        return isinstance(value, (list, tuple)) and all(_fits(v, item) for v in value)
+    return isinstance(value, hint) if isinstance(hint, type) else True
+
+
+_DESCRIPTIONS = {int: ("an integer", "integers"), float: ("a number", "numbers"), bool: ("true or false", "bools"),
+                 str: ("a string", "strings"), type(None): ("None", "Nones")}  # fmt: skip
+
+
+def _describe(hint: Any, plural: bool = False) -> str:
+    """``hint`` in words: ``float | None`` -> "a number or None"."""
+    if _is_union(hint):
+        members = typing.get_args(hint)
+        return " or ".join(_describe(m, plural) for m in members if not (m is int and float in members))
+    if hint in _DESCRIPTIONS:
+        return _DESCRIPTIONS[hint][plural]
+    origin = typing.get_origin(hint)
+    if isinstance(origin, type) and issubclass(origin, Sequence):
+        return ("lists" if plural else "a list") + f" of {_describe((typing.get_args(hint) or (Any,))[0], True)}"
+    return getattr(hint, "__name__", str(hint))
+
+
+def _check_values(section: str, settings: Mapping[str, Any], hints: Mapping[str, Any], checks: Mapping) -> None:
+    for name, value in settings.items():
+        full = f"{section}.{name}"
+        if name in hints and not _fits(value, hints[name]):
+            raise ValueError(f"{full} must be {_describe(hints[name])}, got {value!r}")
+        if name in checks:
+            checks[name](full, value)
+
+
+def check_agent_settings(agent_class: type[agents.DQNAgent], settings: Mapping[str, Any]) -> None:
+    """Check agent settings by name, type and value, building nothing.
+
+    Args:
+        agent_class: ``DQNAgent`` or a subclass.
+        settings: constructor keyword arguments (no state shape, action count, seed, model
+            or memory: a recipe holds settings, not objects).
+
+    Raises:
+        ValueError: one line: an unknown name (the known ones listed), a value of the wrong
+            type (``agent.gamma must be a number, got 'high'``) or out of range (the
+            constructor's own check, e.g. ``agent.gamma must be in [0, 1], got 2``).
+    """
+    objects = sorted(_AGENT_OBJECTS & set(settings))
+    if objects:
+        raise ValueError(f"agent settings cannot hold {', '.join(objects)} (objects, not settings): "
+                         "pass them to make_agent")  # fmt: skip
+    _check_keys(agent_class.__name__, settings, set(agent_parameters(agent_class)))
+    hints: dict[str, Any] = {}
+    for init in _agent_inits(agent_class):
+        for name, hint in _type_hints(init).items():
+            hints.setdefault(name, hint)
+    _check_values("agent", settings, hints, AGENT_SETTING_CHECKS)
+
+
+def check_train_settings(settings: Mapping[str, Any]) -> None:
+    """Check :func:`keras_dqn.train` settings (with ``n_envs`` and ``total_steps``) by name, type and value.
+
+    Raises:
+        ValueError: one line, as :func:`check_agent_settings` (``train.n_envs must be a
+            positive integer, got 0``).
+    """
+    _check_keys("train", settings, train_parameters())
+    _check_values("train", settings, {**_type_hints(train), "n_envs": int}, TRAIN_SETTING_CHECKS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,7 +260,9 @@ class Recipe:
             termination (``None``: the env's own reward); :func:`keras_dqn.train` ignores it.
 
     Raises:
-        ValueError: an unknown agent class, or a setting its constructor or ``train`` lacks.
+        ValueError: an unknown agent class, or a setting its constructor or ``train`` lacks,
+            or of the wrong type or out of range (:func:`check_agent_settings`,
+            :func:`check_train_settings`).
     """
 
     name: str
@@ -121,8 +276,8 @@ class Recipe:
     def __post_init__(self) -> None:
         if self.agent not in AGENT_CLASSES:
             raise ValueError(f"agent must be one of {sorted(AGENT_CLASSES)}, got {self.agent!r}")
-        _check_keys(f"{self.agent}", self.agent_kwargs, set(agent_parameters(self.agent_class)))
-        _check_keys("train", self.train_kwargs, train_parameters())
+        check_agent_settings(self.agent_class, self.agent_kwargs)
+        check_train_settings(self.train_kwargs)
         missing = {"n_envs", "total_steps"} - set(self.train_kwargs)
         if missing:
             raise ValueError(f"train_kwargs needs {', '.join(sorted(missing))}")
@@ -179,9 +334,9 @@ class Recipe:
             take and the other :func:`keras_dqn.train` keyword arguments.
 
         Raises:
-            ValueError: an override ``train`` does not take.
+            ValueError: an override ``train`` does not take, or of the wrong type or range.
         """
-        _check_keys("train", overrides, train_parameters())
+        check_train_settings(overrides)
         settings = {**self.train_kwargs, **overrides}
         return settings.pop("n_envs"), settings.pop("total_steps"), settings
 

@@ -112,3 +112,49 @@ def test_make_agent_and_train_args_drive_train(tmp_path):
     assert history.history["step"][-1] == 200 and agent.train_steps > 0
     with pytest.raises(ValueError, match="unknown train settings: batch"):
         recipe.train_args(batch=3)
+
+
+# ---------------------------------------------------------------------------------- checks before building
+@pytest.mark.parametrize(
+    ("agent", "train", "message"),
+    [
+        ({"gamma": "high"}, {}, "agent.gamma must be a number, got 'high'"),
+        ({"gamma": 2}, {}, "agent.gamma must be in [0, 1], got 2"),
+        ({"hidden": [64, "x"]}, {}, "agent.hidden must be a list of integers, got [64, 'x']"),
+        ({"hidden": [64, 0]}, {}, "agent.hidden entries must be a positive integer, got 0"),
+        ({"dueling": "no"}, {}, "agent.dueling must be true or false, got 'no'"),
+        ({"clipnorm": "off"}, {}, "agent.clipnorm must be a number or None, got 'off'"),
+        ({"target_update": 0}, {}, "agent.target_update must be an int C >= 1"),
+        ({"loss": "l1"}, {}, "agent.loss must be one of ['huber', 'mse'], got 'l1'"),
+        ({"memory": None}, {}, "agent settings cannot hold memory"),
+        ({}, {"n_envs": 0}, "train.n_envs must be a positive integer, got 0"),
+        ({}, {"batch_size": 1.5}, "train.batch_size must be an integer, got 1.5"),
+        ({}, {"learning_starts": -1}, "train.learning_starts must be a non-negative integer, got -1"),
+        ({}, {"save_memory": "yes"}, "train.save_memory must be true or false, got 'yes'"),
+        ({}, {"target_score": "high"}, "train.target_score must be a number or None, got 'high'"),
+    ],
+)
+def test_recipes_are_checked_by_type_and_value_before_anything_is_built(agent, train, message):
+    recipe = get_recipe("cartpole-target")
+    with pytest.raises(ValueError) as error:
+        recipe.replace(agent_kwargs={**recipe.agent_kwargs, **agent}, train_kwargs={**recipe.train_kwargs, **train})
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "bad"),
+    [("gamma", 1.5), ("epsilon", -0.1), ("epsilon_min", 2), ("epsilon_decay", 0), ("learning_rate", 0),
+     ("memory_size", 0), ("hidden", (0,)), ("loss", "l1"), ("clipnorm", -1.0), ("target_update", 1.5)],
+)  # fmt: skip
+def test_the_setting_checks_agree_with_the_constructor(name, bad):
+    from keras_dqn.recipes import AGENT_SETTING_CHECKS
+
+    with pytest.raises(ValueError):
+        AGENT_SETTING_CHECKS[name](name, bad)
+    with pytest.raises(ValueError, match=name.split("_")[0]):
+        keras_dqn.TargetDQNAgent(4, 2, **{name: bad})
+
+
+def test_train_args_overrides_are_checked():
+    with pytest.raises(ValueError, match="train.total_steps must be a positive integer, got 0"):
+        get_recipe("cartpole-target").train_args(total_steps=0)

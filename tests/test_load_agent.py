@@ -1,0 +1,51 @@
+"""keras_dqn.load_agent on files whose keras_dqn config is broken: one ValueError naming the file."""
+
+import json
+import shutil
+from pathlib import Path
+
+import h5py
+import pytest
+
+import keras_dqn
+
+SHIPPED = Path(__file__).resolve().parents[1] / "weights" / "cartpole-dqn.h5"
+
+
+def with_config(tmp_path: Path, config: str) -> Path:
+    path = tmp_path / "broken.h5"
+    shutil.copy(SHIPPED, path)
+    with h5py.File(path, "a") as f:
+        f.attrs["keras_dqn_config"] = config
+    return path
+
+
+GOOD = {"agent": "DQNAgent", "env_id": "CartPole-v1", "state_size": 4, "action_size": 2, "hidden": [24, 24]}
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("{not json", "is damaged"),
+        ("[1, 2]", "has a broken keras_dqn config: it is list [1, 2]"),
+        (json.dumps({**GOOD, "agent": "PPO"}), "unknown agent 'PPO'"),
+        (json.dumps({k: v for k, v in GOOD.items() if k != "state_size"}), "no 'state_size'"),
+        (json.dumps({k: v for k, v in GOOD.items() if k != "action_size"}), "no 'action_size'"),
+        (json.dumps({**GOOD, "state_size": "four"}), "state_size must be a positive integer, got 'four'"),
+        (json.dumps({**GOOD, "hidden": 5}), "agent.hidden must be a list of integers, got 5"),
+        (json.dumps({**GOOD, "gamma": "high"}), "agent.gamma must be a number"),
+        (json.dumps({**GOOD, "env_id": 3}), "env_id must be a string or null, got 3"),
+        (json.dumps({**GOOD, "agent": "ConvDQNAgent"}), "no 'state_shape'"),
+    ],
+)
+def test_a_broken_config_is_one_value_error_naming_the_file(tmp_path, config, message):
+    path = with_config(tmp_path, config)
+    with pytest.raises(ValueError) as error:
+        keras_dqn.load_agent(path)
+    text = str(error.value)
+    assert str(path) in text and message in text and "\n" not in text
+
+
+def test_a_sound_config_still_loads(tmp_path):
+    agent = keras_dqn.load_agent(with_config(tmp_path, json.dumps(GOOD)))
+    assert agent.env_id == "CartPole-v1" and agent.hidden == (24, 24)
