@@ -32,6 +32,7 @@ from keras_dqn.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoi
 from keras_dqn.checks import check_non_negative_int, check_optional_int, check_positive_int
 from keras_dqn.envs import make_env
 from keras_dqn.evaluation import check_actions, evaluate
+from keras_dqn.runs import lock_run_folders
 
 RECENT_EPISODES = 20  # log rows show the mean return of this many latest training episodes
 
@@ -178,6 +179,12 @@ def train(
     run = _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, learning_starts, eval_env,
                  eval_every, eval_episodes, target_score, callbacks, log_dir, checkpoint_dir, progress, resume,
                  save_memory, seed, frames_per_step)  # fmt: skip
+    with lock_run_folders(run.checkpoint_dir, log_dir), _StopOnInterrupt() as interrupt:
+        return _loop(run, agent, resume, seed, interrupt)
+
+
+def _loop(run: _Run, agent, resume: bool, seed: int | None, interrupt: _StopOnInterrupt) -> keras.callbacks.History:
+    """train()'s loop: act, step, store, learn, log."""
     memory, rng = agent.memory, agent.rng
     state, stats, episodes = _start(run, agent, resume, seed)
     envs = run.envs
@@ -186,50 +193,49 @@ def train(
     start = time.perf_counter()
     run.callbacks.on_train_begin()
     stop = False
-    with _StopOnInterrupt() as interrupt:
-        while state.steps < run.total_steps and not stop and not interrupt.requested:
-            # 1. Act: one batched forward pass for every sub-env, then epsilon-greedy per sub-env.
-            obs = episodes.obs
-            q = agent.q_values(obs)
-            actions = np.argmax(q, axis=1)
-            explore = rng.random(envs.num_envs) < agent.epsilon
-            actions[explore] = rng.integers(agent.action_size, size=int(explore.sum()))
-            stats.max_q_sum += float(q.max(axis=1).sum())
-            stats.max_q_count += envs.num_envs
+    while state.steps < run.total_steps and not stop and not interrupt.requested:
+        # 1. Act: one batched forward pass for every sub-env, then epsilon-greedy per sub-env.
+        obs = episodes.obs
+        q = agent.q_values(obs)
+        actions = np.argmax(q, axis=1)
+        explore = rng.random(envs.num_envs) < agent.epsilon
+        actions[explore] = rng.integers(agent.action_size, size=int(explore.sum()))
+        stats.max_q_sum += float(q.max(axis=1).sum())
+        stats.max_q_count += envs.num_envs
 
-            # 2. Step every sub-env.
-            next_obs, rewards, terminated, truncated, _ = envs.step(actions)
+        # 2. Step every sub-env.
+        next_obs, rewards, terminated, truncated, _ = envs.step(actions)
 
-            # 3. Store (s, a, r, s', terminated): a time-limit cut still bootstraps.  A step that
-            #    only reset a finished sub-env is no transition.
-            real = ~episodes.after_done
-            if real.all():
-                memory.extend(obs, actions, rewards, next_obs, terminated)
-            else:  # env_indices lets a frame memory reuse each sub-env's frames
-                memory.extend(obs[real], actions[real], rewards[real], next_obs[real], terminated[real],
-                              env_indices=np.flatnonzero(real))  # fmt: skip
-            ended = episodes.advance(next_obs, rewards, terminated | truncated, real, stats.returns)
-            new_steps = int(real.sum())
-            state.steps += new_steps
+        # 3. Store (s, a, r, s', terminated): a time-limit cut still bootstraps.  A step that
+        #    only reset a finished sub-env is no transition.
+        real = ~episodes.after_done
+        if real.all():
+            memory.extend(obs, actions, rewards, next_obs, terminated)
+        else:  # env_indices lets a frame memory reuse each sub-env's frames
+            memory.extend(obs[real], actions[real], rewards[real], next_obs[real], terminated[real],
+                          env_indices=np.flatnonzero(real))  # fmt: skip
+        ended = episodes.advance(next_obs, rewards, terminated | truncated, real, stats.returns)
+        new_steps = int(real.sum())
+        state.steps += new_steps
 
-            # 4. Learn: every train_every env steps, gradient_steps updates in one compiled call
-            #    (after a resume without the saved memory, wait for it to refill as at the start).
-            if state.steps >= run.learning_starts and len(memory) >= _warm_size(run, memory):
-                state.pending += new_steps
-                n_updates = (state.pending // run.train_every) * run.gradient_steps
-                state.pending %= run.train_every
-                if n_updates:
-                    losses = agent.train_on_batches(memory.sample_batches(n_updates, run.batch_size))
-                    stats.losses.extend(losses.tolist())
-                    agent.decay_epsilon(n_updates)
+        # 4. Learn: every train_every env steps, gradient_steps updates in one compiled call
+        #    (after a resume without the saved memory, wait for it to refill as at the start).
+        if state.steps >= run.learning_starts and len(memory) >= _warm_size(run, memory):
+            state.pending += new_steps
+            n_updates = (state.pending // run.train_every) * run.gradient_steps
+            state.pending %= run.train_every
+            if n_updates:
+                losses = agent.train_on_batches(memory.sample_batches(n_updates, run.batch_size))
+                stats.losses.extend(losses.tolist())
+                agent.decay_epsilon(n_updates)
 
-            # 5. Log: a progress-bar update per finished episode; every eval_every steps, a log row.
-            if run.bar is not None and (ended.any() or state.steps >= run.total_steps):
-                elapsed = max(time.perf_counter() - start, 1e-9)
-                _update_bar(run, agent, state, stats, rate=(state.steps - start_steps) / elapsed)
-            if state.steps >= next_row or state.steps >= run.total_steps:
-                next_row += run.eval_every
-                stop = _log_row(run, agent, state, stats, episodes)
+        # 5. Log: a progress-bar update per finished episode; every eval_every steps, a log row.
+        if run.bar is not None and (ended.any() or state.steps >= run.total_steps):
+            elapsed = max(time.perf_counter() - start, 1e-9)
+            _update_bar(run, agent, state, stats, rate=(state.steps - start_steps) / elapsed)
+        if state.steps >= next_row or state.steps >= run.total_steps:
+            next_row += run.eval_every
+            stop = _log_row(run, agent, state, stats, episodes)
     if interrupt.requested:  # Ctrl-C: keep what was learnt, say where it stopped
         if run.checkpoint_dir:
             _save_run(run, agent, state, stats, episodes)
