@@ -1,0 +1,146 @@
+"""Nothing silently wrong, nothing lost: exact resume, non-finite training, Ctrl-C, killed checkpoints."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import keras_dqn
+from keras_dqn import DQNAgent, TargetDQNAgent
+
+SETTINGS = dict(batch_size=32, train_every=4, gradient_steps=4, learning_starts=300, eval_every=700,
+                eval_episodes=0, progress=False, seed=3, save_memory=True)  # fmt: skip
+
+
+def relative_distance(a, b) -> float:
+    wa, wb = a.model.get_weights(), b.model.get_weights()
+    return float(np.sqrt(sum(((x - y) ** 2).sum() for x, y in zip(wa, wb, strict=True))) /
+                 np.sqrt(sum((x**2).sum() for x in wa)))  # fmt: skip
+
+
+@pytest.mark.parametrize("n_envs", [1, 3])
+def test_stopping_halfway_and_resuming_gives_the_uninterrupted_weights(tmp_path, n_envs):
+    def env():
+        if n_envs == 1:
+            return gym.make("CartPole-v1")
+        return gym.make_vec("CartPole-v1", num_envs=n_envs, vectorization_mode="sync")
+
+    def agent():
+        return TargetDQNAgent(4, 2, seed=0, memory_size=3000, target_update=100)
+
+    whole = agent()
+    history = keras_dqn.train(whole, env(), 2000, checkpoint_dir=tmp_path / "whole", **SETTINGS)
+    first_half = agent()
+    keras_dqn.train(first_half, env(), 1000, checkpoint_dir=tmp_path / "halves", **SETTINGS)
+    resumed = agent()
+    history2 = keras_dqn.train(resumed, env(), 2000, checkpoint_dir=tmp_path / "halves", resume=True, **SETTINGS)
+    assert resumed.train_steps == whole.train_steps > 300
+    assert relative_distance(whole, resumed) == 0.0
+    assert resumed.epsilon == whole.epsilon
+    assert history2.history["episode_return"][-1] == history.history["episode_return"][-1]
+
+
+class NaNRewards(gym.Wrapper):
+    """CartPole whose rewards turn NaN after some steps (a broken reward function)."""
+
+    def __init__(self, env, after: int):
+        super().__init__(env)
+        self.steps, self.after = 0, after
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.steps += 1
+        return obs, float("nan") if self.steps > self.after else reward, terminated, truncated, info
+
+
+def test_a_nan_reward_stops_training_and_the_saved_weights_stay_finite(tmp_path):
+    agent = DQNAgent(4, 2, seed=0)
+    settings = {**SETTINGS, "learning_starts": 64, "eval_every": 200}
+    with pytest.raises((ValueError, FloatingPointError), match="(?i)reward|finite"):
+        keras_dqn.train(agent, NaNRewards(gym.make("CartPole-v1"), after=500), 2000, checkpoint_dir=tmp_path,
+                        **settings)  # fmt: skip
+    assert all(np.isfinite(w).all() for w in agent.model.get_weights())
+    saved = keras_dqn.load_agent(tmp_path / "last.h5")
+    assert all(np.isfinite(w).all() for w in saved.model.get_weights())
+
+
+def test_an_update_that_blows_up_is_not_applied_and_raises():
+    agent = DQNAgent(4, 2, seed=0)
+    states = np.random.default_rng(0).normal(size=(64, 4))
+    for i, s in enumerate(states):
+        agent.remember(s, i % 2, 1e30, s, False)  # finite, but its squared TD error overflows float32
+    before = agent.model.get_weights()
+    with pytest.raises(FloatingPointError, match=r"gradient step 1 .*not applied.*learning rate"):
+        agent.replay(32)
+    for w, b in zip(agent.model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(w, b)
+    assert agent.train_steps == 0
+
+
+def test_save_refuses_non_finite_weights(tmp_path):
+    agent = DQNAgent(4, 2, seed=0)
+    agent.save(tmp_path / "good.h5")
+    weights = agent.model.get_weights()
+    weights[0][0, 0] = np.nan
+    agent.model.set_weights(weights)
+    with pytest.raises(ValueError, match="not all finite"):
+        agent.save(tmp_path / "good.h5")
+    keras_dqn.load_agent(tmp_path / "good.h5")  # the earlier file is intact
+    assert not (tmp_path / "bad.h5").exists()
+
+
+TRAIN_SCRIPT = textwrap.dedent("""
+    import sys, gymnasium as gym, keras_dqn
+    agent = keras_dqn.DQNAgent(4, 2, seed=0, memory_size=5000)
+    print("started", flush=True)
+    history = keras_dqn.train(agent, gym.make("CartPole-v1"), 10**7, checkpoint_dir=sys.argv[1], eval_every=500,
+                              eval_episodes=0, progress=True, save_memory=True, learning_starts=100)
+    print("returned", history.interrupted, history.stopped_at_step, flush=True)
+""")
+
+
+def start_training(folder: Path) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", TRAIN_SCRIPT, str(folder)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.time() + 120
+    while not (folder / "checkpoint.npz").is_file():  # wait for the first checkpoint
+        assert proc.poll() is None and time.time() < deadline, proc.stderr.read() if proc.poll() is not None else ""
+        time.sleep(0.2)
+    return proc
+
+
+def test_ctrl_c_stops_cleanly_and_saves_where_it_stopped(tmp_path):
+    proc = start_training(tmp_path)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+    assert "Traceback" not in err
+    line = out.strip().splitlines()[-1].split()
+    assert line[:2] == ["returned", "True"]
+    stopped = int(line[2])
+    progress = keras_dqn.checkpoint.load_checkpoint(DQNAgent(4, 2, memory_size=5000), tmp_path)
+    assert progress["steps"] == stopped  # the checkpoint is of the step it stopped at
+    keras_dqn.load_agent(tmp_path / "last.h5")
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_kill_9_while_checkpointing_then_resume_works_and_no_temp_files_remain(tmp_path):
+    proc = start_training(tmp_path)
+    time.sleep(1.5)  # the memory checkpoint is written every 500 steps: likely mid-write some of the time
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    agent = DQNAgent(4, 2, seed=0, memory_size=5000)
+    progress = keras_dqn.checkpoint.load_checkpoint(agent, tmp_path)
+    total = progress["steps"] + 300
+    history = keras_dqn.train(agent, gym.make("CartPole-v1"), total, checkpoint_dir=tmp_path, resume=True,
+                              eval_every=500, eval_episodes=0, progress=False, save_memory=True,
+                              learning_starts=100)  # fmt: skip
+    assert history.history["step"][-1] == total
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp") or ".npz." in p.name]
