@@ -74,8 +74,10 @@ def check_choice(name: str, value: Any, choices: Any) -> Any:
 # checks (``extend``) take a whole batch at once, with no Python loop per transition.
 
 
-def _action_range(n_actions: int | None) -> str:
-    return "a non-negative integer" if n_actions is None else f"an integer in [0, {n_actions})"
+def _action_range(n_actions: int | None, *, plural: bool = False) -> str:
+    if n_actions is None:
+        return "non-negative integers" if plural else "a non-negative integer"
+    return f"integers in [0, {n_actions})" if plural else f"an integer in [0, {n_actions})"
 
 
 def check_action(name: str, value: Any, n_actions: int | None = None) -> int:
@@ -165,6 +167,16 @@ def check_numeric_array(name: str, value: Any, dtype: Any) -> np.ndarray:
                 raise ValueError(
                     f"{name} must be integers in [{info.min}, {info.max}] ({dtype}), got {array.dtype} values"
                 )
+        if dtype.kind == "f" and kind == "f" and array.dtype.itemsize > dtype.itemsize:  # float64 -> float32
+            check_finite(name, array)  # a nan or inf as given
+            with np.errstate(over="ignore"):
+                converted = array.astype(dtype)
+            try:
+                return check_finite(name, converted)
+            except ValueError:
+                limit = float(np.finfo(dtype).max)
+                raise ValueError(f"{name} must be finite {dtype} numbers (at most {limit:.4g} in size), got "
+                                 f"{array[~np.isfinite(converted)][0].item()!r}") from None  # fmt: skip
         array = array.astype(dtype, copy=False)
     return check_finite(name, array)
 
@@ -193,18 +205,18 @@ def _column(name: str, values: Any, n: int | None) -> np.ndarray:
 def check_actions(name: str, values: Any, n_actions: int | None = None, n: int | None = None) -> np.ndarray:
     """``values`` as a 1-d ``int64`` array of actions in [0, ``n_actions``) (as :func:`check_action`)."""
     array = _column(name, values, n)
-    kind = array.dtype.kind
-    if kind == "f":
-        whole = np.isfinite(array) & (array == np.round(array))
-        if not whole.all():
-            raise ValueError(f"{name} must be {_action_range(n_actions)}s, got {array[~whole][0]!r}")
-    elif kind not in "iu" or not array.size:
-        if array.size:
-            raise ValueError(f"{name} must be {_action_range(n_actions)}s, got {array.dtype} values")
+    expected = _action_range(n_actions, plural=True)
     if array.size:
+        kind = array.dtype.kind
+        if kind == "f":
+            fractional = ~(np.isfinite(array) & (array == np.round(array)))
+            if fractional.any():
+                raise ValueError(f"{name} must be {expected}, got {array[fractional][0].item()!r}")
+        elif kind not in "iu":
+            raise ValueError(f"{name} must be {expected}, got {array.dtype} values: {array!r}")
         bad = (array < 0) if n_actions is None else (array < 0) | (array >= n_actions)
         if bad.any():
-            raise ValueError(f"{name} must be {_action_range(n_actions)}s, got {array[bad][0]!r}")
+            raise ValueError(f"{name} must be {expected}, got {array[bad][0].item()!r}")
     return array.astype(np.int64, copy=False)
 
 
