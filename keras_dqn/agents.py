@@ -26,7 +26,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_dqn.checks import check_choice, check_fraction, check_positive_int, check_positive_number
+from keras_dqn.checks import (
+    check_action,
+    check_choice,
+    check_done,
+    check_fraction,
+    check_numeric_array,
+    check_positive_int,
+    check_positive_number,
+    check_reward,
+    check_state_shape,
+)
 from keras_dqn.memory import Batch, FrameReplayBuffer, ReplayBuffer
 from keras_dqn.networks import NumpyMLP, build_mlp, build_nature_cnn
 from keras_dqn.weights import load_h5, read_h5, save_h5
@@ -273,12 +283,13 @@ class DQNAgent:
         return model
 
     def _as_state_array(self, states: Any, what: str) -> np.ndarray:
-        """``states`` as an array of :attr:`state_dtype` (the conv agent insists on uint8 frames)."""
-        return np.asarray(states, dtype=self.state_dtype)
+        """``states`` as an array of :attr:`state_dtype`, every value kept and finite (the conv
+        agent insists on uint8 frames).  ``what`` names them in errors, e.g. ``"act() state"``."""
+        return check_numeric_array(what, states, self.state_dtype)
 
     # ------------------------------------------------------------------ acting
     def _as_batch(self, states: Any, what: str) -> np.ndarray:
-        states = self._as_state_array(states, what)
+        states = self._as_state_array(states, f"{what} state")
         if states.shape == self.state_shape:
             return states[None]
         if states.ndim == len(self.state_shape) + 1 and states.shape[1:] == self.state_shape:
@@ -289,8 +300,14 @@ class DQNAgent:
         )
 
     def q_values(self, states: Any) -> np.ndarray:
-        """Q-values of one state or a batch of states, as a ``(batch, action_size)`` array."""
-        states = self._as_batch(states, "q_values()")
+        """Q-values of one state or a batch of states, as a ``(batch, action_size)`` array.
+
+        Raises:
+            ValueError: states of another shape, or with nan/inf in them."""
+        return self._q_values(self._as_batch(states, "q_values()"))
+
+    def _q_values(self, states: np.ndarray) -> np.ndarray:
+        """:meth:`q_values` of a checked batch."""
         if self.numpy_model is not None:
             if self.policy_weights is None:
                 self.policy_weights = self.model.get_weights()
@@ -310,6 +327,10 @@ class DQNAgent:
         Returns:
             The action, a Python ``int``.
 
+        Raises:
+            ValueError: a state of another shape, or with nan/inf in it (checked even when
+                the action is random).
+
         If you change ``agent.model``'s weights yourself (not through ``replay``/``load``),
         call :meth:`refresh_policy` so ``act`` sees them.
         """
@@ -318,7 +339,7 @@ class DQNAgent:
             raise ValueError(f"act() takes one state; got a batch of {len(batch)} (use q_values() for batches)")
         if not greedy and self.rng.random() < self.epsilon:
             return int(self.rng.integers(self.action_size))
-        return int(np.argmax(self.q_values(batch)[0]))
+        return int(np.argmax(self._q_values(batch)[0]))
 
     def refresh_policy(self) -> None:
         """Re-read the model's weights for acting (after you set them outside replay/load)."""
@@ -331,8 +352,22 @@ class DQNAgent:
         ``done`` must be True only when the episode *terminated* (e.g. the pole fell): the
         target then has no future term.  When an episode is cut by a time limit
         (``truncated``), pass ``done=False``: the state after it still has value.
+
+        Raises:
+            ValueError: nothing is stored when a state is not of the agent's shape (the blog's
+                ``(1, state_size)`` is fine) or holds nan/inf, the action is not an integer in
+                ``[0, action_size)``, the reward is not a finite number, or ``done`` is not a
+                bool (or 0/1).
         """
-        state, next_state = (self._as_state_array(s, "remember()") for s in (state, next_state))
+        state = check_state_shape(
+            "remember()", "state", self._as_state_array(state, "remember() state"), self.state_shape
+        )
+        next_state = check_state_shape(
+            "remember()", "next_state", self._as_state_array(next_state, "remember() next_state"), self.state_shape
+        )
+        action = check_action("remember() action", action, self.action_size)
+        reward = check_reward("remember() reward", reward)
+        done = check_done("remember() done", done)
         self.memory.append((state, action, reward, next_state, done))
 
     def replay(self, batch_size: int = 32) -> float:
@@ -657,7 +692,10 @@ class ConvDQNAgent(TargetDQNAgent):
         )
 
     def _as_state_array(self, states: Any, what: str) -> np.ndarray:
-        states = np.asarray(states)
+        try:
+            states = np.asarray(states)
+        except (TypeError, ValueError):  # a ragged nested list
+            states = np.asarray(None)  # reported below as an object array
         if states.dtype != np.uint8:
             raise ValueError(f"{what} expected uint8 frames (0-255 pixels, as the env gives them), got {states.dtype}")
         return states

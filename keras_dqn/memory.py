@@ -19,7 +19,18 @@ from typing import Any, NamedTuple, NoReturn, Protocol, runtime_checkable
 
 import numpy as np
 
-from keras_dqn.checks import check_positive_int
+from keras_dqn.checks import (
+    check_action,
+    check_actions,
+    check_done,
+    check_dones,
+    check_env_indices,
+    check_numeric_array,
+    check_positive_int,
+    check_reward,
+    check_rewards,
+    check_state_shape,
+)
 
 
 class Batch(NamedTuple):
@@ -81,6 +92,8 @@ class _RingStorage:
     """
 
     maxlen: int
+    state_shape: tuple[int, ...]
+    action_size: int | None  # actions stored must be in [0, action_size) (None: any action >= 0)
     rng: np.random.Generator
     _owns_rng: bool  # the generator was made from a seed, not shared with an agent
     _size: int
@@ -88,6 +101,48 @@ class _RingStorage:
     def _init_rng(self, seed: int | np.random.Generator | None) -> None:
         self._owns_rng = not isinstance(seed, np.random.Generator)
         self.rng = np.random.default_rng(seed) if self._owns_rng else seed
+
+    def _init_action_size(self, action_size: int | None) -> None:
+        name = f"{type(self).__name__} action_size"
+        self.action_size = None if action_size is None else check_positive_int(name, action_size)
+
+    # What append/extend store is checked before anything is written; nothing is converted
+    # in a way that changes a value (see keras_dqn.checks).
+    def _check_state(self, field: str, state: Any) -> np.ndarray:
+        """One state, as stored: exactly :attr:`state_shape` (or ``(1, *state_shape)``)."""
+        raise NotImplementedError
+
+    def _check_states(self, field: str, states: Any, n: int) -> np.ndarray:
+        """``n`` states, as stored: shape ``(n, *state_shape)``."""
+        raise NotImplementedError
+
+    def _check_transition(self, transition: Any) -> tuple[np.ndarray, int, float, np.ndarray, bool]:
+        try:
+            state, action, reward, next_state, done = transition
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"append() takes one transition, a tuple (state, action, reward, next_state, done); got {transition!r}"
+            ) from None
+        return (
+            self._check_state("state", state),
+            check_action("append() action", action, self.action_size),
+            check_reward("append() reward", reward),
+            self._check_state("next_state", next_state),
+            check_done("append() done", done),
+        )
+
+    def _check_columns(self, states, actions, rewards, next_states, dones, env_indices) -> tuple:
+        """The arrays of :meth:`extend`, each checked whole (no Python loop per transition)."""
+        actions = check_actions("extend() actions", actions, self.action_size)
+        n = len(actions)
+        return (
+            self._check_states("states", states, n),
+            actions,
+            check_rewards("extend() rewards", rewards, n),
+            self._check_states("next_states", next_states, n),
+            check_dones("extend() dones", dones, n),
+            None if env_indices is None else check_env_indices("extend() env_indices", env_indices, n),
+        )
 
     def _arrays(self) -> dict[str, np.ndarray]:
         raise NotImplementedError
@@ -184,6 +239,13 @@ class ReplayBuffer(_RingStorage):
         seed: seed for sampling, or a ``numpy.random.Generator`` to share (an agent's: the
             buffer then leaves saving its state to the agent).
         state_dtype: dtype states are stored in.
+        action_size: number of actions; stored actions must be in ``[0, action_size)``
+            (``None``: any action >= 0).
+
+    ``append`` and ``extend`` check what they store and raise ``ValueError`` (naming the field)
+    for an action out of range or not a whole number, a reward that is not a finite number, a
+    ``done`` that is not a bool or 0/1, or a state of another shape (a batch of one,
+    ``(1, *state_shape)``, is taken as its state) or with nan/inf in it.
 
     ``done`` must mean *terminated*: the episode reached a terminal state, so there is no
     future value to bootstrap from.  A time-limit truncation is not terminal; store
@@ -197,9 +259,11 @@ class ReplayBuffer(_RingStorage):
         *,
         seed: int | np.random.Generator | None = None,
         state_dtype: np.dtype | type = np.float32,
+        action_size: int | None = None,
     ):
         self.maxlen = check_positive_int("ReplayBuffer maxlen", maxlen)
         self.state_shape = tuple(state_shape)
+        self._init_action_size(action_size)
         self._init_rng(seed)
         self.states = np.zeros((self.maxlen, *self.state_shape), dtype=state_dtype)
         self.next_states = np.zeros_like(self.states)
@@ -221,36 +285,44 @@ class ReplayBuffer(_RingStorage):
 
     def append(self, transition: tuple) -> None:
         """Store ``(state, action, reward, next_state, done)``, overwriting the oldest if full."""
-        state, action, reward, next_state, done = transition
-        self._store(self._next, 1, state, action, reward, next_state, bool(done), "remember()")
+        state, action, reward, next_state, done = self._check_transition(transition)
+        self._store(self._next, 1, state, action, reward, next_state, done)
 
     def extend(self, states, actions, rewards, next_states, dones, env_indices=None) -> None:
         """Store ``n`` transitions at once (one per sub-env of a vector env), oldest first.
 
+        Every argument is an array with one entry per transition (states: ``(n, *state_shape)``).
         ``env_indices`` (which sub-env each transition came from) is accepted for the same
         signature as :meth:`FrameReplayBuffer.extend`; whole states need no such help."""
-        actions = np.asarray(actions)
+        states, actions, rewards, next_states, dones, _ = self._check_columns(
+            states, actions, rewards, next_states, dones, env_indices
+        )
         n = len(actions)
         if n > self.maxlen:  # only the newest maxlen survive anyway
-            keep = slice(n - self.maxlen, n)
             states, actions, rewards, next_states, dones = (
-                np.asarray(x)[keep] for x in (states, actions, rewards, next_states, dones)
+                x[n - self.maxlen :] for x in (states, actions, rewards, next_states, dones)
             )
             n = self.maxlen
         slots = (self._next + np.arange(n)) % self.maxlen
-        self._store(slots, n, states, actions, rewards, next_states, np.asarray(dones, dtype=bool), "extend()")
+        self._store(slots, n, states, actions, rewards, next_states, dones)
 
-    def _store(self, slots, n: int, states, actions, rewards, next_states, dones, caller: str) -> None:
-        """Write ``n`` transitions into ``slots`` (an index or an index array) and advance the ring."""
-        shape = self.state_shape if np.ndim(slots) == 0 else (n, *self.state_shape)
-        try:
-            self.states[slots] = np.reshape(states, shape)
-            self.next_states[slots] = np.reshape(next_states, shape)
-        except ValueError:
+    def _check_state(self, field: str, state: Any) -> np.ndarray:
+        array = check_numeric_array(f"append() {field}", state, self.states.dtype)
+        return check_state_shape("append()", field, array, self.state_shape)
+
+    def _check_states(self, field: str, states: Any, n: int) -> np.ndarray:
+        array = check_numeric_array(f"extend() {field}", states, self.states.dtype)
+        if array.shape != (n, *self.state_shape):
             raise ValueError(
-                f"{caller} expected states of shape {self.state_shape}, got {np.shape(states)} "
-                f"and {np.shape(next_states)}"
-            ) from None
+                f"extend() expected {field} of shape {(n, *self.state_shape)} ({n} states of shape "
+                f"{self.state_shape}, one per action), got {array.shape}"
+            )
+        return array
+
+    def _store(self, slots, n: int, states, actions, rewards, next_states, dones) -> None:
+        """Write ``n`` checked transitions into ``slots`` (an index or an index array) and advance the ring."""
+        self.states[slots] = states
+        self.next_states[slots] = next_states
         self.actions[slots] = actions
         self.rewards[slots] = rewards
         self.dones[slots] = dones
@@ -306,10 +378,12 @@ class FrameReplayBuffer(_RingStorage):
         seed: seed for sampling, or a ``numpy.random.Generator`` to share (as :class:`ReplayBuffer`).
         stack_axis: the axis of ``state_shape`` that stacks frames: ``0`` (gymnasium's
             ``FrameStackObservation``) or ``-1`` (frames last).
+        action_size: number of actions, as :class:`ReplayBuffer`.
 
     Raises:
         ValueError: on ``append``/``extend``, a state of another shape or dtype than
-            ``uint8``, or a next state that is not the state moved on by one frame.
+            ``uint8``, a next state that is not the state moved on by one frame, or an action,
+            reward or done that :class:`ReplayBuffer` would refuse; nothing is stored then.
     """
 
     def __init__(
@@ -319,6 +393,7 @@ class FrameReplayBuffer(_RingStorage):
         *,
         seed: int | np.random.Generator | None = None,
         stack_axis: int = 0,
+        action_size: int | None = None,
     ):
         maxlen = check_positive_int("FrameReplayBuffer maxlen", maxlen)
         if stack_axis not in (0, -1) or len(state_shape) < 2:
@@ -333,6 +408,7 @@ class FrameReplayBuffer(_RingStorage):
         self.frame_shape = self.state_shape[1:] if stack_axis == 0 else self.state_shape[:-1]
         if self.maxlen < 2 * (self.stack + 1):
             raise ValueError(f"FrameReplayBuffer maxlen must be at least {2 * (self.stack + 1)}, got {maxlen!r}")
+        self._init_action_size(action_size)
         self._init_rng(seed)
         self.frames = np.zeros((self.maxlen, *self.frame_shape), dtype=np.uint8)
         self.back = np.zeros(self.maxlen, dtype=np.int32)  # slots back to the previous frame (0: repeat this one)
@@ -367,21 +443,59 @@ class FrameReplayBuffer(_RingStorage):
         For one env at a time (the blog's loop).  Transitions of several envs go through
         :meth:`extend`, which knows which env each came from: mixed through ``append``, every
         transition would start a new stack (still right, but ``k + 1`` slots each)."""
-        state, action, reward, next_state, done = transition
-        self._store(0, state, action, reward, next_state, done, "remember()")
+        state, action, reward, next_state, done = self._check_transition(transition)
+        self._check_moves_on("append()", state[None], next_state[None])
+        self._store(0, state, action, reward, next_state, done)
 
     def extend(self, states, actions, rewards, next_states, dones, env_indices=None) -> None:
         """Store one transition per sub-env of a vector env.
+
+        Every argument is an array with one entry per transition (states: ``(n, *state_shape)``);
+        all are checked before anything is stored.
 
         Args:
             env_indices: the sub-env each transition came from (default ``0..n-1``).  It only
                 lets a sub-env's next transition reuse its frames; the stored stacks are
                 right either way.
         """
-        n = len(actions)
-        env_indices = range(n) if env_indices is None else env_indices
-        for i, lane in enumerate(env_indices):
-            self._store(int(lane), states[i], actions[i], rewards[i], next_states[i], dones[i], "extend()")
+        states, actions, rewards, next_states, dones, env_indices = self._check_columns(
+            states, actions, rewards, next_states, dones, env_indices
+        )
+        self._check_moves_on("extend()", states, next_states)
+        lanes = range(len(actions)) if env_indices is None else env_indices.tolist()
+        for i, lane in enumerate(lanes):
+            self._store(lane, states[i], int(actions[i]), float(rewards[i]), next_states[i], bool(dones[i]))
+
+    def _check_state(self, field: str, state: Any) -> np.ndarray:
+        array = np.asarray(state)
+        if array.dtype != np.uint8 or array.shape[-len(self.state_shape) :] != self.state_shape:
+            raise ValueError(
+                f"append() expected uint8 frame stacks of shape {self.state_shape}; "
+                f"the {field} is {array.dtype} of shape {array.shape}"
+            )
+        return check_state_shape("append()", field, array, self.state_shape)
+
+    def _check_states(self, field: str, states: Any, n: int) -> np.ndarray:
+        array = np.asarray(states)
+        if array.dtype != np.uint8 or array.shape != (n, *self.state_shape):
+            raise ValueError(
+                f"extend() expected {n} uint8 frame stacks of shape {self.state_shape}, one per action; "
+                f"the {field} are {array.dtype} of shape {array.shape}"
+            )
+        return array
+
+    def _check_moves_on(self, caller: str, states: np.ndarray, next_states: np.ndarray) -> None:
+        """Each next state must be its state moved on by one frame (batches: ``(n, *state_shape)``)."""
+        if self.stack_axis == 0:
+            moved_on = np.array_equal(next_states[:, :-1], states[:, 1:])
+        else:
+            moved_on = np.array_equal(next_states[..., :-1], states[..., 1:])
+        if not moved_on:
+            raise ValueError(
+                f"{caller}: FrameReplayBuffer stores stacks of frames, so next_state must be state moved on "
+                "by one frame (as gymnasium's FrameStackObservation gives); store other observations in a "
+                "ReplayBuffer (ConvDQNAgent(..., frame_memory=False))"
+            )
 
     def _frame(self, state: np.ndarray, i: int) -> np.ndarray:
         return state[i] if self.stack_axis == 0 else state[..., i]
@@ -398,21 +512,10 @@ class FrameReplayBuffer(_RingStorage):
         self._writes += 1
         return slot
 
-    def _store(self, lane: int, state, action, reward, next_state, done, caller: str) -> None:
-        state, next_state = np.asarray(state), np.asarray(next_state)
-        for name, array in (("state", state), ("next_state", next_state)):
-            if array.shape != self.state_shape or array.dtype != np.uint8:
-                raise ValueError(
-                    f"{caller} expected uint8 frame stacks of shape {self.state_shape}; "
-                    f"the {name} is {array.dtype} of shape {array.shape}"
-                )
+    def _store(self, lane: int, state: np.ndarray, action: int, reward: float, next_state: np.ndarray,
+               done: bool) -> None:  # fmt: skip
+        """Write one checked transition of sub-env ``lane``."""
         k = self.stack
-        if not all(np.array_equal(self._frame(next_state, i), self._frame(state, i + 1)) for i in range(k - 1)):
-            raise ValueError(
-                f"{caller}: FrameReplayBuffer stores stacks of frames, so next_state must be state moved on "
-                "by one frame (as gymnasium's FrameStackObservation gives); store other observations in a "
-                "ReplayBuffer (ConvDQNAgent(..., frame_memory=False))"
-            )
         # Does `state` continue this sub-env's last transition?  Then its frames are stored already.
         previous = self._lanes.get(lane)
         continues = (
@@ -435,7 +538,7 @@ class FrameReplayBuffer(_RingStorage):
         slot = self._next
         self.actions[slot] = action
         self.rewards[slot] = reward
-        self.dones[slot] = bool(done)
+        self.dones[slot] = done
         self._write_slot(self._frame(next_state, k - 1), (slot - last) % self.maxlen, True)
         self._size += 1
         if done:
