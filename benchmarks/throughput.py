@@ -8,9 +8,9 @@ Blog loop — act -> env.step -> remember -> replay(32), every step:
   well under one step per second.
 
 Library loop — ``keras_dqn.train`` with one gradient update per env step (batch 64, 64-64
-MLP, Adam) over a vector env of ``--n-envs`` CartPoles, against Stable-Baselines3's DQN with
-the same settings (train_freq 1, gradient_steps 1) in the same run, if it is installed
-(``pip install stable-baselines3``; it is never a dependency of keras_dqn).
+MLP, Adam), on ONE CartPole with 4 updates every 4 steps and over a vector env of
+``--n-envs`` CartPoles, each against Stable-Baselines3's DQN with the same schedule in the
+same run, if it is installed (``pip install stable-baselines3``; never a dependency of keras_dqn).
 
     python benchmarks/throughput.py [--steps 5000] [--baseline-steps 3] [--library-steps 30000]
 
@@ -76,47 +76,72 @@ def blog_replay(agent):
     return replay
 
 
-def library_rows(steps: int, n_envs: int) -> dict:
-    """keras_dqn.train vs SB3 DQN, one update of batch 64 per env step, 64-64 MLP."""
-    rows = {}
-    envs = gym.make_vec("CartPole-v1", num_envs=n_envs, vectorization_mode="sync")
+def keras_dqn_rate(n_envs: int, train_every: int, gradient_steps: int, steps: int) -> float:
+    """Env steps/s of keras_dqn.train on CartPole: batch 64, 64-64 MLP, memory already warm."""
+    env = gym.make("CartPole-v1") if n_envs == 1 else gym.make_vec("CartPole-v1", num_envs=n_envs,
+                                                                       vectorization_mode="sync")  # fmt: skip
     agent = keras_dqn.DQNAgent(4, 2, hidden=(64, 64), memory_size=100_000, seed=0)
-    settings = dict(batch_size=64, train_every=n_envs, gradient_steps=n_envs, learning_starts=1000)
-    keras_dqn.train(agent, envs, 2000, eval_episodes=0, progress=False, seed=0, **settings)  # warm-up: compile
-    updates_before = agent.train_steps
+    settings = dict(batch_size=64, train_every=train_every, gradient_steps=gradient_steps, eval_episodes=0,
+                    progress=False)  # fmt: skip
+    keras_dqn.train(agent, env, 2000, learning_starts=1000, seed=0, **settings)  # warm-up: fill memory, compile
     start = time.perf_counter()
-    timed = {**settings, "learning_starts": 0}  # memory is warm: update from the first timed step, like SB3 below
-    history = keras_dqn.train(agent, envs, steps, eval_episodes=0, progress=False, seed=1, **timed)
-    elapsed = time.perf_counter() - start
-    updates = agent.train_steps - updates_before
-    rows["library_n_envs"] = n_envs
-    rows["library_steps_per_s"] = round(history.history["step"][-1] / elapsed, 1)
-    print(f"keras_dqn.train, {n_envs} envs, 1 update/env step: {rows['library_steps_per_s']:.1f} env steps/s "
-          f"({updates} updates)")  # fmt: skip
+    history = keras_dqn.train(agent, env, steps, learning_starts=0, seed=1, **settings)  # update from the 1st step
+    return history.history["step"][-1] / (time.perf_counter() - start)
+
+
+def sb3_rate(train_freq: int, gradient_steps: int, steps: int) -> dict[int, float] | None:
+    """Env steps/s of Stable-Baselines3's DQN on one CartPole, same network and batch, for its
+    default number of torch threads and for one; None if SB3 is not installed."""
     try:
         import torch
         from stable_baselines3 import DQN
     except ImportError:
-        print("stable-baselines3 not installed: no SB3 row (pip install stable-baselines3)")
-        return rows
-    # SB3 gets its best of two thread settings: PyTorch's default and one thread (as ours).
-    default_threads = torch.get_num_threads()
-    sb3 = {}
-    for threads in sorted({default_threads, 1}):
+        return None
+    rates = {}
+    for threads in sorted({torch.get_num_threads(), 1}):
         torch.set_num_threads(threads)
         model = DQN(
-            "MlpPolicy", gym.make("CartPole-v1"), learning_starts=1000, batch_size=64, train_freq=1, gradient_steps=1,
-            policy_kwargs=dict(net_arch=[64, 64]), buffer_size=100_000, device="cpu", seed=0, verbose=0,
+            "MlpPolicy", gym.make("CartPole-v1"), learning_starts=1000, batch_size=64, train_freq=train_freq,
+            gradient_steps=gradient_steps, policy_kwargs=dict(net_arch=[64, 64]), buffer_size=100_000, device="cpu",
+            seed=0, verbose=0,
         )  # fmt: skip
         model.learn(2000)  # warm-up
         start = time.perf_counter()
         model.learn(steps, reset_num_timesteps=False)
-        sb3[threads] = round(steps / (time.perf_counter() - start), 1)
-        print(f"Stable-Baselines3 DQN, 1 update/env step, {threads} torch thread(s): {sb3[threads]:.1f} env steps/s")
-    rows["sb3_steps_per_s_by_threads"] = sb3
-    rows["sb3_steps_per_s"] = max(sb3.values())
-    rows["library_vs_sb3"] = round(rows["library_steps_per_s"] / rows["sb3_steps_per_s"], 2)
-    print(f"keras_dqn.train is {rows['library_vs_sb3']}x SB3's best")
+        rates[threads] = round(steps / (time.perf_counter() - start), 1)
+    return rates
+
+
+def library_rows(steps: int, n_envs: int) -> dict:
+    """keras_dqn.train vs SB3's DQN, one update of batch 64 per env step, 64-64 MLP, in two schedules:
+
+    * one env, 4 updates every 4 env steps (SB3's train_freq=4, gradient_steps=4): the case a
+      user meets first, where every compiled call's overhead shows;
+    * ``n_envs`` envs, ``n_envs`` updates every ``n_envs`` env steps, against SB3's one env with
+      train_freq=1, gradient_steps=1 (its usual setting for one update per step).
+    """
+    rows = {}
+    rows["one_env_steps_per_s"] = round(keras_dqn_rate(1, 4, 4, steps), 1)
+    print(f"keras_dqn.train, 1 env, 4 updates every 4 steps: {rows['one_env_steps_per_s']:.1f} env steps/s")
+    sb3 = sb3_rate(4, 4, steps)
+    if sb3 is None:
+        print("stable-baselines3 not installed: no SB3 rows (pip install stable-baselines3)")
+    else:
+        rows["one_env_sb3_steps_per_s_by_threads"] = sb3
+        rows["one_env_sb3_steps_per_s"] = max(sb3.values())
+        rows["one_env_vs_sb3"] = round(rows["one_env_steps_per_s"] / rows["one_env_sb3_steps_per_s"], 2)
+        print(f"Stable-Baselines3 DQN, same schedule, by torch threads: {sb3} env steps/s "
+              f"-> keras_dqn is {rows['one_env_vs_sb3']}x")  # fmt: skip
+    rows["library_n_envs"] = n_envs
+    rows["library_steps_per_s"] = round(keras_dqn_rate(n_envs, n_envs, n_envs, steps), 1)
+    print(f"keras_dqn.train, {n_envs} envs, 1 update/env step: {rows['library_steps_per_s']:.1f} env steps/s")
+    sb3 = sb3_rate(1, 1, steps)
+    if sb3 is not None:
+        rows["sb3_steps_per_s_by_threads"] = sb3
+        rows["sb3_steps_per_s"] = max(sb3.values())
+        rows["library_vs_sb3"] = round(rows["library_steps_per_s"] / rows["sb3_steps_per_s"], 2)
+        print(f"Stable-Baselines3 DQN, train_freq 1, by torch threads: {sb3} env steps/s "
+              f"-> keras_dqn is {rows['library_vs_sb3']}x")  # fmt: skip
     return rows
 
 

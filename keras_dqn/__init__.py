@@ -12,7 +12,7 @@ from keras_dqn import _quiet_tf, callbacks, checkpoint, recipes, rl  # noqa: F40
 from keras_dqn.agents import ConvDQNAgent, DQNAgent, TargetDQNAgent, load_agent
 from keras_dqn.envs import check_discrete, make_atari_env, make_atari_vector_env, make_env, make_vector_env
 from keras_dqn.evaluation import evaluate, play_episode
-from keras_dqn.memory import Batch, FrameReplayBuffer, ReplayBuffer
+from keras_dqn.memory import Batch, FrameReplayBuffer, ReplayBuffer, ReplayMemory
 from keras_dqn.networks import DuelingHead, build_mlp, build_nature_cnn
 from keras_dqn.recipes import get_recipe
 from keras_dqn.training import train
@@ -28,6 +28,7 @@ __all__ = [
     "DuelingHead",
     "FrameReplayBuffer",
     "ReplayBuffer",
+    "ReplayMemory",
     "TargetDQNAgent",
     "build_mlp",
     "build_nature_cnn",

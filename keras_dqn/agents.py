@@ -242,7 +242,9 @@ class DQNAgent:
 
     def _build_memory(self, capacity: int) -> ReplayBuffer:
         """The replay memory: a ring buffer of whole states, sampled with the agent's generator."""
-        return ReplayBuffer(capacity, self.state_shape, seed=self.rng, state_dtype=self.state_dtype)
+        return ReplayBuffer(
+            capacity, self.state_shape, seed=self.rng, state_dtype=self.state_dtype, action_size=self.action_size
+        )
 
     def _build_model(self) -> keras.Model:
         """The Q-network: Dense ReLU layers, one linear output per action (or a dueling head), Adam."""
@@ -267,6 +269,8 @@ class DQNAgent:
             raise ValueError(
                 f"memory must hold states of shape {self.state_shape}, got {getattr(memory, 'state_shape', memory)!r}"
             )
+        if getattr(memory, "action_size", None) not in (None, self.action_size):
+            raise ValueError(f"memory holds actions of {memory.action_size} kinds, the agent has {self.action_size}")
         return memory
 
     def _check_model(self, model: keras.Model) -> keras.Model:
@@ -672,6 +676,7 @@ class ConvDQNAgent(TargetDQNAgent):
                 shape,
                 seed=None if seed is None else np.random.SeedSequence(seed).spawn(1)[0],
                 stack_axis=0 if _channels_first(shape) else -1,
+                action_size=action_size,
             )
         super().__init__(
             shape, action_size, gamma=gamma, learning_rate=learning_rate, memory_size=memory_size,

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
-from keras_dqn import ConvDQNAgent, DQNAgent, FrameReplayBuffer, ReplayBuffer
+import keras_dqn
+from keras_dqn import ConvDQNAgent, DQNAgent, FrameReplayBuffer, ReplayBuffer, evaluate, load_agent
 
 NAN, INF = float("nan"), float("inf")
 S = np.zeros(4, np.float32)  # a CartPole state
@@ -62,6 +64,18 @@ class Subjects:
     @cached_property
     def frames(self) -> FrameReplayBuffer:
         return FrameReplayBuffer(50, (4, 8, 8), action_size=6)
+
+    @cached_property
+    def small_agent(self) -> DQNAgent:
+        return DQNAgent(4, 2, memory_size=100, seed=0)
+
+    @cached_property
+    def nan_agent(self) -> DQNAgent:
+        agent = DQNAgent(4, 2, seed=0)
+        weights = agent.model.get_weights()
+        weights[-1][0] = np.nan
+        agent.model.set_weights(weights)
+        return agent
 
     def stored(self) -> dict[str, int]:
         """Transitions (and frame slots) held by every memory built so far."""
@@ -108,6 +122,25 @@ def frame_extend(n=2, **fields):
     good = dict(states=states, actions=np.zeros(n, np.int64), rewards=np.ones(n), next_states=next_states)
     good["dones"] = np.zeros(n, bool)
     return lambda x: x.frames.extend(**{**good, **fields})
+
+
+def train(x: Subjects, agent: DQNAgent, env: Any = "CartPole-v1", total_steps: Any = 100, **settings: Any):
+    """``keras_dqn.train`` with one bad setting; it must fail before its first step."""
+    return keras_dqn.train(agent, env, total_steps, **{"progress": False, "eval_episodes": 1, **settings})
+
+
+def dict_env() -> gym.Env:
+    return gym.wrappers.TransformObservation(
+        gym.make("CartPole-v1"), lambda obs: {"obs": obs},
+        gym.spaces.Dict({"obs": gym.make("CartPole-v1").observation_space}),
+    )  # fmt: skip
+
+
+def short_obs_env() -> gym.Env:
+    """CartPole (2 actions) seen through its first two numbers only."""
+    return gym.wrappers.TransformObservation(
+        gym.make("CartPole-v1"), lambda obs: obs[:2], gym.spaces.Box(-np.inf, np.inf, (2,), np.float32)
+    )
 
 
 def frames_with_nan_row() -> np.ndarray:
@@ -239,6 +272,41 @@ CASES: list[Bad] = [
         r"q_values\(\) expected a state of shape \(4,\) .* got an array of shape \(3, 5\)"),
     Bad("conv act float frames", lambda x: x.conv_agent.act(STACK / 255), ValueError,
         r"act\(\) state expected uint8 frames \(0-255 pixels.*float64"),
+    # ---- train(): everything checked before the first step
+    Bad("train batch larger than memory", lambda x: train(x, x.small_agent, batch_size=200), ValueError,
+        r"batch_size 200 is larger than the agent's replay memory \(100 transitions\)"),
+    Bad("train negative eval_episodes", lambda x: train(x, x.agent, eval_episodes=-1), ValueError,
+        r"eval_episodes must be a non-negative integer, got -1"),
+    Bad("train fractional total_steps", lambda x: train(x, x.agent, total_steps=2.5), ValueError,
+        r"total_steps must be a positive integer, got 2.5"),
+    Bad("train unknown env id", lambda x: train(x, x.agent, env="NoSuchEnv-v0"), ValueError,
+        r"unknown or unavailable gymnasium environment 'NoSuchEnv-v0'"),
+    Bad("train not an env", lambda x: train(x, x.agent, env=42), ValueError,
+        r"env must be a gymnasium Env, VectorEnv or env id, got 42"),
+    Bad("train dict observations", lambda x: train(x, x.agent, env=dict_env()), ValueError,
+        r"Dict observations; .*FlattenObservation"),
+    Bad("train eval_env with other actions", lambda x: train(x, x.agent, eval_env=gym.make("Acrobot-v1")), ValueError,
+        r"the env has 3 actions, the agent 2"),
+    Bad("train eval_env of another shape", lambda x: train(x, x.agent, eval_env=short_obs_env()),
+        ValueError, r"eval_env's observations have shape \(2,\), the agent expects \(4,\)"),
+    Bad("train resume without a folder", lambda x: train(x, x.agent, resume=True), ValueError,
+        r"resume=True needs the checkpoint_dir"),
+    # ---- evaluate()
+    Bad("evaluate zero episodes", lambda x: evaluate(x.agent, "CartPole-v1", 0), ValueError,
+        r"episodes must be a positive integer, got 0"),
+    Bad("evaluate zero n_envs", lambda x: evaluate(x.agent, "CartPole-v1", 5, n_envs=0), ValueError,
+        r"n_envs must be a positive integer, got 0"),
+    Bad("evaluate string seed", lambda x: evaluate(x.agent, "CartPole-v1", 5, seed="0"), ValueError,
+        r"seed must be an integer or None, got '0'"),
+    Bad("evaluate zero max_steps", lambda x: evaluate(x.agent, "CartPole-v1", 5, max_steps=0), ValueError,
+        r"max_steps must be a positive integer, got 0"),
+    Bad("evaluate other actions", lambda x: evaluate(x.agent, "Acrobot-v1", 2), ValueError,
+        r"the env has 3 actions, the agent 2"),
+    # ---- files
+    Bad("load a missing file", lambda x: load_agent("/nonexistent/agent.h5"), FileNotFoundError,
+        r"no weights file at '/nonexistent/agent.h5'"),
+    Bad("save refuses nan weights", lambda x: x.nan_agent.save("/tmp/keras_dqn_nan_agent.h5"), ValueError,
+        r"refusing to save '/tmp/keras_dqn_nan_agent.h5': .*not all finite"),
 ]
 # fmt: on
 

@@ -300,7 +300,7 @@ class DQNAgent:
             state_shape,
             self.nb_actions,
             model=model,
-            memory=memory.bind(state_shape, seed),
+            memory=memory.bind(state_shape, seed, self.nb_actions),
             target_update=target_update,
             double=self.enable_double_dqn,
             loss="mse" if np.isinf(self.delta_clip) else "huber",

@@ -53,8 +53,11 @@ class SequentialMemory:
         self.maxlen = self.limit
         self._buffer: ReplayBuffer | None = None
 
-    def bind(self, state_shape: tuple[int, ...], seed: int | np.random.Generator | None) -> SequentialMemory:
-        """Make the storage for states of ``state_shape`` (window first), sampled with ``seed``.
+    def bind(
+        self, state_shape: tuple[int, ...], seed: int | np.random.Generator | None, action_size: int | None = None
+    ) -> SequentialMemory:
+        """Make the storage for states of ``state_shape`` (window first) and actions in
+        ``[0, action_size)``, sampled with ``seed``.
 
         A :class:`keras_dqn.rl.DQNAgent` calls this when it takes the memory.  Binding again
         to the same shape (a second agent sharing the memory) keeps the storage.
@@ -67,7 +70,7 @@ class SequentialMemory:
         """
         state_shape = tuple(int(d) for d in state_shape)
         if self._buffer is None:
-            self._buffer = ReplayBuffer(self.limit, state_shape, seed=seed)
+            self._buffer = ReplayBuffer(self.limit, state_shape, seed=seed, action_size=action_size)
         elif state_shape != self._buffer.state_shape:
             raise ValueError(
                 f"this SequentialMemory already holds states of shape {self._buffer.state_shape}; "
