@@ -253,10 +253,11 @@ class DQNAgent:
                 f"{type(self).__name__}'s MLP takes vector states; got states of shape {self.state_shape} "
                 "(flatten them, pass model=, or use ConvDQNAgent for frames)"
             )
-        return build_mlp(
-            self.state_size,
-            self.action_size,
-            self.hidden,
+        return build_mlp(self.state_size, self.action_size, self.hidden, **self._network_settings())
+
+    def _network_settings(self) -> dict[str, Any]:
+        """What every network builder takes from the agent: its optimizer, loss, head and seed."""
+        return dict(
             learning_rate=self.learning_rate,
             loss=LOSSES[self.loss],
             dueling=self.dueling,
@@ -688,12 +689,8 @@ class ConvDQNAgent(TargetDQNAgent):
         return build_nature_cnn(
             self.state_shape,
             self.action_size,
-            learning_rate=self.learning_rate,
-            loss=LOSSES[self.loss],
-            dueling=self.dueling,
-            clipnorm=self.clipnorm,
             channels_first=_channels_first(self.state_shape),
-            seed=self.seed,
+            **self._network_settings(),
         )
 
     def _as_state_array(self, states: Any, what: str) -> np.ndarray:

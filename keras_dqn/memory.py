@@ -437,6 +437,11 @@ class FrameReplayBuffer(_RingStorage):
         self._writes = self._filled
 
     # ------------------------------------------------------------------ writing
+    @property
+    def slots_written(self) -> int:
+        """Slots written since the buffer was made (a transition that continues its stack costs one)."""
+        return self._writes
+
     def append(self, transition: tuple) -> None:
         """Store ``(state, action, reward, next_state, done)``, overwriting the oldest slots if full.
 

@@ -94,7 +94,7 @@ def test_frame_buffer_returns_exactly_what_a_naive_buffer_stored(stack_axis, max
         columns = [np.array(c) for c in zip(*rows, strict=True)]
         frames.extend(*columns)
         naive.extend(*columns)
-    assert frames._writes > 3 * maxlen  # the ring wrapped several times, across many episode starts
+    assert frames.slots_written > 3 * maxlen  # the ring wrapped several times, across many episode starts
 
     stored = {}  # (state, next_state) -> (position in the naive buffer, action, reward, done)
     for i in range(len(naive)):
@@ -204,7 +204,7 @@ def test_episode_starts_never_mix_episodes():
     assert len(memory) == 3
     assert np.array_equal(memory[2][0], t) and np.array_equal(memory[2][3], t2)
     assert np.array_equal(memory[1][3], s3) and memory[1][4] is True
-    assert memory._writes == 5  # 1 slot for each repeated first frame, 1 per transition
+    assert memory.slots_written == 5  # 1 slot for each repeated first frame, 1 per transition
 
 
 def test_bytes_per_transition_measured_from_the_arrays():
@@ -227,7 +227,7 @@ def test_frame_buffer_rejects_what_it_cannot_store():
         memory.append((s, 0, 0.0, np.zeros((4, 8, 9), np.uint8), False))
     with pytest.raises(ValueError, match="moved on by one frame"):
         memory.append((s, 0, 0.0, np.ones((4, 8, 8), np.uint8), False))
-    assert len(memory) == 0 and memory._writes == 0  # nothing half-written
+    assert len(memory) == 0 and memory.slots_written == 0  # nothing half-written
     with pytest.raises(ValueError, match="axis 0 or -1"):
         FrameReplayBuffer(50, (8,))
 

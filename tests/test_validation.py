@@ -83,7 +83,7 @@ class Subjects:
         for name, value in vars(self).items():
             memory = getattr(value, "memory", value)
             if hasattr(memory, "maxlen"):
-                counts[name] = (len(memory), getattr(memory, "_writes", 0))
+                counts[name] = (len(memory), getattr(memory, "slots_written", 0))
         return counts
 
 
@@ -401,4 +401,4 @@ def test_frame_buffer_extend_with_env_indices():
         assert stored[(frames[2, t : t + 4].tobytes(), frames[2, t + 1 : t + 5].tobytes())] == (5, -1.0, True)
     # sub-envs 0 and 1 continue their stacks (4 + 1 slots, then 1 a step); sub-env 2 ends
     # every episode, so each of its transitions starts a new stack (4 + 1 slots)
-    assert memory._writes == 2 * (5 + 1 + 1) + 3 * 5
+    assert memory.slots_written == 2 * (5 + 1 + 1) + 3 * 5
