@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 import keras_dqn  # imports TensorFlow, keeping its start-up chatter off the screen
+from keras_dqn.recipes import add_recipe_flags, recipe_settings
 
 PONG = keras_dqn.get_recipe("pong")  # the flags' defaults
 
@@ -40,17 +41,17 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The example's flags; the hyperparameters default to the recipe ``pong`` (keras_dqn.recipes)."""
-    hp, train = PONG.agent_kwargs, PONG.train_kwargs
+    train = PONG.train_kwargs
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     parser.add_argument("--game", default=PONG.env_id.removeprefix("ALE/").removesuffix("-v5"),
                         help="ALE game name (ALE/{GAME}-v5)")  # fmt: skip
     parser.add_argument("--steps", type=int, default=train["total_steps"], help="agent steps to train for, in total")
-    parser.add_argument("--n-envs", type=int, default=train["n_envs"], help="games played at once while training")
+    add_recipe_flags(parser, PONG, only=["n_envs"], help={"n_envs": "games played at once while training"})
     parser.add_argument("--seed", type=int, default=0, help="seeds the agent and the games' first resets")
     parser.add_argument("--out", help="run folder: checkpoints, logs, weights (default runs/atari-GAME)")
     parser.add_argument("--resume", action="store_true", help="continue from --out's checkpoint")
-    parser.add_argument("--eval-every", type=int, default=train["eval_every"],
-                        help="agent steps between evaluations and checkpoints")  # fmt: skip
+    add_recipe_flags(parser, PONG, only=["eval_every"], help={"eval_every": "agent steps between evaluations and "
+                                                                           "checkpoints"})  # fmt: skip
     parser.add_argument("--eval-games", type=int, default=train["eval_episodes"],
                         help="full greedy games per evaluation")  # fmt: skip
     parser.add_argument("--target-score", type=float, help="stop once an evaluation's mean reaches it")
@@ -59,26 +60,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--frame-skip", type=int, default=train["frames_per_step"],
                         help="emulator frames per agent step while training (make_atari_env's frame_skip)")  # fmt: skip
 
+    # A flag for each of the recipe's agent settings and its gradient-step schedule (keras_dqn.recipes: their
+    # types, defaults and help), with what they mean on Atari where that differs.
     group = parser.add_argument_group("hyperparameters (defaults: the recipe pong)")
-    group.add_argument("--gamma", type=float, default=hp["gamma"], help="discount rate: Atari rewards come late")
-    group.add_argument("--learning-rate", type=float, default=hp["learning_rate"], help="Adam's learning rate")
-    group.add_argument("--memory-size", type=int, default=hp["memory_size"],
-                       help="replay capacity in transitions (~0.7 GB per 100k); the paper used 1M")  # fmt: skip
-    group.add_argument("--target-update", type=int, default=hp["target_update"],
-                       help="gradient steps between hard copies of the target network")  # fmt: skip
-    group.add_argument("--double", action=argparse.BooleanOptionalAction, default=hp["double"],
-                       help="Double DQN targets")  # fmt: skip
-    group.add_argument("--loss", choices=["mse", "huber"], default=hp["loss"], help="the TD-error loss")
-    group.add_argument("--epsilon", type=float, default=hp["epsilon"], help="initial exploration rate")
-    group.add_argument("--epsilon-min", type=float, default=hp["epsilon_min"], help="exploration floor")
-    group.add_argument("--epsilon-decay", type=float, default=hp["epsilon_decay"],
-                       help="per gradient step: 0.01 after ~51k gradient steps (~225k agent steps)")  # fmt: skip
-    group.add_argument("--clipnorm", type=float, default=hp["clipnorm"], help="clip gradients to this L2 norm")
-    group.add_argument("--batch-size", type=int, default=train["batch_size"], help="minibatch of each gradient step")
-    group.add_argument("--train-every", type=int, default=train["train_every"],
-                       help="agent steps (over all games) per gradient step")  # fmt: skip
-    group.add_argument("--learning-starts", type=int, default=train["learning_starts"],
-                       help="agent steps of random play that fill the memory before learning")  # fmt: skip
+    add_recipe_flags(group, PONG, only=[*PONG.agent_kwargs, "batch_size", "train_every", "learning_starts"], help={
+        "gamma": "discount rate: Atari rewards come late",
+        "memory_size": "replay capacity in transitions (~0.7 GB per 100k); the paper used 1M",
+        "epsilon_decay": "per gradient step: 0.01 after ~51k gradient steps (~225k agent steps)",
+        "train_every": "agent steps (over all games) per gradient step",
+        "learning_starts": "agent steps of random play that fill the memory before learning",
+    })  # fmt: skip
 
     group = parser.add_argument_group("playing saved weights")
     group.add_argument("--weights", help="play and evaluate these weights instead of training")
@@ -119,15 +110,13 @@ def main() -> None:
         return play(args)
     out = Path(args.out or f"runs/atari-{args.game.lower()}")
     env_id = f"ALE/{args.game}-v5"
-    hyperparameters = dict(
-        gamma=args.gamma, learning_rate=args.learning_rate, memory_size=args.memory_size,
-        target_update=args.target_update, double=args.double, loss=args.loss, epsilon=args.epsilon,
-        epsilon_min=args.epsilon_min, epsilon_decay=args.epsilon_decay, clipnorm=args.clipnorm,
-    )  # fmt: skip
+    hyperparameters, train_settings = recipe_settings(args, PONG)
+    n_envs, _, settings = PONG.train_args(**train_settings, eval_episodes=args.eval_games,
+                                          frames_per_step=args.frame_skip)  # fmt: skip
     print(f"{args.game}: {args.n_envs} games at once; hyperparameters: {hyperparameters}")
 
     # Training games clip rewards and end on a lost life; evaluation games are the real thing.
-    envs = keras_dqn.make_vector_env(env_id, args.n_envs, training=True, frame_skip=args.frame_skip)
+    envs = keras_dqn.make_vector_env(env_id, n_envs, training=True, frame_skip=args.frame_skip)
     eval_envs = keras_dqn.make_vector_env(env_id, min(args.eval_games, 8), training=False, frame_skip=args.frame_skip)
     agent = PONG.make_agent(envs.single_observation_space.shape, int(envs.single_action_space.n), seed=args.seed,
                             **hyperparameters)  # fmt: skip
@@ -137,12 +126,7 @@ def main() -> None:
         agent,
         envs,
         args.steps,
-        batch_size=args.batch_size,
-        train_every=args.train_every,
-        learning_starts=args.learning_starts,
         eval_env=eval_envs,
-        eval_every=args.eval_every,
-        eval_episodes=args.eval_games,
         target_score=args.target_score,
         log_dir=out / "logs",
         checkpoint_dir=out,
@@ -150,7 +134,7 @@ def main() -> None:
         save_memory=not args.no_memory_in_checkpoint,
         progress=True,  # a live bar on a terminal, a line per evaluation in a log file
         seed=args.seed,
-        frames_per_step=args.frame_skip,
+        **settings,  # batch_size, train_every, learning_starts, eval_every, eval_episodes, frames_per_step
     )
     envs.close()
     eval_envs.close()

@@ -12,7 +12,8 @@ decide anything, and saved.
 
 Every hyperparameter is a flag; the defaults are the recipe of ``--agent`` in
 :mod:`keras_dqn.recipes` (``cartpole-dqn``: the blog's; ``cartpole-target``: TargetDQNAgent's
-validated settings).  ``--help`` lists them with their values.
+validated settings), whose ``add_recipe_flags`` makes the flags.  ``--help`` lists them with
+their values.
 """
 
 from __future__ import annotations
@@ -25,8 +26,12 @@ import gymnasium as gym
 import numpy as np
 
 import keras_dqn  # imports TensorFlow, keeping its start-up chatter off the screen
+from keras_dqn.recipes import SETTING_HELP, add_recipe_flags, recipe_settings
 
 ENV_ID = "CartPole-v1"
+TARGET = keras_dqn.get_recipe("cartpole-target")
+# keras_dqn.train's settings for CartPole (the same for both agents: one update per env step)
+LIBRARY = keras_dqn.recipes.recipe_for_env(ENV_ID)
 # Reset seeds: evaluations during training use EVAL_SEED + step (so at most ~10_000 + budget);
 # the check after training uses a range far beyond, which nothing during training touches.
 EVAL_SEED = 10_000
@@ -45,9 +50,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                             help="dqn: the blog's DQNAgent (recipe cartpole-dqn); target: TargetDQNAgent, with a "
                                  "target network and Double DQN (recipe cartpole-target)")  # fmt: skip
     recipe = keras_dqn.get_recipe(f"cartpole-{agent_flag.parse_known_args(argv)[0].agent}")
-    hp = recipe.agent_kwargs
-    # keras_dqn.train's settings for CartPole (the same for both agents: one update per env step)
-    library = keras_dqn.recipes.recipe_for_env(ENV_ID).train_kwargs
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter, parents=[agent_flag])
     parser.add_argument("--weights", help="load these weights and play instead of training")
@@ -62,30 +64,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--loop", choices=["blog", "library"], default="blog",
                         help="blog: the narrated loop below; library: keras_dqn.train over --n-envs vector envs "
                              "(faster)")  # fmt: skip
-    parser.add_argument("--eval-episodes", type=int, default=recipe.train_kwargs["eval_episodes"],
-                        help="greedy episodes per evaluation during training")  # fmt: skip
+    add_recipe_flags(parser, recipe, only=["eval_episodes"], help={"eval_episodes": "greedy episodes per evaluation"})
 
+    # A flag for each of the recipe's agent settings (keras_dqn.recipes: their types, defaults and help).
     group = parser.add_argument_group(f"agent hyperparameters (defaults: the recipe {recipe.name})")
-    group.add_argument("--gamma", type=float, default=hp["gamma"], help="discount rate of future rewards")
-    group.add_argument("--epsilon", type=float, default=hp["epsilon"], help="initial exploration rate")
-    group.add_argument("--epsilon-min", type=float, default=hp["epsilon_min"], help="exploration floor")
-    group.add_argument("--epsilon-decay", type=float, default=hp["epsilon_decay"],
-                       help="epsilon is multiplied by this after every gradient step")  # fmt: skip
-    group.add_argument("--learning-rate", type=float, default=hp["learning_rate"], help="Adam's learning rate")
-    group.add_argument("--memory-size", type=int, default=hp["memory_size"], help="replay memory capacity")
-    group.add_argument("--hidden", type=lambda s: tuple(int(u) for u in s.split(",")), default=hp["hidden"],
-                       help="hidden layer sizes, e.g. 64,64")  # fmt: skip
-    group.add_argument("--loss", choices=["mse", "huber"], default=hp["loss"], help="the TD-error loss")
-    group.add_argument("--dueling", action=argparse.BooleanOptionalAction, default=hp["dueling"],
-                       help="a dueling head, Q = V + A - mean(A)")  # fmt: skip
-    group.add_argument("--clipnorm", type=float, default=hp["clipnorm"], help="clip gradients to this L2 norm")
-    group.add_argument("--target-update", type=lambda s: float(s) if "." in s or "e" in s else int(s),
-                       default=hp.get("target_update"),
-                       help="target agent: int C (hard copy every C gradient steps) or float tau (soft)")  # fmt: skip
-    group.add_argument("--double", action=argparse.BooleanOptionalAction, default=hp.get("double"),
-                       help="target agent: Double DQN targets")  # fmt: skip
-    group.add_argument("--batch-size", type=int, default=recipe.train_kwargs["batch_size"],
-                       help="minibatch of each gradient step")  # fmt: skip
+    add_recipe_flags(group, recipe, only=[*recipe.agent_kwargs, "batch_size"])
+    if recipe is not TARGET:  # the target agent's flags too, so that using them says they need --agent target
+        names = ["target_update", "double"]
+        add_recipe_flags(group, TARGET, only=names, help={n: f"--agent target: {SETTING_HELP[n]}" for n in names})
+        parser.set_defaults(target_update=None, double=None)
 
     group = parser.add_argument_group("the blog loop")
     group.add_argument("--death-reward", type=float, default=recipe.death_reward,
@@ -95,15 +82,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     group.add_argument("--eval-gap", type=int, default=1_000,
                        help="... and at least this many steps after the previous evaluation")  # fmt: skip
 
-    group = parser.add_argument_group("the library loop (keras_dqn.train; defaults: the recipe cartpole-target)")
-    group.add_argument("--n-envs", type=int, default=library["n_envs"], help="CartPoles stepped together")
-    group.add_argument("--train-every", type=int, default=library["train_every"],
-                       help="env steps (over all envs) between training calls")  # fmt: skip
-    group.add_argument("--gradient-steps", type=int, default=library["gradient_steps"],
-                       help="gradient steps per training call")  # fmt: skip
-    group.add_argument("--learning-starts", type=int, default=library["learning_starts"],
-                       help="env steps before the first gradient step")  # fmt: skip
-    group.add_argument("--eval-every", type=int, default=library["eval_every"], help="env steps between evaluations")
+    group = parser.add_argument_group(f"the library loop (keras_dqn.train; defaults: the recipe {LIBRARY.name})")
+    add_recipe_flags(group, LIBRARY, only=["n_envs", "train_every", "gradient_steps", "learning_starts", "eval_every"])
 
     args = parser.parse_args(argv)
     if args.agent != "target":
@@ -115,14 +95,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def agent_settings(args: argparse.Namespace) -> dict:
     """The agent's constructor settings: the hyperparameter flags' values."""
-    settings = dict(
-        gamma=args.gamma, epsilon=args.epsilon, epsilon_min=args.epsilon_min, epsilon_decay=args.epsilon_decay,
-        learning_rate=args.learning_rate, memory_size=args.memory_size, hidden=args.hidden, loss=args.loss,
-        dueling=args.dueling, clipnorm=args.clipnorm,
-    )  # fmt: skip
-    if args.agent == "target":
-        settings.update(target_update=args.target_update, double=args.double)
-    return settings
+    return recipe_settings(args, keras_dqn.get_recipe(f"cartpole-{args.agent}"))[0]
+
+
+def train_settings(args: argparse.Namespace) -> dict:
+    """The library loop's :func:`keras_dqn.train` settings: the train flags' values (``n_envs`` included)."""
+    return recipe_settings(args, LIBRARY)[1]
 
 
 def make_agent(args: argparse.Namespace, env: gym.Env) -> keras_dqn.DQNAgent:
@@ -190,13 +168,11 @@ def train_library_loop(agent: keras_dqn.DQNAgent, args: argparse.Namespace) -> d
     one batched forward pass to act for all of them, and the gradient steps then due (one per
     env step, by default) in one compiled call.  No reward shaping.  Returns a summary as
     :func:`train_blog_loop` does."""
-    envs = keras_dqn.make_vector_env(ENV_ID, args.n_envs, training=True)
+    n_envs, _, settings = LIBRARY.train_args(**train_settings(args))  # batch size, train_every, ...
+    envs = keras_dqn.make_vector_env(ENV_ID, n_envs, training=True)
     start = time.perf_counter()
-    history = keras_dqn.train(
-        agent, envs, args.max_steps, batch_size=args.batch_size, train_every=args.train_every,
-        gradient_steps=args.gradient_steps, learning_starts=args.learning_starts, eval_every=args.eval_every,
-        eval_episodes=args.eval_episodes, target_score=args.target_score, progress=not args.quiet, seed=args.seed,
-    )  # fmt: skip
+    history = keras_dqn.train(agent, envs, args.max_steps, target_score=args.target_score, progress=not args.quiet,
+                              seed=args.seed, **settings)  # fmt: skip
     envs.close()
     evals = history.history["eval_mean"]
     return dict(
@@ -228,9 +204,7 @@ def main() -> None:
             print("blog loop; hyperparameters:", hyperparameters | {"death_reward": args.death_reward})
             summary = train_blog_loop(agent, env, args)
         else:
-            print("library loop; hyperparameters:", hyperparameters | {
-                "n_envs": args.n_envs, "train_every": args.train_every, "gradient_steps": args.gradient_steps,
-                "learning_starts": args.learning_starts})  # fmt: skip
+            print("library loop; hyperparameters:", hyperparameters | train_settings(args))
             summary = train_library_loop(agent, args)
         env.close()
         status = "solved" if summary["solved"] else "not solved (budget spent)"

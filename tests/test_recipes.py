@@ -158,3 +158,84 @@ def test_the_setting_checks_agree_with_the_constructor(name, bad):
 def test_train_args_overrides_are_checked():
     with pytest.raises(ValueError, match="train.total_steps must be a positive integer, got 0"):
         get_recipe("cartpole-target").train_args(total_steps=0)
+
+
+# ---------------------------------------------------------------------------------- command-line flags
+def _parser(recipe, **kwargs):
+    import argparse
+
+    from keras_dqn.recipes import add_recipe_flags
+
+    parser = argparse.ArgumentParser()
+    add_recipe_flags(parser, recipe, **kwargs)
+    return parser
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_recipe_flags_default_to_the_recipe_and_read_back_as_its_settings(name):
+    from keras_dqn.recipes import recipe_settings
+
+    recipe = RECIPES[name]
+    agent, train = recipe_settings(_parser(recipe).parse_args([]), recipe)
+    assert agent == dict(recipe.agent_kwargs) and train == dict(recipe.train_kwargs)
+    assert recipe.replace(agent_kwargs=agent, train_kwargs=train) == recipe
+
+
+def test_a_recipe_flag_overrides_its_setting():
+    from keras_dqn.recipes import recipe_settings
+
+    recipe = get_recipe("cartpole-dqn")
+    args = _parser(recipe).parse_args(["--gamma", "0.9", "--hidden", "16,8", "--dueling", "--loss", "huber",
+                                       "--clipnorm", "5", "--batch-size", "64", "--n-envs", "2"])  # fmt: skip
+    agent, train = recipe_settings(args, recipe)
+    assert agent == {**recipe.agent_kwargs, "gamma": 0.9, "hidden": (16, 8), "dueling": True, "loss": "huber",
+                     "clipnorm": 5.0}  # fmt: skip
+    assert train == {**recipe.train_kwargs, "batch_size": 64, "n_envs": 2}
+    assert recipe.train_args(**train)[0] == 2
+    target = get_recipe("cartpole-target")
+    args = _parser(target).parse_args(["--no-double", "--target-update", "0.005", "--clipnorm", "none"])
+    agent, _ = recipe_settings(args, target)
+    assert agent["double"] is False and agent["target_update"] == 0.005 and agent["clipnorm"] is None
+    assert recipe_settings(_parser(target).parse_args(["--target-update", "100"]), target)[0]["target_update"] == 100
+
+
+def test_recipe_flags_only_some_and_their_own_help(capsys):
+    from keras_dqn.recipes import recipe_settings
+
+    recipe = get_recipe("pong")
+    parser = _parser(recipe, only=["gamma", "n_envs"], help={"gamma": "Atari rewards come late"})
+    assert recipe_settings(parser.parse_args(["--n-envs", "8"]), recipe) == ({"gamma": 0.99}, {"n_envs": 8})
+    parser.print_help()
+    out = capsys.readouterr().out
+    assert "Atari rewards come late" in out and "--learning-rate" not in out
+    with pytest.raises(ValueError, match="unknown recipe pong's settings: hidden"):
+        _parser(recipe, only=["hidden"])
+    with pytest.raises(ValueError, match="unknown recipe pong's settings: gama"):
+        _parser(recipe, help={"gama": "typo"})
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--gamma", "high"], "invalid float value: 'high'"),
+        (["--loss", "l1"], "invalid choice: 'l1'"),
+        (["--hidden", "64,x"], "invalid comma-separated-ints value"),
+        (["--target-update", "often"], "invalid int-or-float value"),
+    ],
+)
+def test_a_bad_recipe_flag_is_a_usage_error(flags, message, capsys):
+    with pytest.raises(SystemExit):
+        _parser(get_recipe("cartpole-target")).parse_args(flags)
+    assert message in capsys.readouterr().err
+
+
+def test_every_setting_has_help_text():
+    from keras_dqn.recipes import _AGENT_OBJECTS, AGENT_CLASSES, SETTING_HELP
+
+    names = set(train_parameters())
+    for cls in AGENT_CLASSES.values():
+        names |= set(agent_parameters(cls)) - _AGENT_OBJECTS
+    assert names == set(SETTING_HELP)
+    for recipe in RECIPES.values():
+        for action in _parser(recipe)._actions[1:]:
+            assert action.help and "\n" not in action.help, action.dest

@@ -7,6 +7,7 @@ another policy (``eps``, ``tau``) over the agent's steps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -15,6 +16,27 @@ from keras_dqn.checks import check_fraction, check_number, check_positive_int, c
 
 if TYPE_CHECKING:
     from keras_dqn.rl.agent import DQNAgent
+
+
+class _CheckedSetting:
+    """A policy setting checked on every assignment (``eps``, ``tau``): ``check(name, value)``, a
+    :mod:`keras_dqn.checks` function, converts it or raises ``ValueError`` naming the setting.
+
+    ``LinearAnnealedPolicy`` assigns the annealed value on every step, so a bad schedule is
+    caught at the step that produces the bad value.
+    """
+
+    def __init__(self, check: Callable[[str, Any], float]):
+        self.check = check
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.attribute = name, f"_{name}"
+
+    def __get__(self, policy: Any, owner: type | None = None) -> Any:
+        return self if policy is None else getattr(policy, self.attribute)
+
+    def __set__(self, policy: Any, value: Any) -> None:
+        setattr(policy, self.attribute, self.check(self.name, value))
 
 
 class Policy:
@@ -71,17 +93,11 @@ class EpsGreedyQPolicy(Policy):
         seed: see :class:`Policy`.
     """
 
+    eps = _CheckedSetting(check_fraction)
+
     def __init__(self, eps: float = 0.1, seed: int | None = None):
         super().__init__(seed)
         self.eps = eps
-
-    @property
-    def eps(self) -> float:
-        return self._eps
-
-    @eps.setter
-    def eps(self, value: float) -> None:
-        self._eps = check_fraction("eps", value)
 
     def select_action(self, q_values: np.ndarray) -> int:
         q = self._check_q(q_values)
@@ -101,6 +117,8 @@ class BoltzmannQPolicy(Policy):
         seed: see :class:`Policy`.
     """
 
+    tau = _CheckedSetting(check_positive_number)
+
     def __init__(self, tau: float = 1.0, clip: tuple[float, float] = (-500.0, 500.0), seed: int | None = None):
         super().__init__(seed)
         self.tau = tau
@@ -108,14 +126,6 @@ class BoltzmannQPolicy(Policy):
         if not low < 0:
             raise ValueError(f"clip[0], the lowest exponent, must be negative; got clip={clip!r}")
         self.clip = (low, high)
-
-    @property
-    def tau(self) -> float:
-        return self._tau
-
-    @tau.setter
-    def tau(self, value: float) -> None:
-        self._tau = check_positive_number("tau", value)
 
     def probabilities(self, q_values: np.ndarray) -> np.ndarray:
         """The probability of each action for these Q-values."""
