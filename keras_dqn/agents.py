@@ -26,6 +26,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_dqn._tf_leaks import release_custom_gradients
 from keras_dqn.checks import (
     check_action,
     check_choice,
@@ -139,10 +140,11 @@ class TrainStep:
             return losses.stack(), tf.concat(weights, axis=0) if weights else tf.zeros([0])
 
         state_dtype = tf.as_dtype(agent.state_dtype)
-        return tf.function(k_updates, jit_compile=agent.jit_compile).get_concrete_function(
-            tf.TensorSpec((None, None, 2, *agent.state_shape), state_dtype),
-            tf.TensorSpec((None, None, 3), tf.float32),
-        )
+        with release_custom_gradients():  # else TF's gradient registry keeps the graph alive for good
+            return tf.function(k_updates, jit_compile=agent.jit_compile).get_concrete_function(
+                tf.TensorSpec((None, None, 2, *agent.state_shape), state_dtype),
+                tf.TensorSpec((None, None, 3), tf.float32),
+            )
 
 
 class DQNAgent:

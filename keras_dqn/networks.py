@@ -98,13 +98,13 @@ def build_mlp(
     model = keras.Sequential(name="q_network")
     model.add(keras.Input(shape=(state_size,), name="state"))
     for i, units in enumerate(hidden):
-        model.add(keras.layers.Dense(units, activation="relu", kernel_initializer=init(i)))
+        model.add(keras.layers.Dense(units, activation="relu", kernel_initializer=init(i), name=_nth("dense", i)))
     out_init = init(len(hidden))
     if dueling:
         model.add(DuelingHead(action_size, kernel_initializer=out_init, name="q_values"))
     else:
         model.add(keras.layers.Dense(action_size, activation="linear", kernel_initializer=out_init, name="q_values"))
-    optimizer = keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm)
+    optimizer = keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm, name="adam")
     model.compile(loss=loss, optimizer=optimizer)
     return model
 
@@ -240,13 +240,27 @@ def build_nature_cnn(
         model.add(keras.layers.Permute((2, 3, 1), name="frames_last"))  # (k, H, W) -> (H, W, k)
     model.add(keras.layers.Rescaling(1.0 / 255.0, name="scale"))  # uint8 -> float32 in [0, 1]
     for i, (filters, size, stride) in enumerate(((32, 8, 4), (64, 4, 2), (64, 3, 1))):
-        model.add(keras.layers.Conv2D(filters, size, strides=stride, activation="relu", kernel_initializer=init(i)))
-    model.add(keras.layers.Flatten())
-    model.add(keras.layers.Dense(512, activation="relu", kernel_initializer=init(3)))
+        model.add(keras.layers.Conv2D(
+            filters, size, strides=stride, activation="relu", kernel_initializer=init(i), name=_nth("conv2d", i)
+        ))  # fmt: skip
+    model.add(keras.layers.Flatten(name="flatten"))
+    model.add(keras.layers.Dense(512, activation="relu", kernel_initializer=init(3), name="dense"))
     out_init = keras.initializers.GlorotUniform(seed=None if seeds is None else int(seeds[4]))
     if dueling:
         model.add(DuelingHead(action_size, kernel_initializer=out_init, name="q_values"))
     else:
         model.add(keras.layers.Dense(action_size, kernel_initializer=out_init, name="q_values"))
-    model.compile(loss=loss, optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm))
+    optimizer = keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm, name="adam")
+    model.compile(loss=loss, optimizer=optimizer)
     return model
+
+
+def _nth(kind: str, i: int) -> str:
+    """The name Keras gives the ``i``-th layer of a kind in a fresh process (``dense``, ``dense_1``...).
+
+    Our builders name every layer and the optimizer themselves.  Keras' automatic names count
+    up through the process (``dense_57``), and each new variable name costs ~20 KB that
+    TensorFlow never frees (its eager kernel cache keys the ``VarHandleOp`` by the name), so
+    building many agents in one process grew without bound.  Fixed names also make saved
+    files the same whatever the process built before."""
+    return kind if i == 0 else f"{kind}_{i}"
