@@ -84,6 +84,15 @@ class ReplayMemory(Protocol):
         """Restore what :meth:`state_dict` returned; ``ValueError`` (naming the field) if it does not fit."""
 
 
+def _one_row(states, actions, rewards, next_states, dones, state_shape: tuple[int, ...]) -> bool:
+    """Whether these are NumPy arrays holding exactly one transition of the right shapes."""
+    return (
+        all(type(a) is np.ndarray for a in (states, actions, rewards, next_states, dones))
+        and actions.shape == rewards.shape == dones.shape == (1,)
+        and states.shape == next_states.shape == (1, *state_shape)
+    )
+
+
 class _RingStorage:
     """What the two buffers share: their state dicts, their size in bytes, the sampling rule.
 
@@ -108,7 +117,7 @@ class _RingStorage:
 
     # What append/extend store is checked before anything is written; nothing is converted
     # in a way that changes a value (see keras_dqn.checks).
-    def _check_state(self, field: str, state: Any) -> np.ndarray:
+    def _check_state(self, field: str, state: Any, caller: str = "append()") -> np.ndarray:
         """One state, as stored: exactly :attr:`state_shape` (or ``(1, *state_shape)``)."""
         raise NotImplementedError
 
@@ -116,19 +125,21 @@ class _RingStorage:
         """``n`` states, as stored: shape ``(n, *state_shape)``."""
         raise NotImplementedError
 
-    def _check_transition(self, transition: Any) -> tuple[np.ndarray, int, float, np.ndarray, bool]:
+    def _check_transition(
+        self, transition: Any, caller: str = "append()"
+    ) -> tuple[np.ndarray, int, float, np.ndarray, bool]:
         try:
             state, action, reward, next_state, done = transition
         except (TypeError, ValueError):
             raise ValueError(
-                f"append() takes one transition, a tuple (state, action, reward, next_state, done); got {transition!r}"
+                f"{caller} takes one transition, a tuple (state, action, reward, next_state, done); got {transition!r}"
             ) from None
         return (
-            self._check_state("state", state),
-            check_action("append() action", action, self.action_size),
-            check_reward("append() reward", reward),
-            self._check_state("next_state", next_state),
-            check_done("append() done", done),
+            self._check_state("state", state, caller),
+            check_action(f"{caller} action", action, self.action_size),
+            check_reward(f"{caller} reward", reward),
+            self._check_state("next_state", next_state, caller),
+            check_done(f"{caller} done", done),
         )
 
     def _check_columns(self, states, actions, rewards, next_states, dones, env_indices) -> tuple:
@@ -294,6 +305,11 @@ class ReplayBuffer(_RingStorage):
         Every argument is an array with one entry per transition (states: ``(n, *state_shape)``).
         ``env_indices`` (which sub-env each transition came from) is accepted for the same
         signature as :meth:`FrameReplayBuffer.extend`; whole states need no such help."""
+        if env_indices is None and _one_row(states, actions, rewards, next_states, dones, self.state_shape):
+            # One env's step (the common case on one env): a single transition's checks are much cheaper.
+            transition = (states[0], actions[0], rewards[0], next_states[0], dones[0])
+            self._store(self._next, 1, *self._check_transition(transition, "extend()"))
+            return
         states, actions, rewards, next_states, dones, _ = self._check_columns(
             states, actions, rewards, next_states, dones, env_indices
         )
@@ -306,9 +322,9 @@ class ReplayBuffer(_RingStorage):
         slots = (self._next + np.arange(n)) % self.maxlen
         self._store(slots, n, states, actions, rewards, next_states, dones)
 
-    def _check_state(self, field: str, state: Any) -> np.ndarray:
-        array = check_numeric_array(f"append() {field}", state, self.states.dtype)
-        return check_state_shape("append()", field, array, self.state_shape)
+    def _check_state(self, field: str, state: Any, caller: str = "append()") -> np.ndarray:
+        array = check_numeric_array(f"{caller} {field}", state, self.states.dtype)
+        return check_state_shape(caller, field, array, self.state_shape)
 
     def _check_states(self, field: str, states: Any, n: int) -> np.ndarray:
         array = check_numeric_array(f"extend() {field}", states, self.states.dtype)
@@ -471,14 +487,14 @@ class FrameReplayBuffer(_RingStorage):
         for i, lane in enumerate(lanes):
             self._store(lane, states[i], int(actions[i]), float(rewards[i]), next_states[i], bool(dones[i]))
 
-    def _check_state(self, field: str, state: Any) -> np.ndarray:
+    def _check_state(self, field: str, state: Any, caller: str = "append()") -> np.ndarray:
         array = np.asarray(state)
         if array.dtype != np.uint8 or array.shape[-len(self.state_shape) :] != self.state_shape:
             raise ValueError(
-                f"append() expected uint8 frame stacks of shape {self.state_shape}; "
+                f"{caller} expected uint8 frame stacks of shape {self.state_shape}; "
                 f"the {field} is {array.dtype} of shape {array.shape}"
             )
-        return check_state_shape("append()", field, array, self.state_shape)
+        return check_state_shape(caller, field, array, self.state_shape)
 
     def _check_states(self, field: str, states: Any, n: int) -> np.ndarray:
         array = np.asarray(states)

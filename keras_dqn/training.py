@@ -259,9 +259,10 @@ class _Episodes:
         """Move on one step; append the return of each episode that ended to ``finished``."""
         self.returns += np.where(real, rewards, 0.0)
         ended = done & real
-        for i in np.flatnonzero(ended):
-            finished.append(float(self.returns[i]))
-            self.returns[i] = 0.0
+        if ended.any():
+            for i in np.flatnonzero(ended):
+                finished.append(float(self.returns[i]))
+                self.returns[i] = 0.0
         self.after_done, self.obs = done, next_obs
         return ended
 
