@@ -62,7 +62,7 @@ class TrainStep:
 
     def __init__(self, agent: DQNAgent):
         self.agent = agent
-        self._function = None  # the concrete function, traced for the settings below
+        self._functions: dict[bool, Any] = {}  # single update?, -> concrete function, traced for the settings below
         self._settings: tuple | None = None
         self._learning_rate = agent.learning_rate  # the optimizer's; agent.learning_rate may change
         self._state_dtype = tf.as_dtype(agent.state_dtype)
@@ -71,26 +71,39 @@ class TrainStep:
         self._weight_splits = np.cumsum([int(np.prod(shape)) for shape in shapes])[:-1]
 
     def invalidate(self) -> None:
-        """Forget the compiled function: the next call traces it again."""
-        self._function = None
+        """Forget the compiled functions: the next call traces them again."""
+        self._functions.clear()
         self._settings = None
 
     def __call__(self, batches: Batch) -> np.ndarray:
         agent = self.agent
-        if self._function is None or self._settings != agent.traced_settings():
-            self._function = self._compile()
+        if self._settings != agent.traced_settings():
+            self._functions.clear()
             self._settings = agent.traced_settings()
+        single = len(batches.actions) == 1  # replay(): one update, without the loop's fixed cost
+        if single not in self._functions:
+            self._functions[single] = self._compile(single)
         if self._learning_rate != agent.learning_rate:  # the user changed agent.learning_rate
             agent.model.optimizer.learning_rate.assign(agent.learning_rate)
             self._learning_rate = agent.learning_rate
         states = np.stack((batches.states, batches.next_states), axis=2)  # (K, B, 2, *state_shape)
         scalars = np.empty((*np.shape(batches.actions), 3), np.float32)  # (K, B, 3): action, reward, done
         scalars[..., 0], scalars[..., 1], scalars[..., 2] = batches.actions, batches.rewards, batches.dones
-        losses, flat_weights = self._function(tf.constant(states, self._state_dtype), tf.constant(scalars))
-        if agent.numpy_model is not None:  # hand the new weights to the NumPy forward pass
-            parts = np.split(flat_weights.numpy(), self._weight_splits)
-            agent.policy_weights = [p.reshape(shape) for p, shape in zip(parts, self._weight_shapes, strict=True)]
+        before = agent.policy_weights  # the weights before this call (acting's copy), if acting has one
+        losses, flat_weights = self._functions[single](tf.constant(states, self._state_dtype), tf.constant(scalars))
         losses = losses.numpy()
+        if agent.numpy_model is not None:  # hand the new weights to the NumPy forward pass
+            flat = flat_weights.numpy()
+            if not np.isfinite(flat).all() and np.isfinite(losses).all():  # a finite loss, a non-finite gradient
+                if before is not None:
+                    agent.model.set_weights(before)
+                raise FloatingPointError(
+                    f"gradient steps {agent.train_steps + 1}-{agent.train_steps + len(losses)} made a weight "
+                    f"non-finite; {'the weights from before them are restored' if before is not None else 'stopped'}. "
+                    f"Likely cause: a learning rate too high for this problem ({agent.learning_rate:g})"
+                )
+            parts = np.split(flat, self._weight_splits)
+            agent.policy_weights = [p.reshape(shape) for p, shape in zip(parts, self._weight_shapes, strict=True)]
         finite = np.isfinite(losses)
         if not finite.all():  # the bad update and those after it were not applied
             first_bad = int(np.argmin(finite))
@@ -103,36 +116,45 @@ class TrainStep:
         agent.train_steps += len(losses)
         return losses
 
-    def _compile(self):
+    def _compile(self, single: bool):
+        """Trace the K-update function (a ``tf.range`` loop), or the one-update function ``replay`` uses
+        (XLA's while loop costs ~0.3 ms a call on its own)."""
         agent = self.agent
         if getattr(agent.model, "optimizer", None) is None:
             raise ValueError("the agent's model is not compiled: call model.compile(optimizer=..., loss=...) first")
         agent.model.optimizer.build(agent.model.trainable_variables)
         returns_weights = agent.numpy_model is not None  # big CNNs act in TensorFlow: no copy needed
 
-        def k_updates(states, scalars):
-            k = tf.shape(scalars)[0]
-            losses = tf.TensorArray(tf.float32, size=k)
-            healthy = tf.constant(True)  # after a non-finite update, the rest of the call changes nothing
-            for i in tf.range(k):
-                batch = Batch(
-                    states=states[i, :, 0],
-                    actions=tf.cast(scalars[i, :, 0], tf.int32),
-                    rewards=scalars[i, :, 1],
-                    next_states=states[i, :, 1],
-                    dones=scalars[i, :, 2],
-                )
-                loss = agent.td_update(batch, healthy)
-                healthy = tf.logical_and(healthy, tf.math.is_finite(loss))
-                losses = losses.write(i, loss)
-            weights = [tf.reshape(w.value, [-1]) for w in agent.model.weights] if returns_weights else []
-            return losses.stack(), tf.concat(weights, axis=0) if weights else tf.zeros([0])
+        def update(states, scalars, i, healthy):
+            batch = Batch(
+                states=states[i, :, 0],
+                actions=tf.cast(scalars[i, :, 0], tf.int32),
+                rewards=scalars[i, :, 1],
+                next_states=states[i, :, 1],
+                dones=scalars[i, :, 2],
+            )
+            return agent.td_update(batch, healthy)
 
-        state_dtype = tf.as_dtype(agent.state_dtype)
+        def k_updates(states, scalars):
+            if single:
+                losses = update(states, scalars, 0, True)[None]
+            else:
+                k = tf.shape(scalars)[0]
+                array = tf.TensorArray(tf.float32, size=k)
+                healthy = tf.constant(True)  # after a non-finite update, the rest of the call changes nothing
+                for i in tf.range(k):
+                    loss = update(states, scalars, i, healthy)
+                    healthy = tf.logical_and(healthy, tf.math.is_finite(loss))
+                    array = array.write(i, loss)
+                losses = array.stack()
+            weights = [tf.reshape(w.value, [-1]) for w in agent.model.weights] if returns_weights else []
+            return losses, tf.concat(weights, axis=0) if weights else tf.zeros([0])
+
+        k = 1 if single else None
         with release_custom_gradients():  # else TF's gradient registry keeps the graph alive for good
             return tf.function(k_updates, jit_compile=agent.jit_compile).get_concrete_function(
-                tf.TensorSpec((None, None, 2, *agent.state_shape), state_dtype),
-                tf.TensorSpec((None, None, 3), tf.float32),
+                tf.TensorSpec((k, None, 2, *agent.state_shape), self._state_dtype),
+                tf.TensorSpec((k, None, 3), tf.float32),
             )
 
 
@@ -422,17 +444,20 @@ class DQNAgent:
         return tf.where(applied, loss, tf.constant(np.nan, loss.dtype))
 
     def _apply_if_finite(self, loss: tf.Tensor, grads: list, healthy: tf.Tensor | bool) -> tf.Tensor:
-        """Apply ``grads`` if they and ``loss`` are finite; else step with zero gradients at a zero
-        learning rate, which changes no weight and keeps the optimizer's moments finite.
+        """Apply ``grads`` if ``loss`` is finite; else step with zero gradients at a zero learning
+        rate, which changes no weight and keeps the optimizer's moments finite.
 
-        (A ``tf.cond`` around the step would say the same, but costs ~100 µs an update under XLA.)"""
+        Cheap on purpose: under XLA a ``tf.cond`` around the step, or any reduction over the
+        gradients, costs more than the update itself (~0.25 ms).  A finite loss with a
+        non-finite gradient is caught after the call instead (:class:`TrainStep`)."""
         optimizer = self.model.optimizer
-        ok = tf.math.is_finite(loss) & tf.math.is_finite(tf.linalg.global_norm(grads)) & healthy
-        grads = [tf.where(ok, g, tf.zeros_like(g)) for g in grads]
+        ok = tf.math.is_finite(loss) & healthy
+        scale = tf.cast(ok, loss.dtype)
+        grads = [tf.math.multiply_no_nan(g, scale) for g in grads]  # 0, even where g is nan
         rate = optimizer.learning_rate
         if hasattr(rate, "assign"):  # a plain learning rate (a schedule has no variable to zero)
             value = tf.identity(rate)
-            rate.assign(tf.where(ok, value, tf.zeros_like(value)))
+            rate.assign(value * tf.cast(scale, value.dtype))
         optimizer.apply_gradients(zip(grads, self.model.trainable_variables, strict=True))
         if hasattr(rate, "assign"):
             rate.assign(value)
