@@ -83,38 +83,48 @@ class TrainStep:
         single = len(batches.actions) == 1  # replay(): one update, without the loop's fixed cost
         if single not in self._functions:
             self._functions[single] = self._compile(single)
-        if self._learning_rate != agent.learning_rate:  # the user changed agent.learning_rate
-            agent.model.optimizer.learning_rate.assign(agent.learning_rate)
-            self._learning_rate = agent.learning_rate
+        rate = agent.model.optimizer.learning_rate
+        if self._learning_rate != agent.learning_rate and hasattr(rate, "assign"):  # agent.learning_rate changed
+            rate.assign(agent.learning_rate)  # (a schedule keeps its own)
+        self._learning_rate = agent.learning_rate
         states = np.stack((batches.states, batches.next_states), axis=2)  # (K, B, 2, *state_shape)
         scalars = np.empty((*np.shape(batches.actions), 3), np.float32)  # (K, B, 3): action, reward, done
         scalars[..., 0], scalars[..., 1], scalars[..., 2] = batches.actions, batches.rewards, batches.dones
-        before = agent.policy_weights  # the weights before this call (acting's copy), if acting has one
+        before = None  # MLPs: the weights before this call (acting's copy), to put back if it goes wrong
+        if agent.numpy_model is not None:
+            before = agent.policy_weights if agent.policy_weights is not None else agent.model.get_weights()
         losses, flat_weights = self._functions[single](tf.constant(states, self._state_dtype), tf.constant(scalars))
         losses = losses.numpy()
-        if agent.numpy_model is not None:  # hand the new weights to the NumPy forward pass
-            flat = flat_weights.numpy()
-            if not np.isfinite(flat).all() and np.isfinite(losses).all():  # a finite loss, a non-finite gradient
-                if before is not None:
-                    agent.model.set_weights(before)
-                raise FloatingPointError(
-                    f"gradient steps {agent.train_steps + 1}-{agent.train_steps + len(losses)} made a weight "
-                    f"non-finite; {'the weights from before them are restored' if before is not None else 'stopped'}. "
-                    f"Likely cause: a learning rate too high for this problem ({agent.learning_rate:g})"
-                )
+        flat = flat_weights.numpy() if before is not None else None
+        if not np.isfinite(losses).all() or (flat is not None and not np.isfinite(flat).all()):
+            self._stop(losses, before)
+        if flat is not None:  # hand the new weights to the NumPy forward pass
             parts = np.split(flat, self._weight_splits)
             agent.policy_weights = [p.reshape(shape) for p, shape in zip(parts, self._weight_shapes, strict=True)]
-        finite = np.isfinite(losses)
-        if not finite.all():  # the bad update and those after it were not applied
-            first_bad = int(np.argmin(finite))
-            agent.train_steps += first_bad
-            raise FloatingPointError(
-                f"gradient step {agent.train_steps + 1} gave a non-finite loss ({losses[first_bad]}); it was not "
-                f"applied, so the weights are those from before it. Likely causes: a non-finite reward or state in "
-                f"the replay memory, or a learning rate too high for this problem ({agent.learning_rate:g})"
-            )
         agent.train_steps += len(losses)
         return losses
+
+    def _stop(self, losses: np.ndarray, before: list[np.ndarray] | None) -> None:
+        """A loss or weight went non-finite: leave finite weights and raise one clear error."""
+        agent = self.agent
+        first_bad = int(np.argmin(np.isfinite(losses))) if not np.isfinite(losses).all() else len(losses) - 1
+        step = agent.train_steps + first_bad + 1
+        if before is not None:  # MLPs: the whole call is undone
+            agent.model.set_weights(before)
+            agent.policy_weights = before
+            kept = f"the network's weights from before gradient step {agent.train_steps + 1} are restored"
+        else:  # the compiled step skipped the bad update and the ones after it
+            agent.train_steps += first_bad
+            kept = "it and the updates after it were not applied"
+        target = getattr(agent, "target_model", None)
+        if target is not None and not all(np.isfinite(w).all() for w in target.get_weights()):
+            agent.update_target_model()
+        raise FloatingPointError(
+            f"training stopped at gradient step {step}: a non-finite loss or weight ({losses[first_bad]}); {kept}. "
+            f"Likely causes: a non-finite reward or state in the replay memory, or a learning rate too high for "
+            f"this problem ({agent.learning_rate:g}). The optimizer's state may not be usable: to go on training, "
+            "load a checkpoint or weights into a new agent"
+        )
 
     def _compile(self, single: bool):
         """Trace the K-update function (a ``tf.range`` loop), or the one-update function ``replay`` uses
@@ -444,13 +454,24 @@ class DQNAgent:
         return tf.where(applied, loss, tf.constant(np.nan, loss.dtype))
 
     def _apply_if_finite(self, loss: tf.Tensor, grads: list, healthy: tf.Tensor | bool) -> tf.Tensor:
-        """Apply ``grads`` if ``loss`` is finite; else step with zero gradients at a zero learning
-        rate, which changes no weight and keeps the optimizer's moments finite.
+        """Apply ``grads`` unless the loss (or, without a NumPy twin, a gradient) is not finite.
 
-        Cheap on purpose: under XLA a ``tf.cond`` around the step, or any reduction over the
-        gradients, costs more than the update itself (~0.25 ms).  A finite loss with a
-        non-finite gradient is caught after the call instead (:class:`TrainStep`)."""
+        Agents that act with a NumPy twin (MLPs, trained under XLA) take the cheap way: a bad
+        step runs with zero gradients at a zero learning rate, which keeps Adam's moments finite,
+        and :class:`TrainStep` puts back the weights from before the call (under XLA a
+        ``tf.cond`` here, or any reduction over the gradients, costs more than the update
+        itself).  Other agents (the CNN, without XLA) skip the step exactly with ``tf.cond``."""
         optimizer = self.model.optimizer
+        variables = self.model.trainable_variables
+        if self.numpy_model is None:
+            ok = tf.math.is_finite(loss) & tf.math.is_finite(tf.linalg.global_norm(grads)) & healthy
+
+            def apply() -> tf.Tensor:
+                optimizer.apply_gradients(zip(grads, variables, strict=True))
+                return tf.constant(True)
+
+            tf.cond(ok, apply, lambda: tf.constant(False))
+            return ok
         ok = tf.math.is_finite(loss) & healthy
         scale = tf.cast(ok, loss.dtype)
         grads = [tf.math.multiply_no_nan(g, scale) for g in grads]  # 0, even where g is nan
@@ -458,7 +479,7 @@ class DQNAgent:
         if hasattr(rate, "assign"):  # a plain learning rate (a schedule has no variable to zero)
             value = tf.identity(rate)
             rate.assign(value * tf.cast(scale, value.dtype))
-        optimizer.apply_gradients(zip(grads, self.model.trainable_variables, strict=True))
+        optimizer.apply_gradients(zip(grads, variables, strict=True))
         if hasattr(rate, "assign"):
             rate.assign(value)
         return ok

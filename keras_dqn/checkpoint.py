@@ -152,7 +152,8 @@ def load_checkpoint(agent, folder: str | os.PathLike) -> dict[str, Any]:
         variable.assign(value)
     if target is not None:
         target.set_weights(target_weights)
-    optimizer.learning_rate.assign(agent.learning_rate)  # the agent's setting wins
+    if hasattr(optimizer.learning_rate, "assign"):  # the agent's setting wins (a schedule keeps its own)
+        optimizer.learning_rate.assign(agent.learning_rate)
     agent.epsilon = meta["epsilon"]
     agent.train_steps = meta["train_steps"]
     agent.rng.bit_generator.state = meta["rng"]

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # rewards and states are stored as float32
+
 
 def check_positive_int(name: str, value: Any) -> int:
     """``value`` as an ``int`` >= 1 (a bool, a float such as 2.5, or a string is an error)."""
@@ -104,11 +106,14 @@ def check_action(name: str, value: Any, n_actions: int | None = None) -> int:
 
 def check_reward(name: str, value: Any) -> float:
     """``value`` as a finite ``float`` (a 0-d array of one too); None, a string, nan or inf is an error."""
-    if type(value) is float and math.isfinite(value):  # the common case, first
+    if type(value) is float and abs(value) <= FLOAT32_MAX:  # the common case, first
         return value
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value.item()
-    return check_number(name, value)
+    number = check_number(name, value)
+    if abs(number) > FLOAT32_MAX:  # memories store rewards as float32: it would become inf
+        raise ValueError(f"{name} must be a finite float32 number (at most {FLOAT32_MAX:.4g} in size), got {value!r}")
+    return number
 
 
 def check_done(name: str, value: Any) -> bool:
@@ -225,7 +230,11 @@ def check_rewards(name: str, values: Any, n: int | None = None) -> np.ndarray:
     array = _column(name, values, n)
     if array.dtype.kind not in "iuf":
         raise ValueError(f"{name} must be finite numbers, got {array.dtype} values: {array!r}")
-    return check_finite(name, array)
+    check_finite(name, array)
+    if array.dtype.kind == "f" and array.dtype.itemsize > 4 and array.size and np.abs(array).max() > FLOAT32_MAX:
+        raise ValueError(f"{name} must be finite float32 numbers (at most {FLOAT32_MAX:.4g} in size), got "
+                         f"{array[np.abs(array) > FLOAT32_MAX][0].item()!r}")  # fmt: skip
+    return array
 
 
 def check_dones(name: str, values: Any, n: int | None = None) -> np.ndarray:

@@ -236,11 +236,12 @@ def _loop(run: _Run, agent, resume: bool, seed: int | None, interrupt: _StopOnIn
         if state.steps >= next_row or state.steps >= run.total_steps:
             next_row += run.eval_every
             stop = _log_row(run, agent, state, stats, episodes)
-    if interrupt.requested:  # Ctrl-C: keep what was learnt, say where it stopped
+    interrupted = interrupt.requested and state.steps < run.total_steps and not stop
+    if interrupted:  # Ctrl-C: keep what was learnt, say where it stopped
         if run.checkpoint_dir:
             _save_run(run, agent, state, stats, episodes)
         print(f"\ninterrupted at step {state.steps}" + (f"; saved {run.checkpoint_dir}" if run.checkpoint_dir else ""))
-    run.history.interrupted = interrupt.requested
+    run.history.interrupted = interrupted
     run.history.stopped_at_step = state.steps
     run.callbacks.on_train_end()
     return run.history
@@ -306,7 +307,8 @@ def _start(run: _Run, agent, resume: bool, seed: int | None) -> tuple[_Progress,
     stats.returns.extend(saved.get("recent_returns", []))
     stats.since_steps = state.steps
     print(f"resuming from {checkpoint} at step {state.steps}")
-    if "envs" in loop and _restore_envs(run, loop["envs"]):
+    if "envs" in loop and _restore_envs(run, loop["envs"], loop["after_done"]):
+        print("continuing the episodes in progress with the envs saved in the checkpoint")
         return state, stats, _Episodes(loop["obs"], loop["after_done"], loop["episode_returns"])
     print("the envs could not be restored (not picklable, or another number of them): new episodes start")
     return state, stats, _Episodes(run.envs.reset(seed=None if seed is None else seed + state.steps)[0])
@@ -331,27 +333,29 @@ def _pickle_envs(envs) -> np.ndarray | None:
         return None
     try:
         return np.frombuffer(pickle.dumps(inner), dtype=np.uint8)
-    except (pickle.PicklingError, TypeError, AttributeError):  # e.g. ALE emulators, lambdas in wrappers
+    except Exception:  # noqa: BLE001 - ALE emulators, lambdas in wrappers, ctypes...: resume restarts episodes
         return None
 
 
-def _restore_envs(run: _Run, pickled: np.ndarray) -> bool:
-    """Put the pickled envs in place of the fresh ones; False if they do not fit."""
+def _restore_envs(run: _Run, pickled: np.ndarray, after_done: np.ndarray) -> bool:
+    """Use the pickled envs instead of the fresh ones, if they are the same kind of env (same
+    id, same number); False otherwise.  The envs you passed are left as they are, unused."""
     try:
         inner = pickle.loads(pickled.tobytes())
     except Exception:  # noqa: BLE001 - any failure just means: start new episodes
         return False
-    if isinstance(run.envs, _OneEnv) and isinstance(inner, _OneEnv):
-        run.envs.env.close()
+    envs = run.envs
+    if isinstance(envs, _OneEnv):
+        if not isinstance(inner, _OneEnv) or getattr(inner.spec, "id", None) != getattr(envs.spec, "id", None):
+            return False
         run.envs = inner
         return True
-    envs = run.envs
-    if isinstance(inner, list) and len(inner) == envs.num_envs and hasattr(envs, "_autoreset_envs"):
-        for old in envs.envs:
-            old.close()
-        envs.envs = inner
-        return True
-    return False
+    fits = isinstance(inner, list) and len(inner) == envs.num_envs and hasattr(envs, "_autoreset_envs")
+    if not fits or any(getattr(e.spec, "id", None) != getattr(envs.spec, "id", None) for e in inner):
+        return False
+    envs.envs = inner
+    envs._autoreset_envs = np.array(after_done, dtype=bool)  # SyncVectorEnv's own NEXT_STEP flags
+    return True
 
 
 def _check_fits(agent, env, what: str) -> None:

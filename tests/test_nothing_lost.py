@@ -77,7 +77,7 @@ def test_an_update_that_blows_up_is_not_applied_and_raises():
     for i, s in enumerate(states):
         agent.remember(s, i % 2, 1e30, s, False)  # finite, but its squared TD error overflows float32
     before = agent.model.get_weights()
-    with pytest.raises(FloatingPointError, match=r"gradient step 1 .*not applied.*learning rate"):
+    with pytest.raises(FloatingPointError, match=r"gradient step 1: .*restored.*learning rate"):
         agent.replay(32)
     for w, b in zip(agent.model.get_weights(), before, strict=True):
         np.testing.assert_array_equal(w, b)
@@ -144,3 +144,78 @@ def test_kill_9_while_checkpointing_then_resume_works_and_no_temp_files_remain(t
                               learning_starts=100)  # fmt: skip
     assert history.history["step"][-1] == total
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp") or ".npz." in p.name]
+
+
+def test_a_bad_update_with_a_momentum_optimizer_leaves_the_weights_from_before_it():
+    import keras
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9), loss="mse")
+    agent = DQNAgent(4, 2, model=model, seed=0)
+    states = np.random.default_rng(0).normal(size=(64, 4))
+    for i, s in enumerate(states):
+        agent.remember(s, i % 2, 1.0, s, False)
+    for _ in range(5):
+        agent.replay(32)  # momentum builds up
+    before = agent.model.get_weights()
+    agent.memory.rewards[:] = 1e30  # finite, but its squared TD error overflows float32
+    with pytest.raises(FloatingPointError, match="gradient step 6: .*restored"):
+        agent.train_on_batches(agent.memory.sample_batches(4, 32))
+    for w, b in zip(agent.model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(w, b)
+    np.testing.assert_array_equal(agent.q_values(states[:3]), agent.model(states[:3].astype(np.float32)).numpy())
+
+
+def test_a_bad_update_of_the_conv_agent_is_skipped_exactly():
+    from keras_dqn import ConvDQNAgent
+
+    agent = ConvDQNAgent((4, 36, 36), 2, seed=0, memory_size=100)
+    frames = np.random.default_rng(0).integers(0, 255, (12, 36, 36), dtype=np.uint8)
+    for i in range(8):
+        agent.remember(frames[i : i + 4], i % 2, 1.0, frames[i + 1 : i + 5], False)
+    agent.memory.rewards[:] = np.nan  # a corrupted memory (what remember() refuses to store)
+    before = agent.model.get_weights()
+    with pytest.raises(FloatingPointError, match="gradient step 1: .*not applied"):
+        agent.replay(4)
+    for w, b in zip(agent.model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(w, b)
+    assert agent.train_steps == 0
+
+
+def test_keras_rl_agents_train_with_a_learning_rate_schedule():
+    import keras
+
+    from keras_dqn.rl import DQNAgent as RLAgent
+    from keras_dqn.rl import SequentialMemory
+
+    model = keras.Sequential([keras.Input((1, 4)), keras.layers.Flatten(), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(2)])  # fmt: skip
+    dqn = RLAgent(model=model, nb_actions=2, memory=SequentialMemory(1000), nb_steps_warmup=50, seed=0)
+    schedule = keras.optimizers.schedules.ExponentialDecay(1e-3, 100, 0.9)
+    dqn.compile(keras.optimizers.Adam(schedule))
+    history = dqn.fit(gym.make("CartPole-v1"), nb_steps=200, verbose=0)
+    assert sum(history.history["nb_episode_steps"]) >= 150 and dqn.core.train_steps > 100
+
+
+def test_resume_is_exact_when_a_sub_env_ended_on_the_checkpoint_step(tmp_path):
+    from keras_dqn.checkpoint import load_checkpoint
+
+    def env():
+        return gym.make_vec("CartPole-v1", num_envs=3, vectorization_mode="sync")
+
+    def agent():
+        return TargetDQNAgent(4, 2, seed=0, memory_size=3000, target_update=100)
+
+    settings = {**SETTINGS, "eval_every": 10**6}
+    for half in range(600, 700, 3):  # find a stop right after an episode ended
+        folder = tmp_path / f"half-{half}"
+        keras_dqn.train(agent(), env(), half, checkpoint_dir=folder, **settings)
+        if load_checkpoint(agent(), folder)["loop_arrays"]["after_done"].any():
+            break
+    else:
+        pytest.fail("no stop between 600 and 700 steps came right after an episode's end")
+    whole = agent()
+    keras_dqn.train(whole, env(), 1200, checkpoint_dir=tmp_path / "whole", **settings)
+    resumed = agent()
+    keras_dqn.train(resumed, env(), 1200, checkpoint_dir=folder, resume=True, **settings)
+    assert resumed.train_steps == whole.train_steps and relative_distance(whole, resumed) == 0.0
