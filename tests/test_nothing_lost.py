@@ -193,8 +193,10 @@ def test_keras_rl_agents_train_with_a_learning_rate_schedule():
     dqn = RLAgent(model=model, nb_actions=2, memory=SequentialMemory(1000), nb_steps_warmup=50, seed=0)
     schedule = keras.optimizers.schedules.ExponentialDecay(1e-3, 100, 0.9)
     dqn.compile(keras.optimizers.Adam(schedule))
-    history = dqn.fit(gym.make("CartPole-v1"), nb_steps=200, verbose=0)
-    assert sum(history.history["nb_episode_steps"]) >= 150 and dqn.core.train_steps > 100
+    dqn.fit(gym.make("CartPole-v1"), nb_steps=200, verbose=0)
+    assert dqn.core.train_steps == 150  # one update per step after the 50 warm-up steps
+    assert all(np.isfinite(w).all() for w in dqn.model.get_weights())
+    assert float(dqn.model.optimizer.learning_rate.numpy()) < 1e-3  # the schedule did its decaying
 
 
 def test_resume_is_exact_when_a_sub_env_ended_on_the_checkpoint_step(tmp_path):
