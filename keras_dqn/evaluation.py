@@ -31,8 +31,7 @@ def _episode_cap(env: gym.Env | VectorEnv, max_steps: int | None) -> int:
     """The step cap of one episode: ``max_steps``, else the env's time limit, else the default."""
     if max_steps is not None:
         return check_positive_int("max_steps", max_steps)
-    spec = env.spec if not isinstance(env, VectorEnv) else getattr(env, "spec", None)
-    limit = getattr(spec, "max_episode_steps", None)
+    limit = getattr(getattr(env, "spec", None), "max_episode_steps", None)
     return int(limit) + 1 if limit else DEFAULT_MAX_STEPS  # +1: the env's own limit ends it first
 
 
