@@ -34,13 +34,25 @@ from keras_dqn.checks import (
 
 
 class Batch(NamedTuple):
-    """A minibatch of transitions, one array per field, batch axis first."""
+    """A minibatch of transitions, one array per field, batch axis first.
+
+    The last three fields are optional (``None``):
+
+    * ``discounts``: what the target multiplies the bootstrap value by, ``gamma**k`` for
+      ``k`` rewards summed in ``rewards`` (n-step returns), 0 where the episode terminated.
+      ``None`` means ``gamma * (1 - dones)`` with the agent's gamma.
+    * ``weights``: importance-sampling weights of a prioritized sample (``None``: all 1).
+    * ``indices``: the slots sampled, for :meth:`PrioritizedReplayBuffer.update_priorities`.
+    """
 
     states: np.ndarray
     actions: np.ndarray
     rewards: np.ndarray
     next_states: np.ndarray
     dones: np.ndarray
+    discounts: np.ndarray | None = None
+    weights: np.ndarray | None = None
+    indices: np.ndarray | None = None
 
 
 @runtime_checkable
@@ -157,6 +169,31 @@ class _RingStorage:
 
     def _arrays(self) -> dict[str, np.ndarray]:
         raise NotImplementedError
+
+    def _on_write(self, slots: np.ndarray | int, transition: bool) -> None:
+        """Called after every write with the slot(s) written and whether they hold transitions
+        (a frame memory also writes frame-only slots).  A prioritized memory keeps its sum-tree here."""
+
+    def _draw_slots(self, count: int) -> np.ndarray:
+        """``count`` slots of stored transitions, drawn uniformly with replacement."""
+        raise NotImplementedError
+
+    def _gather(self, slots: np.ndarray) -> Batch:
+        """The transitions in ``slots`` (any shape), as a :class:`Batch` of arrays shaped ``(*slots.shape, ...)``."""
+        raise NotImplementedError
+
+    def sample(self, batch_size: int) -> Batch:
+        """A uniformly random minibatch (with replacement) of ``batch_size`` transitions."""
+        self._check_can_sample(batch_size)
+        return self._gather(self._draw_slots(batch_size))
+
+    def sample_batches(self, n_batches: int, batch_size: int) -> Batch:
+        """``n_batches`` independent minibatches, stacked: every array gets a leading axis.
+
+        This is what :meth:`DQNAgent.train_on_batches` takes to run several gradient steps
+        in one compiled call."""
+        self._check_can_sample(batch_size)
+        return self._gather(self._draw_slots(n_batches * batch_size).reshape(n_batches, batch_size))
 
     def _counters(self) -> dict[str, int]:
         raise NotImplementedError
@@ -344,6 +381,7 @@ class ReplayBuffer(_RingStorage):
         self.dones[slots] = dones
         self._next = int((self._next + n) % self.maxlen)
         self._size = min(self._size + n, self.maxlen)
+        self._on_write(slots, True)
 
     def __getitem__(self, index: int) -> tuple:
         """The ``index``-th oldest transition, as the tuple that was appended."""
@@ -352,18 +390,8 @@ class ReplayBuffer(_RingStorage):
         i = (self._next - self._size + index % self._size) % self.maxlen
         return (self.states[i], int(self.actions[i]), float(self.rewards[i]), self.next_states[i], bool(self.dones[i]))
 
-    def sample(self, batch_size: int) -> Batch:
-        """A uniformly random minibatch (with replacement) of ``batch_size`` transitions."""
-        self._check_can_sample(batch_size)
-        return self._gather(self.rng.integers(0, self._size, size=batch_size))
-
-    def sample_batches(self, n_batches: int, batch_size: int) -> Batch:
-        """``n_batches`` independent minibatches, stacked: every array gets a leading axis.
-
-        This is what :meth:`DQNAgent.train_on_batches` takes to run several gradient steps
-        in one compiled call."""
-        self._check_can_sample(batch_size)
-        return self._gather(self.rng.integers(0, self._size, size=(n_batches, batch_size)))
+    def _draw_slots(self, count: int) -> np.ndarray:
+        return self.rng.integers(0, self._size, size=count)  # slots 0.._size-1 hold the transitions
 
     def _gather(self, idx: np.ndarray) -> Batch:
         return Batch(self.states[idx], self.actions[idx], self.rewards[idx], self.next_states[idx], self.dones[idx])
@@ -531,6 +559,7 @@ class FrameReplayBuffer(_RingStorage):
         self._next = (slot + 1) % self.maxlen
         self._filled = min(self._filled + 1, self.maxlen)
         self._writes += 1
+        self._on_write(slot, transition)
         return slot
 
     def _store(self, lane: int, state: np.ndarray, action: int, reward: float, next_state: np.ndarray,
@@ -583,7 +612,7 @@ class FrameReplayBuffer(_RingStorage):
         depth = sum(self.back[c].astype(np.int64) for c in self._chains(slots)[:-1])
         return self.is_transition[slots] & (age + depth < self._filled)
 
-    def _sample_slots(self, count: int) -> np.ndarray:
+    def _draw_slots(self, count: int) -> np.ndarray:
         """``count`` slots drawn uniformly (with replacement) among the sampleable transitions."""
         found: list[np.ndarray] = []
         needed = count
@@ -603,26 +632,17 @@ class FrameReplayBuffer(_RingStorage):
             )
         return np.concatenate([*found, self.rng.choice(sampleable, size=needed)])
 
-    def sample(self, batch_size: int) -> Batch:
-        """A uniformly random minibatch (with replacement) of ``batch_size`` transitions."""
-        self._check_can_sample(batch_size)
-        return self._gather(self._sample_slots(batch_size))
-
-    def sample_batches(self, n_batches: int, batch_size: int) -> Batch:
-        """``n_batches`` independent minibatches, stacked: every array gets a leading axis."""
-        self._check_can_sample(batch_size)
-        batch = self._gather(self._sample_slots(n_batches * batch_size))
-        return Batch(*(a.reshape(n_batches, batch_size, *a.shape[1:]) for a in batch))
-
     def _gather(self, slots: np.ndarray) -> Batch:
+        shape, slots = slots.shape, slots.reshape(-1)
         chain = self._chains(slots)[::-1]  # oldest first: s is chain[0:k], s' is chain[1:k+1]
         axis = 1 if self.stack_axis == 0 else -1
         frames = [self.frames[c] for c in chain]
         states = np.stack(frames[:-1], axis=axis)
         next_states = np.stack(frames[1:], axis=axis)
-        return Batch(
+        batch = Batch(
             states, self.actions[slots], self.rewards[slots], next_states, self.dones[slots].astype(np.float32)
         )
+        return Batch(*(a.reshape(*shape, *a.shape[1:]) for a in batch[:5]))
 
     def __getitem__(self, index: int) -> tuple:
         """The ``index``-th oldest sampleable transition, as the tuple that was appended.
