@@ -2,12 +2,14 @@
 
 import math
 
+import h5py
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_dqn.networks import NoisyDense
+from keras_dqn.networks import NoisyDense, build_mlp, noise_states, set_noise_states
+from keras_dqn.weights import load_h5, save_h5
 
 X = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
 
@@ -134,6 +136,33 @@ def test_trains_under_xla_with_finite_gradients():
         assert np.abs(grad.numpy()).max() > 0, name  # σ learns too
 
 
+def test_weight_file_round_trip_and_noise_states(tmp_path):
+    model = build_mlp(4, 2, (8,), noisy=True, seed=0)
+    model.layers[0].kernel_sigma.assign(np.full((4, 8), 0.3, np.float32))  # not the initial value
+    path = save_h5(model, tmp_path / "noisy.h5")
+    with h5py.File(path, "r") as f:  # the four parameters per layer, and no generator state
+        names = [n.decode() for n in f["dense"].attrs["weight_names"]]
+    assert names == ["dense/kernel_mu:0", "dense/bias_mu:0", "dense/kernel_sigma:0", "dense/bias_sigma:0"]
+
+    other = build_mlp(4, 2, (8,), noisy=True, seed=1)
+    load_h5(other, path)
+    for a, b in zip(model.get_weights(), other.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(other(X, training=False).numpy(), model(X, training=False).numpy())
+
+    # the noise stream is not in the file; noise_states carries it where exact resumption matters
+    states = noise_states(model)
+    assert len(states) == 2 and all(s.shape == (2,) for s in states)
+    set_noise_states(other, states)
+    np.testing.assert_array_equal(other(X, training=True).numpy(), model(X, training=True).numpy())
+    with pytest.raises(ValueError, match="expected 2 noise states"):
+        set_noise_states(other, states[:1])
+
+    # a plain Dense model of the same shape does not take a noisy file, and says why
+    with pytest.raises(ValueError, match="kernel_mu|expects shapes"):
+        load_h5(build_mlp(4, 2, (8,), seed=0), path)
+
+
 def test_get_config_round_trip():
     noisy = layer(units=3, inputs=4, activation="tanh", sigma0=0.25, seed=7, name="noisy")
     config = noisy.get_config()
@@ -149,10 +178,21 @@ def test_get_config_round_trip():
     assert keras.saving.get_registered_name(NoisyDense) == "keras_dqn>NoisyDense"
 
 
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # inside Keras
+def test_whole_keras_model_round_trip(tmp_path):
+    model = build_mlp(4, 2, (8,), noisy=True, dueling=True, n_atoms=5, seed=0)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", compile=False)
+    assert [type(layer).__name__ for layer in loaded.layers] == ["NoisyDense", "DuelingHead"]
+    np.testing.assert_allclose(loaded(X).numpy(), model(X).numpy(), rtol=1e-6)
+
+
 @pytest.mark.parametrize("sigma0", [0, -0.5, float("nan"), "big"])
 def test_bad_sigma0(sigma0):
     with pytest.raises(ValueError, match="sigma0 must be"):
         NoisyDense(3, sigma0=sigma0)
+    with pytest.raises(ValueError, match="sigma0 must be"):
+        build_mlp(4, 2, noisy=True, sigma0=sigma0)
 
 
 def test_bad_units_and_seed():
