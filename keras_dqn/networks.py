@@ -30,11 +30,17 @@ Why a NumPy forward pass?  On Keras 3 one ``model.predict`` call costs ~60 ms an
 compiled ``tf.function`` call costs ~0.2 ms, while a 4-24-24-2 MLP is ~10 µs of NumPy
 arithmetic.  Acting happens once per environment step, so :class:`NumpyMLP` computes the
 Q-values (or atom probabilities) of Dense and noisy MLPs directly from a snapshot of their weights.
+
+bfloat16: :func:`build_nature_cnn` takes ``dtype_policy="mixed_bfloat16"`` to compute the
+convolutions and the 512-unit layer in bfloat16 (half the memory traffic; fast on CPUs with
+AVX512-BF16/AMX and on recent GPUs, see :func:`bf16_supported`) while the weights, the output
+head and the softmax stay float32.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -652,6 +658,7 @@ def build_nature_cnn(
     noisy: bool = False,
     n_atoms: int = 1,
     sigma0: float = 0.5,
+    dtype_policy: str | keras.DTypePolicy | None = None,
 ) -> keras.Sequential:
     """The Nature-DQN network (Mnih et al., 2015) for stacks of Atari frames.
 
@@ -672,15 +679,23 @@ def build_nature_cnn(
             convolutions need channels last, so the model starts with a ``Permute``.
         noisy: make the fully connected layers (the 512 units and the head) :class:`NoisyDense`.
         n_atoms, sigma0: as :func:`build_mlp`.
+        dtype_policy: ``None`` (the global Keras policy, float32 unless changed) or a Keras
+            dtype policy such as ``"mixed_bfloat16"``, given to every layer but the output
+            head: those layers compute in bfloat16 and keep float32 weights, while the head
+            (and its softmax) computes in float32, so Q-values and probabilities come out
+            float32.  Worth it where :func:`bf16_supported` says so.  The global policy is
+            left alone.
 
     Returns:
         A compiled ``keras.Sequential`` taking ``uint8`` input.
 
     Raises:
-        ValueError: ``n_atoms`` < 1, or ``sigma0`` <= 0.
+        ValueError: ``n_atoms`` < 1, ``sigma0`` <= 0, or a ``dtype_policy`` Keras does not know.
     """
     n_atoms = _check_atoms(n_atoms)
     sigma0 = check_positive_number("sigma0", sigma0)
+    policy = _dtype_policy(dtype_policy)
+    head_policy = None if policy is None else keras.DTypePolicy("float32")
     seeds = np.random.SeedSequence(seed).generate_state(6) if seed is not None else None
 
     def layer_seed(i: int) -> int | None:
@@ -692,17 +707,18 @@ def build_nature_cnn(
     model = keras.Sequential(name="nature_cnn")
     model.add(keras.Input(shape=tuple(state_shape), dtype="uint8", name="frames"))
     if channels_first:
-        model.add(keras.layers.Permute((2, 3, 1), name="frames_last"))  # (k, H, W) -> (H, W, k)
-    model.add(keras.layers.Rescaling(1.0 / 255.0, name="scale"))  # uint8 -> floats in [0, 1]
+        model.add(keras.layers.Permute((2, 3, 1), name="frames_last", dtype=policy))  # (k, H, W) -> (H, W, k)
+    model.add(keras.layers.Rescaling(1.0 / 255.0, name="scale", dtype=policy))  # uint8 -> floats in [0, 1]
     for i, (filters, size, stride) in enumerate(((32, 8, 4), (64, 4, 2), (64, 3, 1))):
         model.add(keras.layers.Conv2D(
-            filters, size, strides=stride, activation="relu", kernel_initializer=init(i), name=_nth("conv2d", i)
+            filters, size, strides=stride, activation="relu", kernel_initializer=init(i), name=_nth("conv2d", i),
+            dtype=policy,
         ))  # fmt: skip
-    model.add(keras.layers.Flatten(name="flatten"))
+    model.add(keras.layers.Flatten(name="flatten", dtype=policy))
     if noisy:
-        model.add(NoisyDense(512, activation="relu", sigma0=sigma0, seed=layer_seed(3), name="dense"))
+        model.add(NoisyDense(512, activation="relu", sigma0=sigma0, seed=layer_seed(3), name="dense", dtype=policy))
     else:
-        model.add(keras.layers.Dense(512, activation="relu", kernel_initializer=init(3), name="dense"))
+        model.add(keras.layers.Dense(512, activation="relu", kernel_initializer=init(3), name="dense", dtype=policy))
     model.add(
         _q_head(
             action_size,
@@ -711,11 +727,69 @@ def build_nature_cnn(
             n_atoms=n_atoms,
             sigma0=sigma0,
             seed=layer_seed(4),
+            dtype=head_policy,
         )
     )
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm, name="adam")
     model.compile(loss=loss, optimizer=optimizer)
     return model
+
+
+def _dtype_policy(dtype_policy: Any) -> keras.DTypePolicy | None:
+    """``None``, or ``dtype_policy`` as a ``keras.DTypePolicy`` (a name such as ``"mixed_bfloat16"``, or one)."""
+    if dtype_policy is None or isinstance(dtype_policy, keras.DTypePolicy):
+        return dtype_policy
+    if not isinstance(dtype_policy, str):
+        raise ValueError(
+            f"dtype_policy must be None, a policy name such as 'mixed_bfloat16' or a "
+            f"keras.DTypePolicy, got {dtype_policy!r}"
+        )
+    try:
+        return keras.DTypePolicy(dtype_policy)
+    except ValueError as error:
+        raise ValueError(f"dtype_policy {dtype_policy!r} is not a Keras dtype policy: {error}") from None
+
+
+# ---------------------------------------------------------------- bfloat16
+_BF16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+
+
+def _cpu_has_bf16(cpuinfo: str | os.PathLike = "/proc/cpuinfo") -> bool:
+    """Whether the CPU flags in ``cpuinfo`` (Linux's format) include a bfloat16 instruction set."""
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "flags" and _BF16_CPU_FLAGS & set(value.split()):
+                    return True
+    except OSError:  # not Linux, or no /proc
+        return False
+    return False
+
+
+def _gpu_runs_bf16() -> bool:
+    """Whether TensorFlow sees a GPU that computes bfloat16 natively (compute capability 8.0+, or unknown)."""
+    import tensorflow as tf
+
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            capability = tf.config.experimental.get_device_details(gpu).get("compute_capability")
+        except (RuntimeError, ValueError):
+            capability = None
+        if capability is None or tuple(capability) >= (8, 0):
+            return True
+    return False
+
+
+def bf16_supported() -> bool:
+    """Whether this machine runs bfloat16 fast enough for ``dtype_policy="mixed_bfloat16"`` to pay.
+
+    True for a CPU with bfloat16 instructions (``avx512_bf16`` or ``amx_bf16`` among the flags
+    of ``/proc/cpuinfo``, on Linux) or a GPU visible to TensorFlow that computes bfloat16
+    natively (NVIDIA compute capability 8.0 and up, i.e. Ampere or later; a GPU that does not
+    report one counts).  False elsewhere: there bfloat16 is emulated, slower than float32.
+    """
+    return _cpu_has_bf16() or _gpu_runs_bf16()
 
 
 def _nth(kind: str, i: int) -> str:

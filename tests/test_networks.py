@@ -4,13 +4,16 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
+from keras_dqn import networks
 from keras_dqn.networks import (
     DistributionalHead,
     DuelingHead,
     NoisyDense,
     NumpyMLP,
     activation_name,
+    bf16_supported,
     build_mlp,
     build_nature_cnn,
 )
@@ -157,7 +160,65 @@ def test_distributional_head_needs_two_atoms():
         DistributionalHead(3, 1)
 
 
+# ---------------------------------------------------------------- bfloat16
+@pytest.mark.parametrize("noisy, dueling, n_atoms", [(False, False, 1), (True, True, 11)])
+def test_bf16_cnn_outputs_float32_and_trains(noisy, dueling, n_atoms):
+    before = keras.config.dtype_policy().name
+    model = build_nature_cnn(
+        (4, 36, 36), 3, noisy=noisy, dueling=dueling, n_atoms=n_atoms, seed=0, dtype_policy="mixed_bfloat16"
+    )
+    assert keras.config.dtype_policy().name == before  # the global policy is left alone
+    assert {layer.name: layer.compute_dtype for layer in model.layers if layer.weights} == {
+        "conv2d": "bfloat16", "conv2d_1": "bfloat16", "conv2d_2": "bfloat16", "dense": "bfloat16", "q_values": "float32"
+    }  # fmt: skip
+    assert {w.dtype for w in model.weights} == {"float32"}
+    assert NumpyMLP.from_model(model) is None
+    frames = tf.constant(np.random.default_rng(0).integers(0, 256, (8, 4, 36, 36), dtype=np.uint8))
+    out = model(frames)
+    assert out.dtype == tf.float32 and tuple(out.shape) == ((8, 3) if n_atoms == 1 else (8, 3, n_atoms))
+    targets = tf.constant(np.random.default_rng(1).uniform(size=out.shape).astype(np.float32))
+
+    @tf.function(jit_compile=False)
+    def step():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(frames, training=True) - targets))
+        grads = tape.gradient(loss, model.trainable_variables)
+        model.optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        return loss
+
+    start = [w.numpy() for w in model.trainable_weights]
+    losses = [float(step()) for _ in range(3)]
+    assert np.all(np.isfinite(losses))
+    assert all(np.isfinite(w.numpy()).all() for w in model.trainable_weights)
+    assert not np.array_equal(start[0], model.trainable_weights[0].numpy())
+
+
 def test_mlp_with_a_bf16_layer_has_no_numpy_twin():
     policy = keras.DTypePolicy("mixed_bfloat16")
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, dtype=policy), keras.layers.Dense(2)])
     assert NumpyMLP.from_model(model) is None
+
+
+def test_bad_dtype_policy():
+    with pytest.raises(ValueError, match="dtype_policy 'bfloat17'"):
+        build_nature_cnn((4, 36, 36), 2, dtype_policy="bfloat17")
+    with pytest.raises(ValueError, match="dtype_policy must be"):
+        build_nature_cnn((4, 36, 36), 2, dtype_policy=16)
+
+
+def test_bf16_supported_reads_cpu_flags(tmp_path, monkeypatch):
+    assert isinstance(bf16_supported(), bool)
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f\n\nprocessor\t: 1\nflags\t\t: fpu avx2\n")
+    assert not networks._cpu_has_bf16(cpuinfo)
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16\n")
+    assert networks._cpu_has_bf16(cpuinfo)
+    cpuinfo.write_text("flags\t\t: fpu amx_tile amx_bf16\n")
+    assert networks._cpu_has_bf16(cpuinfo)
+    assert not networks._cpu_has_bf16(tmp_path / "no-such-file")  # not Linux
+
+    monkeypatch.setattr(networks, "_cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
+    assert bf16_supported() is False
+    monkeypatch.setattr(networks, "_cpu_has_bf16", lambda: True)
+    assert bf16_supported() is True
