@@ -1,10 +1,22 @@
-"""activation_name: the one reading of Keras activations (the NumPy twin and keras_dqn.rl use it)."""
+"""Networks: activation_name (the one reading of Keras activations), the builders' Rainbow options
+(noisy layers, C51 heads, bfloat16) and the NumPy twin that mirrors them."""
 
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from keras_dqn.networks import NumpyMLP, activation_name
+from keras_dqn import networks
+from keras_dqn.networks import (
+    DistributionalHead,
+    DuelingHead,
+    NoisyDense,
+    NumpyMLP,
+    activation_name,
+    bf16_supported,
+    build_mlp,
+    build_nature_cnn,
+)
 
 
 def relu(x):  # a user's function that only shares the name
@@ -39,3 +51,174 @@ def test_numpy_twin_mirrors_keras_activations_only():
     np.testing.assert_allclose(NumpyMLP.from_model(builtin)(x, builtin.get_weights()), builtin(x).numpy(), rtol=1e-5)
     assert NumpyMLP.from_model(model(relu)) is None  # named relu, but not Keras's: left to Keras
     assert NumpyMLP.from_model(model(lambda t: t)) is None
+
+
+# ---------------------------------------------------------------- Rainbow's networks
+STATES = np.random.default_rng(1).normal(size=(7, 4)).astype(np.float32)
+COMBINATIONS = [(noisy, dueling, n_atoms) for noisy in (False, True) for dueling in (False, True) for n_atoms in (1, 5)]
+
+
+@pytest.mark.parametrize("noisy, dueling, n_atoms", COMBINATIONS)
+def test_mlp_outputs_and_numpy_twin(noisy, dueling, n_atoms):
+    model = build_mlp(4, 3, (16, 8), noisy=noisy, dueling=dueling, n_atoms=n_atoms, seed=0)
+    assert [layer.name for layer in model.layers] == ["dense", "dense_1", "q_values"]
+    kinds = {type(layer) for layer in model._flatten_layers(include_self=False)}
+    assert (NoisyDense in kinds) == noisy and (keras.layers.Dense in kinds) == (not noisy)
+    out = model(STATES, training=False).numpy()
+    assert out.dtype == np.float32
+    if n_atoms == 1:
+        assert out.shape == (7, 3)
+    else:
+        assert out.shape == (7, 3, n_atoms) and np.all(out > 0)
+        np.testing.assert_allclose(out.sum(axis=-1), 1.0, rtol=1e-6)
+    twin = NumpyMLP.from_model(model)
+    assert twin is not None
+    np.testing.assert_allclose(twin(STATES, model.get_weights()), out, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dueling, n_atoms", [(False, 1), (True, 1), (False, 5), (True, 5)])
+def test_numpy_twin_draws_noise_from_a_generator(dueling, n_atoms):
+    model = build_mlp(4, 3, (16,), noisy=True, dueling=dueling, n_atoms=n_atoms, seed=0)
+    twin, weights = NumpyMLP.from_model(model), model.get_weights()
+    mean = twin(STATES, weights)
+    a = twin(STATES, weights, rng=np.random.default_rng(5))
+    b = twin(STATES, weights, rng=np.random.default_rng(5))
+    c = twin(STATES, weights, rng=np.random.default_rng(6))
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == mean.shape and not np.allclose(a, mean) and not np.allclose(a, c)
+    if n_atoms > 1:
+        np.testing.assert_allclose(a.sum(axis=-1), 1.0, rtol=1e-6)
+
+
+def test_numpy_twin_noise_is_the_layer_formula():
+    """One NoisyDense layer: the twin's draw is f(ε_in), f(ε_out) from the generator, in that order."""
+    model = keras.Sequential([keras.Input((4,)), NoisyDense(3, seed=0, name="q_values")])
+    kernel_mu, bias_mu, kernel_sigma, bias_sigma = model.get_weights()
+    rng = np.random.default_rng(9)
+    f_in, f_out = (np.sign(e) * np.sqrt(np.abs(e)) for e in (rng.standard_normal(4, np.float32),
+                                                                rng.standard_normal(3, np.float32)))  # fmt: skip
+    expected = STATES @ (kernel_mu + kernel_sigma * np.outer(f_in, f_out)) + bias_mu + bias_sigma * f_out
+    got = NumpyMLP.from_model(model)(STATES, model.get_weights(), rng=np.random.default_rng(9))
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    # and over many draws the twin's noisy outputs centre on the mean weights' outputs
+    twin, rng = NumpyMLP.from_model(model), np.random.default_rng(0)
+    draws = np.stack([twin(STATES[:1], model.get_weights(), rng=rng)[0] for _ in range(3000)])
+    np.testing.assert_allclose(draws.mean(axis=0), (STATES[:1] @ kernel_mu + bias_mu)[0], atol=0.03)
+
+
+def test_default_networks_are_unchanged():
+    """noisy=False, n_atoms=1: plain Dense layers and the same weights as before, so old files load."""
+    plain = build_mlp(4, 2, seed=0)
+    assert [type(layer) for layer in plain.layers] == [keras.layers.Dense] * 3
+    assert [tuple(w.shape) for w in plain.weights] == [(4, 24), (24,), (24, 24), (24,), (24, 2), (2,)]
+    dueling = build_mlp(4, 2, seed=0, dueling=True)
+    assert [w.path.removeprefix("q_network/") for w in dueling.layers[-1].weights] == [
+        "q_values/value/kernel", "q_values/value/bias", "q_values/advantage/kernel", "q_values/advantage/bias"
+    ]  # fmt: skip
+    cnn = build_nature_cnn((4, 36, 36), 6, seed=0)
+    assert type(cnn.layers[-1]) is keras.layers.Dense and cnn.output_shape == (None, 6)
+    assert all(layer.dtype_policy.name == "float32" for layer in cnn.layers)
+
+
+@pytest.mark.parametrize("noisy, dueling, n_atoms", COMBINATIONS)
+def test_nature_cnn_heads(noisy, dueling, n_atoms):
+    model = build_nature_cnn((4, 36, 36), 3, noisy=noisy, dueling=dueling, n_atoms=n_atoms, seed=0)
+    names = ["frames_last", "scale", "conv2d", "conv2d_1", "conv2d_2", "flatten", "dense", "q_values"]
+    assert [layer.name for layer in model.layers] == names
+    assert isinstance(model.get_layer("dense"), NoisyDense) == noisy
+    frames = np.random.default_rng(0).integers(0, 256, (2, 4, 36, 36), dtype=np.uint8)
+    out = model(frames, training=False).numpy()
+    assert out.shape == ((2, 3) if n_atoms == 1 else (2, 3, n_atoms))
+    if noisy:
+        assert not np.allclose(model(frames, training=True).numpy(), out)
+    np.testing.assert_array_equal(model(frames, training=False).numpy(), out)
+
+
+def test_heads_get_config_round_trip():
+    for head in (
+        DuelingHead(3, n_atoms=5, noisy=True, sigma0=0.3, seed=1, name="q_values"),
+        DistributionalHead(3, 5, noisy=False, name="q_values"),
+    ):
+        clone = type(head).from_config(head.get_config())
+        assert clone.get_config() == head.get_config()
+    model = build_mlp(4, 3, (8,), noisy=True, dueling=False, n_atoms=5, seed=0)
+    clone = keras.Sequential.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(clone(STATES).numpy(), model(STATES).numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("n_atoms", [0, -1, 1.5, "5", None])
+def test_bad_n_atoms(n_atoms):
+    with pytest.raises(ValueError, match="n_atoms"):
+        build_mlp(4, 2, n_atoms=n_atoms)
+    with pytest.raises(ValueError, match="n_atoms"):
+        build_nature_cnn((4, 36, 36), 2, n_atoms=n_atoms)
+
+
+def test_distributional_head_needs_two_atoms():
+    with pytest.raises(ValueError, match="n_atoms >= 2"):
+        DistributionalHead(3, 1)
+
+
+# ---------------------------------------------------------------- bfloat16
+@pytest.mark.parametrize("noisy, dueling, n_atoms", [(False, False, 1), (True, True, 11)])
+def test_bf16_cnn_outputs_float32_and_trains(noisy, dueling, n_atoms):
+    before = keras.config.dtype_policy().name
+    model = build_nature_cnn(
+        (4, 36, 36), 3, noisy=noisy, dueling=dueling, n_atoms=n_atoms, seed=0, dtype_policy="mixed_bfloat16"
+    )
+    assert keras.config.dtype_policy().name == before  # the global policy is left alone
+    assert {layer.name: layer.compute_dtype for layer in model.layers if layer.weights} == {
+        "conv2d": "bfloat16", "conv2d_1": "bfloat16", "conv2d_2": "bfloat16", "dense": "bfloat16", "q_values": "float32"
+    }  # fmt: skip
+    assert {w.dtype for w in model.weights} == {"float32"}
+    assert NumpyMLP.from_model(model) is None
+    frames = tf.constant(np.random.default_rng(0).integers(0, 256, (8, 4, 36, 36), dtype=np.uint8))
+    out = model(frames)
+    assert out.dtype == tf.float32 and tuple(out.shape) == ((8, 3) if n_atoms == 1 else (8, 3, n_atoms))
+    targets = tf.constant(np.random.default_rng(1).uniform(size=out.shape).astype(np.float32))
+
+    @tf.function(jit_compile=False)
+    def step():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(frames, training=True) - targets))
+        grads = tape.gradient(loss, model.trainable_variables)
+        model.optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        return loss
+
+    start = [w.numpy() for w in model.trainable_weights]
+    losses = [float(step()) for _ in range(3)]
+    assert np.all(np.isfinite(losses))
+    assert all(np.isfinite(w.numpy()).all() for w in model.trainable_weights)
+    assert not np.array_equal(start[0], model.trainable_weights[0].numpy())
+
+
+def test_mlp_with_a_bf16_layer_has_no_numpy_twin():
+    policy = keras.DTypePolicy("mixed_bfloat16")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, dtype=policy), keras.layers.Dense(2)])
+    assert NumpyMLP.from_model(model) is None
+
+
+def test_bad_dtype_policy():
+    with pytest.raises(ValueError, match="dtype_policy 'bfloat17'"):
+        build_nature_cnn((4, 36, 36), 2, dtype_policy="bfloat17")
+    with pytest.raises(ValueError, match="dtype_policy must be"):
+        build_nature_cnn((4, 36, 36), 2, dtype_policy=16)
+
+
+def test_bf16_supported_reads_cpu_flags(tmp_path, monkeypatch):
+    assert isinstance(bf16_supported(), bool)
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f\n\nprocessor\t: 1\nflags\t\t: fpu avx2\n")
+    assert not networks._cpu_has_bf16(cpuinfo)
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16\n")
+    assert networks._cpu_has_bf16(cpuinfo)
+    cpuinfo.write_text("flags\t\t: fpu amx_tile amx_bf16\n")
+    assert networks._cpu_has_bf16(cpuinfo)
+    assert not networks._cpu_has_bf16(tmp_path / "no-such-file")  # not Linux
+
+    monkeypatch.setattr(networks, "_cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
+    assert bf16_supported() is False
+    monkeypatch.setattr(networks, "_cpu_has_bf16", lambda: True)
+    assert bf16_supported() is True
