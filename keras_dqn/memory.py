@@ -10,6 +10,35 @@ Atari states are stacks of the last 4 frames, so consecutive states share 3 of t
 frames and a transition's state and next state share 3 more.  Storing both stacks costs
 8 frames (56 KB) per transition; :class:`FrameReplayBuffer` stores each frame once (7 KB)
 and rebuilds the stacks when it samples.
+
+n-step returns (``n_step=3``, one of Rainbow's ingredients).  One-step Q-learning moves
+``Q(s_t, a_t)`` toward ``r_t + gamma * max_a Q(s_{t+1}, a)``: one real reward, and the rest
+is the network's own guess, which early in training is poor.  A reward therefore creeps
+back one step per update.  An n-step return uses the next ``n`` rewards actually received
+before it trusts the network::
+
+    R = r_t + gamma r_{t+1} + ... + gamma^(n-1) r_{t+n-1}
+    target = R + gamma^n * max_a Q(s_{t+n}, a)
+
+so a reward reaches the states ``n`` steps before it in one update.  The price: those
+rewards came from the policy that acted back then (more random than today's), which biases
+the target a little; small ``n`` such as 3 is the usual compromise.
+
+Both buffers store one-step transitions, as appended, and build the n-step return when they
+sample.  Each transition keeps a link to the next transition of the same episode (sub-envs
+of a vector env interleave in the ring, so that is not simply the next slot), and sampling
+follows up to ``n - 1`` links, summing discounted rewards.  The sum stops early at the end
+of an episode, and the two ways an episode ends differ:
+
+* *terminated* (``done``): the episode reached a terminal state; nothing comes after it, so
+  the target is the reward sum alone (``discounts`` 0).
+* *truncated* (a time limit): the episode was cut, but the state it was cut in still has a
+  future; the target bootstraps from it with ``gamma**k`` for the ``k`` rewards summed.
+
+The newest transitions of an episode still running have fewer than ``n`` rewards after them
+yet; they bootstrap from the newest state, again with ``gamma**k``.  :class:`Batch` carries
+``discounts`` (``gamma**k``, or 0 after a termination), so every learner writes its target
+the same way, ``rewards + discounts * V(next_states)``, whatever ``n`` is.
 """
 
 from __future__ import annotations
@@ -25,6 +54,7 @@ from keras_dqn.checks import (
     check_done,
     check_dones,
     check_env_indices,
+    check_fraction,
     check_numeric_array,
     check_positive_int,
     check_reward,
@@ -36,11 +66,15 @@ from keras_dqn.checks import (
 class Batch(NamedTuple):
     """A minibatch of transitions, one array per field, batch axis first.
 
-    The last three fields are optional (``None``):
+    ``rewards`` are the (discounted) rewards summed over each transition's n-step window,
+    ``next_states`` the states after the last of them, ``dones`` 1.0 where the episode
+    terminated within the window.  The last three fields are optional (``None``):
 
     * ``discounts``: what the target multiplies the bootstrap value by, ``gamma**k`` for
       ``k`` rewards summed in ``rewards`` (n-step returns), 0 where the episode terminated.
-      ``None`` means ``gamma * (1 - dones)`` with the agent's gamma.
+      :class:`ReplayBuffer` and :class:`FrameReplayBuffer` always fill it (float32, with
+      their ``gamma``; ``gamma * (1 - dones)`` when ``n_step`` is 1).  ``None`` means
+      ``gamma * (1 - dones)`` with the agent's gamma.
     * ``weights``: importance-sampling weights of a prioritized sample (``None``: all 1).
     * ``indices``: the slots sampled, for :meth:`PrioritizedReplayBuffer.update_priorities`.
     """
@@ -61,7 +95,8 @@ class ReplayMemory(Protocol):
 
     :class:`ReplayBuffer` and :class:`FrameReplayBuffer` follow it (``isinstance(memory,
     ReplayMemory)`` is true for both).  A transition is ``(state, action, reward,
-    next_state, done)``, with ``done`` meaning *terminated* (see :class:`ReplayBuffer`).
+    next_state, done)``, with ``done`` meaning *terminated* (see :class:`ReplayBuffer`);
+    ``truncated`` marks a time-limit cut, which ends the episode without being terminal.
     """
 
     maxlen: int  # capacity
@@ -70,10 +105,10 @@ class ReplayMemory(Protocol):
     def __len__(self) -> int:
         """Transitions stored."""
 
-    def append(self, transition: tuple) -> None:
+    def append(self, transition: tuple, truncated: bool = False) -> None:
         """Store one transition, overwriting the oldest when full."""
 
-    def extend(self, states, actions, rewards, next_states, dones, env_indices=None) -> None:
+    def extend(self, states, actions, rewards, next_states, dones, env_indices=None, truncated=None) -> None:
         """Store one transition per sub-env of a vector env (``env_indices``: which sub-env each came from)."""
 
     def sample(self, batch_size: int) -> Batch:
@@ -96,12 +131,17 @@ class ReplayMemory(Protocol):
         """Restore what :meth:`state_dict` returned; ``ValueError`` (naming the field) if it does not fit."""
 
 
-def _one_row(states, actions, rewards, next_states, dones, state_shape: tuple[int, ...]) -> bool:
-    """Whether these are NumPy arrays holding exactly one transition of the right shapes."""
+def _one_row(states, actions, rewards, next_states, dones, truncated, state_shape: tuple[int, ...]) -> bool:
+    """Whether these are NumPy arrays holding exactly one transition of the right shapes
+    (``truncated``: ``None``, or one bool)."""
     return (
         all(type(a) is np.ndarray for a in (states, actions, rewards, next_states, dones))
         and actions.shape == rewards.shape == dones.shape == (1,)
         and states.shape == next_states.shape == (1, *state_shape)
+        and (
+            truncated is None
+            or (type(truncated) is np.ndarray and truncated.shape == (1,) and truncated.dtype == np.bool_)
+        )
     )
 
 
@@ -118,6 +158,14 @@ class _RingStorage:
     rng: np.random.Generator
     _owns_rng: bool  # the generator was made from a seed, not shared with an agent
     _size: int
+    rewards: np.ndarray
+    dones: np.ndarray
+    gamma: float  # discount of the n-step returns; set it to the agent's gamma
+    _n_step: int
+    # links[slot]: slot of the next transition of the same episode, -1 if none (not stored yet,
+    # or the episode ended here).  Kept only when n_step > 1.  The next transition is always
+    # newer, so it lives as long as the slot that links to it (the ring overwrites oldest first).
+    links: np.ndarray
 
     def _init_rng(self, seed: int | np.random.Generator | None) -> None:
         self._owns_rng = not isinstance(seed, np.random.Generator)
@@ -126,6 +174,47 @@ class _RingStorage:
     def _init_action_size(self, action_size: int | None) -> None:
         name = f"{type(self).__name__} action_size"
         self.action_size = None if action_size is None else check_positive_int(name, action_size)
+
+    def _init_returns(self, n_step: int, gamma: float) -> None:
+        """Check ``n_step`` and ``gamma``; make the links (``maxlen`` must be set)."""
+        self._n_step = check_positive_int(f"{type(self).__name__} n_step", n_step)
+        self.gamma = check_fraction(f"{type(self).__name__} gamma", gamma)
+        self.links = np.full(self.maxlen, -1, dtype=np.int32)
+
+    @property
+    def n_step(self) -> int:
+        """Rewards summed per sampled transition, at most (fixed when the buffer is made)."""
+        return self._n_step
+
+    def _returns(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The n-step window starting at each of ``slots`` (any shape), by following the links.
+
+        Returns the slot of the last transition of each window (its next state is the one to
+        bootstrap from), the discounted reward sums, the dones (float32: 1.0 where the episode
+        terminated in the window) and the discounts (``gamma**k`` for ``k`` rewards, 0 where
+        terminated).  A link is only ever set from a transition that neither terminated nor
+        was truncated, so the walk stops at an episode's end by itself.
+        """
+        gamma = self.gamma
+        if self._n_step == 1:
+            dones = self.dones[slots].astype(np.float32, copy=False)
+            return slots, self.rewards[slots], dones, (1.0 - dones) * gamma
+        last = slots
+        rewards = self.rewards[slots]  # a copy (fancy indexing), so += below leaves the buffer alone
+        summed = np.ones(slots.shape, dtype=np.int32)  # k, the rewards summed so far
+        scale = 1.0  # gamma**j for the j-th reward after the first
+        for _ in range(self._n_step - 1):
+            following = self.links[last]
+            go = following >= 0  # once a window stops it stays stopped: `last` keeps its -1 link
+            if not go.any():
+                break
+            last = np.where(go, following, last)
+            scale *= gamma
+            rewards += go * (scale * self.rewards[last])
+            summed += go
+        dones = self.dones[last].astype(np.float32, copy=False)
+        discounts = (gamma ** summed.astype(np.float64)).astype(np.float32) * (1.0 - dones)
+        return last, rewards, dones, discounts
 
     # What append/extend store is checked before anything is written; nothing is converted
     # in a way that changes a value (see keras_dqn.checks).
@@ -226,7 +315,10 @@ class _RingStorage:
         """Restore the contents from a :meth:`state_dict` of a buffer of the same class, size and shapes.
 
         Everything is checked before anything is changed.  ``"rng"`` is optional: without it
-        the sampling generator is left as it is.
+        the sampling generator is left as it is.  So is ``"links"`` (state dicts from before
+        n-step returns): without it no stored transition links to the next, so each gives a
+        one-step return until new transitions replace it.  Sub-envs that go on after a restore
+        start new episodes as far as the buffer can tell (what it knew of them is not saved).
 
         Raises:
             ValueError: a field is missing or unknown, an array has another shape or dtype,
@@ -241,11 +333,17 @@ class _RingStorage:
         for name, mine in arrays.items():
             expected = f"{mine.dtype} array of shape {mine.shape}"
             if name not in state:
+                if name == "links":
+                    continue
                 self._state_error(f"{name!r} is missing; expected a {expected}")
             found = state[name]
             if not isinstance(found, np.ndarray) or found.shape != mine.shape or found.dtype != mine.dtype:
                 what = f"a {found.dtype} array of shape {found.shape}" if isinstance(found, np.ndarray) else repr(found)
                 self._state_error(f"{name!r} should be a {expected}, found {what}")
+        links = state.get("links")
+        if links is not None and links.size and not (-1 <= links.min() and links.max() < self.maxlen):
+            self._state_error(f"'links' should hold slots in [-1, {self.maxlen - 1}], "
+                              f"found values in [{links.min()}, {links.max()}]")  # fmt: skip
         loaded = {}
         for name in counters:
             largest = self.maxlen - 1 if name == "next" else self.maxlen  # "next" is a slot, the others counts
@@ -260,7 +358,7 @@ class _RingStorage:
             except (TypeError, ValueError, KeyError) as error:
                 self._state_error(f"'rng' should be a {type(probe).__name__} state, found {state['rng']!r} ({error})")
         for name, mine in arrays.items():
-            mine[...] = state[name]
+            mine[...] = state.get(name, -1)  # only "links" may be missing: no links
         self._set_counters(loaded)
         if "rng" in state:
             self.rng.bit_generator.state = state["rng"]
@@ -289,15 +387,26 @@ class ReplayBuffer(_RingStorage):
         state_dtype: dtype states are stored in.
         action_size: number of actions; stored actions must be in ``[0, action_size)``
             (``None``: any action >= 0).
+        n_step: rewards summed per sampled transition (n-step returns, see the module
+            docstring); 1, the default, is plain one-step Q-learning.
+        gamma: discount of those sums and of the ``discounts`` a batch carries.  A plain
+            attribute: keep it equal to the agent's ``gamma`` (``memory.gamma = agent.gamma``).
 
     ``append`` and ``extend`` check what they store and raise ``ValueError`` (naming the field)
     for an action out of range or not a whole number, a reward that is not a finite number, a
-    ``done`` that is not a bool or 0/1, or a state of another shape (a batch of one,
-    ``(1, *state_shape)``, is taken as its state) or with nan/inf in it.
+    ``done`` or ``truncated`` that is not a bool or 0/1, or a state of another shape (a batch of
+    one, ``(1, *state_shape)``, is taken as its state) or with nan/inf in it.
 
     ``done`` must mean *terminated*: the episode reached a terminal state, so there is no
     future value to bootstrap from.  A time-limit truncation is not terminal; store
-    ``done=False`` for it (the transition is still worth learning from).
+    ``done=False`` for it (the transition is still worth learning from), and say
+    ``truncated=True`` so that an n-step sum stops there instead of running on into whatever
+    the env does next.
+
+    How the n-step windows are found.  A transition continues the previous one of its sub-env
+    (``append``: sub-env 0; ``extend``: ``env_indices``) when that one neither terminated nor
+    was truncated, is still in the ring, and its next state equals this state exactly; the
+    buffer then links the two.  With ``n_step=1`` no links are kept (nothing reads them).
     """
 
     def __init__(
@@ -308,10 +417,13 @@ class ReplayBuffer(_RingStorage):
         seed: int | np.random.Generator | None = None,
         state_dtype: np.dtype | type = np.float32,
         action_size: int | None = None,
+        n_step: int = 1,
+        gamma: float = 0.99,
     ):
         self.maxlen = check_positive_int("ReplayBuffer maxlen", maxlen)
         self.state_shape = tuple(state_shape)
         self._init_action_size(action_size)
+        self._init_returns(n_step, gamma)
         self._init_rng(seed)
         self.states = np.zeros((self.maxlen, *self.state_shape), dtype=state_dtype)
         self.next_states = np.zeros_like(self.states)
@@ -320,44 +432,63 @@ class ReplayBuffer(_RingStorage):
         self.dones = np.zeros(self.maxlen, dtype=np.float32)
         self._next = 0  # slot the next transition goes to
         self._size = 0
+        self._writes = 0  # transitions written ever (tells whether a slot was overwritten since)
+        # sub-env -> (slot of its last transition, that transition's write number), while its episode runs
+        self._lanes: dict[int, tuple[int, int]] = {}
 
     def _arrays(self) -> dict[str, np.ndarray]:
         return {"states": self.states, "next_states": self.next_states, "actions": self.actions,
-                "rewards": self.rewards, "dones": self.dones}  # fmt: skip
+                "rewards": self.rewards, "dones": self.dones, "links": self.links}  # fmt: skip
 
     def _counters(self) -> dict[str, int]:
         return {"next": self._next, "size": self._size}
 
     def _set_counters(self, counters: dict[str, int]) -> None:
+        """After a restore, sub-envs start new episodes (their last transitions are not in the state)."""
         self._next, self._size = counters["next"], counters["size"]
+        self._lanes.clear()
 
-    def append(self, transition: tuple) -> None:
-        """Store ``(state, action, reward, next_state, done)``, overwriting the oldest if full."""
+    def append(self, transition: tuple, truncated: bool = False) -> None:
+        """Store ``(state, action, reward, next_state, done)``, overwriting the oldest if full.
+
+        ``truncated``: the episode was cut here by a time limit (``done`` stays ``False``)."""
         state, action, reward, next_state, done = self._check_transition(transition)
-        self._store(self._next, 1, state, action, reward, next_state, done)
+        truncated = check_done("append() truncated", truncated)
+        slot = self._next
+        self._store(slot, 1, state, action, reward, next_state, done)
+        if self._n_step > 1:
+            self._link(0, slot, done or truncated)
 
-    def extend(self, states, actions, rewards, next_states, dones, env_indices=None) -> None:
+    def extend(self, states, actions, rewards, next_states, dones, env_indices=None, truncated=None) -> None:
         """Store ``n`` transitions at once (one per sub-env of a vector env), oldest first.
 
         Every argument is an array with one entry per transition (states: ``(n, *state_shape)``).
-        ``env_indices`` (which sub-env each transition came from) is accepted for the same
-        signature as :meth:`FrameReplayBuffer.extend`; whole states need no such help."""
-        if env_indices is None and _one_row(states, actions, rewards, next_states, dones, self.state_shape):
+
+        Args:
+            env_indices: the sub-env each transition came from (default ``0..n-1``); an n-step
+                window only follows a sub-env's own transitions.
+            truncated: which episodes a time limit cut at this step (default: none).
+        """
+        if env_indices is None and _one_row(states, actions, rewards, next_states, dones, truncated,
+                                            self.state_shape):  # fmt: skip
             # One env's step (the common case on one env): a single transition's checks are much cheaper.
-            transition = (states[0], actions[0], rewards[0], next_states[0], dones[0])
-            self._store(self._next, 1, *self._check_transition(transition, "extend()"))
+            checked = self._check_transition((states[0], actions[0], rewards[0], next_states[0], dones[0]), "extend()")
+            slot = self._next
+            self._store(slot, 1, *checked)
+            if self._n_step > 1:
+                self._link(0, slot, checked[4] or (truncated is not None and bool(truncated[0])))
             return
-        states, actions, rewards, next_states, dones, _ = self._check_columns(
+        states, actions, rewards, next_states, dones, env_indices = self._check_columns(
             states, actions, rewards, next_states, dones, env_indices
         )
         n = len(actions)
-        if n > self.maxlen:  # only the newest maxlen survive anyway
-            states, actions, rewards, next_states, dones = (
-                x[n - self.maxlen :] for x in (states, actions, rewards, next_states, dones)
-            )
-            n = self.maxlen
-        slots = (self._next + np.arange(n)) % self.maxlen
-        self._store(slots, n, states, actions, rewards, next_states, dones)
+        truncated = None if truncated is None else check_dones("extend() truncated", truncated, n)
+        kept = min(n, self.maxlen)  # only the newest maxlen survive anyway
+        slots = (self._next + np.arange(kept)) % self.maxlen
+        self._store(slots, kept, *(x[n - kept :] for x in (states, actions, rewards, next_states, dones)), written=n)
+        if self._n_step > 1:
+            ends = dones if truncated is None else dones | truncated
+            self._link_rows(slots, range(n) if env_indices is None else env_indices.tolist(), ends.tolist())
 
     def _check_state(self, field: str, state: Any, caller: str = "append()") -> np.ndarray:
         array = check_numeric_array(f"{caller} {field}", state, self.states.dtype)
@@ -372,19 +503,65 @@ class ReplayBuffer(_RingStorage):
             )
         return array
 
-    def _store(self, slots, n: int, states, actions, rewards, next_states, dones) -> None:
-        """Write ``n`` checked transitions into ``slots`` (an index or an index array) and advance the ring."""
+    def _store(self, slots, n: int, states, actions, rewards, next_states, dones, written: int | None = None) -> None:
+        """Write ``n`` checked transitions into ``slots`` (an index or an index array) and advance the ring.
+
+        ``written``: transitions these ``n`` are the newest of (``extend`` drops all but the
+        newest ``maxlen``), for the write count."""
         self.states[slots] = states
         self.next_states[slots] = next_states
         self.actions[slots] = actions
         self.rewards[slots] = rewards
         self.dones[slots] = dones
+        self.links[slots] = -1  # a new transition: nothing follows it yet
         self._next = int((self._next + n) % self.maxlen)
         self._size = min(self._size + n, self.maxlen)
+        self._writes += n if written is None else written
         self._on_write(slots, True)
 
+    # ------------------------------------------------------------------ n-step links
+    def _continues(self, lane: int) -> int:
+        """The slot of sub-env ``lane``'s last transition if its episode runs on and the slot
+        still holds it (it is among the newest ``maxlen`` written), else -1."""
+        previous = self._lanes.get(lane)
+        if previous is None or self._writes - previous[1] > self.maxlen:
+            return -1
+        return previous[0]
+
+    def _link(self, lane: int, slot: int, ends: bool) -> None:
+        """Link sub-env ``lane``'s last transition to the one just written in ``slot``, if it continues it."""
+        previous = self._continues(lane)
+        if previous >= 0 and np.array_equal(self.next_states[previous], self.states[slot]):
+            self.links[previous] = slot
+        if ends:
+            self._lanes.pop(lane, None)
+        else:
+            self._lanes[lane] = (slot, self._writes - 1)
+
+    def _link_rows(self, slots: np.ndarray, lanes, ends: list[bool]) -> None:
+        """:meth:`_link` for the rows an ``extend`` just wrote: ``len(ends)`` rows, the last
+        ``len(slots)`` of them in ``slots`` (the others were dropped: the ring is smaller)."""
+        n, dropped = len(ends), len(ends) - len(slots)
+        first = self._writes - n  # write number of the first row
+        previous, following = [], []
+        for row, lane in enumerate(lanes):  # in order: a sub-env may have several rows
+            slot = int(slots[row - dropped]) if row >= dropped else -1
+            before = self._continues(lane)  # with every row written: the ring after this extend
+            if before >= 0:  # then this row is newer still, so it was not dropped
+                previous.append(before)
+                following.append(slot)
+            if ends[row]:
+                self._lanes.pop(lane, None)
+            else:
+                self._lanes[lane] = (slot, first + row)
+        if previous:
+            before, after = np.array(previous), np.array(following)
+            same = (self.next_states[before] == self.states[after]).reshape(len(before), -1).all(axis=1)
+            self.links[before[same]] = after[same]
+
+    # ------------------------------------------------------------------ reading
     def __getitem__(self, index: int) -> tuple:
-        """The ``index``-th oldest transition, as the tuple that was appended."""
+        """The ``index``-th oldest transition, as the tuple that was appended (one step, whatever ``n_step``)."""
         if not -self._size <= index < self._size:
             raise IndexError(f"replay memory index {index} out of range for {self._size} transitions")
         i = (self._next - self._size + index % self._size) % self.maxlen
@@ -394,7 +571,8 @@ class ReplayBuffer(_RingStorage):
         return self.rng.integers(0, self._size, size=count)  # slots 0.._size-1 hold the transitions
 
     def _gather(self, idx: np.ndarray) -> Batch:
-        return Batch(self.states[idx], self.actions[idx], self.rewards[idx], self.next_states[idx], self.dones[idx])
+        last, rewards, dones, discounts = self._returns(idx)
+        return Batch(self.states[idx], self.actions[idx], rewards, self.next_states[last], dones, discounts)
 
 
 class FrameReplayBuffer(_RingStorage):
@@ -414,6 +592,11 @@ class FrameReplayBuffer(_RingStorage):
     Stacks therefore never mix episodes, and sampling returns exactly the states stored.
     Once the ring wraps, a transition whose oldest frames were overwritten is never sampled.
 
+    n-step returns (``n_step > 1``) work as in :class:`ReplayBuffer`: a transition that
+    continues its sub-env's last one (the case above that reuses its frames) gets a forward
+    link from it, unless that one was truncated; sampling follows the links, sums the
+    rewards, and rebuilds the next state from the chain of the last transition reached.
+
     Args:
         maxlen: number of slots.  Transitions take one slot each and each episode start
             1 to ``k`` more, so the buffer holds slightly fewer than ``maxlen`` transitions
@@ -423,6 +606,8 @@ class FrameReplayBuffer(_RingStorage):
         stack_axis: the axis of ``state_shape`` that stacks frames: ``0`` (gymnasium's
             ``FrameStackObservation``) or ``-1`` (frames last).
         action_size: number of actions, as :class:`ReplayBuffer`.
+        n_step: rewards summed per sampled transition, as :class:`ReplayBuffer` (1: one-step).
+        gamma: discount of those sums, as :class:`ReplayBuffer`; keep it equal to the agent's.
 
     Raises:
         ValueError: on ``append``/``extend``, a state of another shape or dtype than
@@ -438,6 +623,8 @@ class FrameReplayBuffer(_RingStorage):
         seed: int | np.random.Generator | None = None,
         stack_axis: int = 0,
         action_size: int | None = None,
+        n_step: int = 1,
+        gamma: float = 0.99,
     ):
         maxlen = check_positive_int("FrameReplayBuffer maxlen", maxlen)
         if stack_axis not in (0, -1) or len(state_shape) < 2:
@@ -453,6 +640,7 @@ class FrameReplayBuffer(_RingStorage):
         if self.maxlen < 2 * (self.stack + 1):
             raise ValueError(f"FrameReplayBuffer maxlen must be at least {2 * (self.stack + 1)}, got {maxlen!r}")
         self._init_action_size(action_size)
+        self._init_returns(n_step, gamma)
         self._init_rng(seed)
         self.frames = np.zeros((self.maxlen, *self.frame_shape), dtype=np.uint8)
         self.back = np.zeros(self.maxlen, dtype=np.int32)  # slots back to the previous frame (0: repeat this one)
@@ -469,7 +657,7 @@ class FrameReplayBuffer(_RingStorage):
 
     def _arrays(self) -> dict[str, np.ndarray]:
         return {"frames": self.frames, "back": self.back, "actions": self.actions, "rewards": self.rewards,
-                "dones": self.dones, "is_transition": self.is_transition}  # fmt: skip
+                "dones": self.dones, "is_transition": self.is_transition, "links": self.links}  # fmt: skip
 
     def _counters(self) -> dict[str, int]:
         return {"next": self._next, "size": self._size, "filled": self._filled}
@@ -486,34 +674,40 @@ class FrameReplayBuffer(_RingStorage):
         """Slots written since the buffer was made (a transition that continues its stack costs one)."""
         return self._writes
 
-    def append(self, transition: tuple) -> None:
+    def append(self, transition: tuple, truncated: bool = False) -> None:
         """Store ``(state, action, reward, next_state, done)``, overwriting the oldest slots if full.
 
         For one env at a time (the blog's loop).  Transitions of several envs go through
         :meth:`extend`, which knows which env each came from: mixed through ``append``, every
-        transition would start a new stack (still right, but ``k + 1`` slots each)."""
+        transition would start a new stack (still right, but ``k + 1`` slots each) and no
+        n-step window would get past it.  ``truncated``: a time limit cut the episode here."""
         state, action, reward, next_state, done = self._check_transition(transition)
+        truncated = check_done("append() truncated", truncated)
         self._check_moves_on("append()", state[None], next_state[None])
-        self._store(0, state, action, reward, next_state, done)
+        self._store(0, state, action, reward, next_state, done, truncated)
 
-    def extend(self, states, actions, rewards, next_states, dones, env_indices=None) -> None:
+    def extend(self, states, actions, rewards, next_states, dones, env_indices=None, truncated=None) -> None:
         """Store one transition per sub-env of a vector env.
 
         Every argument is an array with one entry per transition (states: ``(n, *state_shape)``);
         all are checked before anything is stored.
 
         Args:
-            env_indices: the sub-env each transition came from (default ``0..n-1``).  It only
-                lets a sub-env's next transition reuse its frames; the stored stacks are
-                right either way.
+            env_indices: the sub-env each transition came from (default ``0..n-1``).  It lets
+                a sub-env's next transition reuse its frames (the stored stacks are right
+                either way) and an n-step window follow that sub-env's own transitions.
+            truncated: which episodes a time limit cut at this step (default: none).
         """
         states, actions, rewards, next_states, dones, env_indices = self._check_columns(
             states, actions, rewards, next_states, dones, env_indices
         )
+        n = len(actions)
+        truncated = np.zeros(n, bool) if truncated is None else check_dones("extend() truncated", truncated, n)
         self._check_moves_on("extend()", states, next_states)
-        lanes = range(len(actions)) if env_indices is None else env_indices.tolist()
+        lanes = range(n) if env_indices is None else env_indices.tolist()
         for i, lane in enumerate(lanes):
-            self._store(lane, states[i], int(actions[i]), float(rewards[i]), next_states[i], bool(dones[i]))
+            self._store(lane, states[i], int(actions[i]), float(rewards[i]), next_states[i], bool(dones[i]),
+                        bool(truncated[i]))  # fmt: skip
 
     def _check_state(self, field: str, state: Any, caller: str = "append()") -> np.ndarray:
         array = np.asarray(state)
@@ -556,6 +750,7 @@ class FrameReplayBuffer(_RingStorage):
         self.frames[slot] = frame
         self.back[slot] = back
         self.is_transition[slot] = transition
+        self.links[slot] = -1
         self._next = (slot + 1) % self.maxlen
         self._filled = min(self._filled + 1, self.maxlen)
         self._writes += 1
@@ -563,7 +758,7 @@ class FrameReplayBuffer(_RingStorage):
         return slot
 
     def _store(self, lane: int, state: np.ndarray, action: int, reward: float, next_state: np.ndarray,
-               done: bool) -> None:  # fmt: skip
+               done: bool, truncated: bool = False) -> None:  # fmt: skip
         """Write one checked transition of sub-env ``lane``."""
         k = self.stack
         # Does `state` continue this sub-env's last transition?  Then its frames are stored already.
@@ -591,7 +786,9 @@ class FrameReplayBuffer(_RingStorage):
         self.dones[slot] = done
         self._write_slot(self._frame(next_state, k - 1), (slot - last) % self.maxlen, True)
         self._size += 1
-        if done:
+        if continues and self._n_step > 1:  # the previous transition (its newest frame) is still there
+            self.links[previous[0]] = slot
+        if done or truncated:  # the episode ends: the next transition of this sub-env starts a new one
             self._lanes.pop(lane, None)
         else:
             self._lanes[lane] = (slot, [*writes[1:], self._writes - 1], next_state.copy())
@@ -632,20 +829,27 @@ class FrameReplayBuffer(_RingStorage):
             )
         return np.concatenate([*found, self.rng.choice(sampleable, size=needed)])
 
-    def _gather(self, slots: np.ndarray) -> Batch:
-        shape, slots = slots.shape, slots.reshape(-1)
+    def _stacks(self, slots: np.ndarray, last: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The states of the transitions in ``slots`` (1-d) and the next states of those in ``last``
+        (the ends of their n-step windows; ``None``: ``slots`` themselves)."""
         chain = self._chains(slots)[::-1]  # oldest first: s is chain[0:k], s' is chain[1:k+1]
         axis = 1 if self.stack_axis == 0 else -1
         frames = [self.frames[c] for c in chain]
         states = np.stack(frames[:-1], axis=axis)
-        next_states = np.stack(frames[1:], axis=axis)
-        batch = Batch(
-            states, self.actions[slots], self.rewards[slots], next_states, self.dones[slots].astype(np.float32)
-        )
-        return Batch(*(a.reshape(*shape, *a.shape[1:]) for a in batch[:5]))
+        if last is None:
+            return states, np.stack(frames[1:], axis=axis)
+        return states, np.stack([self.frames[c] for c in self._chains(last)[self.stack - 1 :: -1]], axis=axis)
+
+    def _gather(self, slots: np.ndarray) -> Batch:
+        shape, slots = slots.shape, slots.reshape(-1)
+        last, rewards, dones, discounts = self._returns(slots)
+        states, next_states = self._stacks(slots, None if self._n_step == 1 else last)
+        batch = Batch(states, self.actions[slots], rewards, next_states, dones, discounts)
+        return Batch(*(a.reshape(*shape, *a.shape[1:]) for a in batch[:6]))
 
     def __getitem__(self, index: int) -> tuple:
-        """The ``index``-th oldest sampleable transition, as the tuple that was appended.
+        """The ``index``-th oldest sampleable transition, as the tuple that was appended (one step,
+        whatever ``n_step``).
 
         Once the ring has wrapped, the oldest few transitions in it (at most ``k`` per
         sub-env) have lost frames and are skipped, so the last index may be below ``len - 1``."""
@@ -653,6 +857,7 @@ class FrameReplayBuffer(_RingStorage):
         slots = oldest_first[self._sampleable(oldest_first)]
         if not -len(slots) <= index < len(slots):
             raise IndexError(f"replay memory index {index} out of range for {len(slots)} sampleable transitions")
-        batch = self._gather(slots[[index]])
-        return (batch.states[0], int(batch.actions[0]), float(batch.rewards[0]), batch.next_states[0],
-                bool(batch.dones[0]))  # fmt: skip
+        slot = slots[[index]]
+        states, next_states = self._stacks(slot)
+        return (states[0], int(self.actions[slot[0]]), float(self.rewards[slot[0]]), next_states[0],
+                bool(self.dones[slot[0]]))  # fmt: skip

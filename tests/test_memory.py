@@ -53,7 +53,8 @@ def test_sampling_is_uniform_over_stored_transitions():
 def test_nbytes_per_transition_is_measured():
     memory = ReplayBuffer(1000, (4,))
     # two float32 states of 4 (32 bytes) + int32 action + float32 reward + float32 done
-    assert memory.nbytes_per_transition == 44
+    # + int32 link to the next transition (n-step returns)
+    assert memory.nbytes_per_transition == 48
 
 
 def test_bad_input():
