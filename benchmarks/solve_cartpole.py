@@ -8,7 +8,7 @@ CartPole is famous for collapsing after it solves the task.  Prints a line per s
 JSON line: env steps and wall seconds to solve per seed, the success count, how many were
 still >= 475 at the end, and medians.  Unsolved seeds count as infinitely slow in the medians.
 
-    python benchmarks/solve_cartpole.py --agent dqn|target [--seeds 0-9] [--max-steps 100000]
+    python benchmarks/solve_cartpole.py --agent dqn|target|rainbow [--seeds 0-9] [--max-steps 100000]
 
 Run it alone: it times wall-clock seconds.
 """
@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="0-9", help="e.g. 0-9 or 1,4,7")
     parser.add_argument("--max-steps", type=int, default=100_000, help="budget per seed, in env steps")
     parser.add_argument("--target-score", type=float, default=475.0)
-    parser.add_argument("--agent", choices=["dqn", "target"], default="dqn")
+    parser.add_argument("--agent", choices=["dqn", "target", "rainbow"], default="dqn")
     parser.add_argument("--continue-steps", type=int, default=20_000, help="training steps after solving")
     args = parser.parse_args()
     tf.config.threading.set_intra_op_parallelism_threads(1)  # as examples/cartpole.py does

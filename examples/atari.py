@@ -2,6 +2,7 @@
 
     pip install -e ".[atari]"                                  # ale-py (with the ROMs) and OpenCV
     python examples/atari.py                                   # train Pong, checkpoints in runs/atari-pong
+    python examples/atari.py --agent rainbow                   # Rainbow instead (runs/atari-pong-rainbow)
     python examples/atari.py --resume                          # continue where the last run stopped
     python examples/atari.py --weights weights/pong-conv-dqn.h5 --episodes 10      # evaluate
     python examples/atari.py --weights weights/pong-conv-dqn.h5 --record pong.gif  # record one game
@@ -19,6 +20,8 @@ at most ``--eval-every`` steps.
 Every setting is a flag (``--help`` lists them with their values); the defaults are the
 recipe ``pong`` of :mod:`keras_dqn.recipes`, with which the shipped weights/pong-conv-dqn.h5
 learned Pong (+20.7 over 10 greedy games) in 950k agent steps, 3.6 h on a 2-core CPU.
+With ``--agent rainbow`` they are the recipe ``pong-rainbow`` (:class:`keras_dqn.ConvRainbowAgent`:
+3-step returns, prioritized replay, noisy layers, a dueling C51 head, Double DQN).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import numpy as np
 import keras_dqn  # imports TensorFlow, keeping its start-up chatter off the screen
 from keras_dqn.recipes import add_recipe_flags, recipe_settings
 
-PONG = keras_dqn.get_recipe("pong")  # the flags' defaults
+AGENT_RECIPES = {"dqn": "pong", "rainbow": "pong-rainbow"}  # --agent -> the recipe giving the flags' defaults
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -40,17 +43,25 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """The example's flags; the hyperparameters default to the recipe ``pong`` (keras_dqn.recipes)."""
-    train = PONG.train_kwargs
+    """The example's flags; the hyperparameters default to --agent's recipe (keras_dqn.recipes).
+
+    The recipe is ``args.recipe``."""
+    agent_flag = dict(choices=sorted(AGENT_RECIPES), default="dqn",
+                      help="dqn: the Nature DQN (recipe pong); rainbow: Rainbow (recipe pong-rainbow)")  # fmt: skip
+    first = argparse.ArgumentParser(add_help=False)
+    first.add_argument("--agent", **agent_flag)
+    recipe = keras_dqn.get_recipe(AGENT_RECIPES[first.parse_known_args(argv)[0].agent])
+    train = recipe.train_kwargs
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
-    parser.add_argument("--game", default=PONG.env_id.removeprefix("ALE/").removesuffix("-v5"),
+    parser.add_argument("--agent", **agent_flag)
+    parser.add_argument("--game", default=recipe.env_id.removeprefix("ALE/").removesuffix("-v5"),
                         help="ALE game name (ALE/{GAME}-v5)")  # fmt: skip
     parser.add_argument("--steps", type=int, default=train["total_steps"], help="agent steps to train for, in total")
-    add_recipe_flags(parser, PONG, only=["n_envs"], help={"n_envs": "games played at once while training"})
+    add_recipe_flags(parser, recipe, only=["n_envs"], help={"n_envs": "games played at once while training"})
     parser.add_argument("--seed", type=int, default=0, help="seeds the agent and the games' first resets")
     parser.add_argument("--out", help="run folder: checkpoints, logs, weights (default runs/atari-GAME)")
     parser.add_argument("--resume", action="store_true", help="continue from --out's checkpoint")
-    add_recipe_flags(parser, PONG, only=["eval_every"], help={"eval_every": "agent steps between evaluations and "
+    add_recipe_flags(parser, recipe, only=["eval_every"], help={"eval_every": "agent steps between evaluations and "
                                                                            "checkpoints"})  # fmt: skip
     parser.add_argument("--eval-games", type=int, default=train["eval_episodes"],
                         help="full greedy games per evaluation")  # fmt: skip
@@ -62,20 +73,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
     # A flag for each of the recipe's agent settings and its gradient-step schedule (keras_dqn.recipes: their
     # types, defaults and help), with what they mean on Atari where that differs.
-    group = parser.add_argument_group("hyperparameters (defaults: the recipe pong)")
-    add_recipe_flags(group, PONG, only=[*PONG.agent_kwargs, "batch_size", "train_every", "learning_starts"], help={
+    group = parser.add_argument_group(f"hyperparameters (defaults: the recipe {recipe.name})")
+    atari_help = {
         "gamma": "discount rate: Atari rewards come late",
         "memory_size": "replay capacity in transitions (~0.7 GB per 100k); the paper used 1M",
         "epsilon_decay": "per gradient step: 0.01 after ~51k gradient steps (~225k agent steps)",
         "train_every": "agent steps (over all games) per gradient step",
         "learning_starts": "agent steps of random play that fill the memory before learning",
-    })  # fmt: skip
+    }
+    names = [*recipe.agent_kwargs, "batch_size", "train_every", "learning_starts"]
+    add_recipe_flags(group, recipe, only=names, help={k: v for k, v in atari_help.items() if k in names})
 
     group = parser.add_argument_group("playing saved weights")
     group.add_argument("--weights", help="play and evaluate these weights instead of training")
     group.add_argument("--episodes", type=int, default=10, help="games to evaluate with --weights")
     group.add_argument("--record", help="with --weights: record one game to this .gif or .mp4")
     args = parser.parse_args(argv)
+    args.recipe = recipe
     if args.episodes < 1:
         parser.error(f"--episodes must be at least 1, got {args.episodes}")
     if args.record and Path(args.record).suffix.lower() not in (".gif", ".mp4"):
@@ -108,17 +122,19 @@ def main() -> None:
     args = parse_args()
     if args.weights:
         return play(args)
-    out = Path(args.out or f"runs/atari-{args.game.lower()}")
+    recipe = args.recipe
+    name = args.game.lower() if args.agent == "dqn" else f"{args.game.lower()}-{args.agent}"
+    out = Path(args.out or f"runs/atari-{name}")
     env_id = f"ALE/{args.game}-v5"
-    hyperparameters, train_settings = recipe_settings(args, PONG)
-    n_envs, _, settings = PONG.train_args(**train_settings, eval_episodes=args.eval_games,
+    hyperparameters, train_settings = recipe_settings(args, recipe)
+    n_envs, _, settings = recipe.train_args(**train_settings, eval_episodes=args.eval_games,
                                           frames_per_step=args.frame_skip)  # fmt: skip
     print(f"{args.game}: {args.n_envs} games at once; hyperparameters: {hyperparameters}")
 
     # Training games clip rewards and end on a lost life; evaluation games are the real thing.
     envs = keras_dqn.make_vector_env(env_id, n_envs, training=True, frame_skip=args.frame_skip)
     eval_envs = keras_dqn.make_vector_env(env_id, min(args.eval_games, 8), training=False, frame_skip=args.frame_skip)
-    agent = PONG.make_agent(envs.single_observation_space.shape, int(envs.single_action_space.n), seed=args.seed,
+    agent = recipe.make_agent(envs.single_observation_space.shape, int(envs.single_action_space.n), seed=args.seed,
                             **hyperparameters)  # fmt: skip
     agent.env_id = env_id  # saved with the weights: `keras-dqn play FILE` needs nothing else
     start = time.perf_counter()
@@ -138,7 +154,7 @@ def main() -> None:
     )
     envs.close()
     eval_envs.close()
-    weights = out / f"{args.game.lower()}-conv-dqn.h5"
+    weights = out / (f"{args.game.lower()}-conv-dqn.h5" if args.agent == "dqn" else f"{name}.h5")
     agent.save(weights)
     rows = history.history
     if rows.get("eval_mean"):

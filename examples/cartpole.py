@@ -2,6 +2,7 @@
 
     python examples/cartpole.py                        # train, evaluate, save weights
     python examples/cartpole.py --agent target         # the same with a target network (Double DQN)
+    python examples/cartpole.py --agent rainbow        # Rainbow: + 3-step, prioritized, noisy, C51
     python examples/cartpole.py --weights weights/cartpole-dqn.h5 --render   # watch a trained agent
 
 The loop below is the blog's: act, step, remember, replay(32) after every step.  Training
@@ -12,8 +13,8 @@ decide anything, and saved.
 
 Every hyperparameter is a flag; the defaults are the recipe of ``--agent`` in
 :mod:`keras_dqn.recipes` (``cartpole-dqn``: the blog's; ``cartpole-target``: TargetDQNAgent's
-validated settings), whose ``add_recipe_flags`` makes the flags.  ``--help`` lists them with
-their values.
+validated settings; ``cartpole-rainbow``: RainbowAgent's), whose ``add_recipe_flags`` makes
+the flags.  ``--help`` lists them with their values.
 """
 
 from __future__ import annotations
@@ -46,9 +47,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The example's flags.  The hyperparameters default to the recipe of ``--agent``."""
     # --agent decides which recipe the other flags default to, so it is read first.
     agent_flag = argparse.ArgumentParser(add_help=False)
-    agent_flag.add_argument("--agent", choices=["dqn", "target"], default="dqn",
+    agent_flag.add_argument("--agent", choices=["dqn", "target", "rainbow"], default="dqn",
                             help="dqn: the blog's DQNAgent (recipe cartpole-dqn); target: TargetDQNAgent, with a "
-                                 "target network and Double DQN (recipe cartpole-target)")  # fmt: skip
+                                 "target network and Double DQN (recipe cartpole-target); rainbow: RainbowAgent "
+                                 "(recipe cartpole-rainbow)")  # fmt: skip
     recipe = keras_dqn.get_recipe(f"cartpole-{agent_flag.parse_known_args(argv)[0].agent}")
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter, parents=[agent_flag])
@@ -69,7 +71,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     # A flag for each of the recipe's agent settings (keras_dqn.recipes: their types, defaults and help).
     group = parser.add_argument_group(f"agent hyperparameters (defaults: the recipe {recipe.name})")
     add_recipe_flags(group, recipe, only=[*recipe.agent_kwargs, "batch_size"])
-    if recipe is not TARGET:  # the target agent's flags too, so that using them says they need --agent target
+    if recipe.agent == "DQNAgent":  # the target agent's flags too, so that using them says they need --agent target
         names = ["target_update", "double"]
         add_recipe_flags(group, TARGET, only=names, help={n: f"--agent target: {SETTING_HELP[n]}" for n in names})
         parser.set_defaults(target_update=None, double=None)
@@ -86,7 +88,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add_recipe_flags(group, LIBRARY, only=["n_envs", "train_every", "gradient_steps", "learning_starts", "eval_every"])
 
     args = parser.parse_args(argv)
-    if args.agent != "target":
+    if args.agent == "dqn":
         for flag in ("target_update", "double"):
             if getattr(args, flag) is not None:
                 parser.error(f"--{flag.replace('_', '-')} needs --agent target")
@@ -139,13 +141,16 @@ def train_blog_loop(agent: keras_dqn.DQNAgent, env: gym.Env, args: argparse.Name
             # The blog punishes the step that drops the pole.  Note `terminated`, not
             # `terminated or truncated`: hitting the 500-step time limit is not a terminal
             # state, so its target must still bootstrap from the next state.
+            # (`truncated` tells n-step returns, if the agent sums them, to stop at the cut.)
             reward = args.death_reward if terminated else reward
-            agent.remember(state, action, reward, next_state, terminated)
+            agent.remember(state, action, reward, next_state, terminated, truncated)
             state = next_state
             steps += 1
             score += 1
             # Learn from a random minibatch of past experience after every step.
             if len(agent.memory) > args.batch_size:
+                if hasattr(agent.memory, "anneal_beta"):  # prioritized replay: correct fully by the end
+                    agent.memory.anneal_beta(steps / args.max_steps)
                 agent.replay(args.batch_size)
             if terminated or truncated or steps >= args.max_steps:
                 break

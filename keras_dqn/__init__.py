@@ -9,11 +9,12 @@ Quick start::
 """
 
 from keras_dqn import _quiet_tf, callbacks, checkpoint, recipes, rl  # noqa: F401  (_quiet_tf first: TF without start-up noise)
-from keras_dqn.agents import ConvDQNAgent, DQNAgent, TargetDQNAgent, load_agent
+from keras_dqn.agents import ConvDQNAgent, ConvRainbowAgent, DQNAgent, RainbowAgent, TargetDQNAgent, load_agent
 from keras_dqn.envs import check_discrete, make_atari_env, make_atari_vector_env, make_env, make_vector_env
 from keras_dqn.evaluation import evaluate, play_episode
 from keras_dqn.memory import Batch, FrameReplayBuffer, ReplayBuffer, ReplayMemory
-from keras_dqn.networks import DuelingHead, build_mlp, build_nature_cnn
+from keras_dqn.networks import DuelingHead, NoisyDense, build_mlp, build_nature_cnn
+from keras_dqn.prioritized import PrioritizedFrameReplayBuffer, PrioritizedReplayBuffer
 from keras_dqn.recipes import get_recipe
 from keras_dqn.training import train
 from keras_dqn.viz import record  # viz imports matplotlib/imageio only when used
@@ -24,9 +25,14 @@ __version__ = "0.1.0"
 __all__ = [
     "Batch",
     "ConvDQNAgent",
+    "ConvRainbowAgent",
     "DQNAgent",
     "DuelingHead",
     "FrameReplayBuffer",
+    "NoisyDense",
+    "PrioritizedFrameReplayBuffer",
+    "PrioritizedReplayBuffer",
+    "RainbowAgent",
     "ReplayBuffer",
     "ReplayMemory",
     "TargetDQNAgent",

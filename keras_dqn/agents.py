@@ -19,6 +19,7 @@ network and memory they build (``ConvDQNAgent``).
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,8 +39,10 @@ from keras_dqn.checks import (
     check_reward,
     check_state_shape,
 )
+from keras_dqn.distributional import cross_entropy, expected_q, project_distribution, support
 from keras_dqn.memory import Batch, FrameReplayBuffer, ReplayBuffer
-from keras_dqn.networks import NumpyMLP, build_mlp, build_nature_cnn
+from keras_dqn.networks import NumpyMLP, bf16_supported, build_mlp, build_nature_cnn
+from keras_dqn.prioritized import PrioritizedFrameReplayBuffer, PrioritizedReplayBuffer
 from keras_dqn.weights import load_h5, read_h5, save_h5
 
 LOSSES = {"mse": "mse", "huber": "huber"}  # our names -> Keras loss identifiers
@@ -49,15 +52,17 @@ class TrainStep:
     """An agent's compiled training step: ``K`` TD updates in one TensorFlow call.
 
     It is traced on first use and again after :meth:`invalidate` — which the agent calls
-    itself when a setting baked into the graph changes (``gamma``, ``double``, the target
-    update, a new optimizer).  Call it yourself after changing the model or optimizer by hand.
+    itself when a setting baked into the graph changes (``double``, the target update, a new
+    optimizer).  Call it yourself after changing the model or optimizer by hand.
 
     The call takes a :class:`~keras_dqn.memory.Batch` whose arrays have a leading ``K`` axis
-    and returns the ``K`` losses.  Every array is handed over in two packed tensors (states
-    and next states; actions, rewards and dones) and the new weights come back as one flat
-    tensor: each tensor crossing into TensorFlow costs microseconds, and on one CartPole these
-    calls happen every few env steps.  (Each call still costs ~0.5 ms however small: XLA's
-    launch reads and writes every variable it touches, ~26 for a Double DQN MLP with Adam.)
+    and returns the ``K`` losses; a prioritized memory gets the new priorities of the sampled
+    transitions (the TD errors the step computed anyway).  Every array is handed over in two
+    packed tensors (states and next states; actions, rewards, dones, discounts and importance
+    weights) and the new weights come back as one flat tensor: each tensor crossing into
+    TensorFlow costs microseconds, and on one CartPole these calls happen every few env steps.
+    (Each call still costs ~0.5 ms however small: XLA's launch reads and writes every variable
+    it touches, ~26 for a Double DQN MLP with Adam.)
     """
 
     def __init__(self, agent: DQNAgent):
@@ -88,16 +93,23 @@ class TrainStep:
             rate.assign(agent.learning_rate)  # (a schedule keeps its own)
         self._learning_rate = agent.learning_rate
         states = np.stack((batches.states, batches.next_states), axis=2)  # (K, B, 2, *state_shape)
-        scalars = np.empty((*np.shape(batches.actions), 3), np.float32)  # (K, B, 3): action, reward, done
+        scalars = np.empty((*np.shape(batches.actions), 5), np.float32)  # (K, B, 5), one column per field:
         scalars[..., 0], scalars[..., 1], scalars[..., 2] = batches.actions, batches.rewards, batches.dones
+        # the bootstrap's discount: gamma**k for k rewards summed (0 after a termination) ...
+        scalars[..., 3] = batches.discounts if batches.discounts is not None else agent.gamma * (1 - scalars[..., 2])
+        scalars[..., 4] = batches.weights if batches.weights is not None else 1.0  # ... and importance weights
         before = None  # MLPs: the weights before this call (acting's copy), to put back if it goes wrong
         if agent.numpy_model is not None:
             before = agent.policy_weights if agent.policy_weights is not None else agent.model.get_weights()
-        losses, flat_weights = self._functions[single](tf.constant(states, self._state_dtype), tf.constant(scalars))
+        losses, priorities, flat_weights = self._functions[single](
+            tf.constant(states, self._state_dtype), tf.constant(scalars)
+        )
         losses = losses.numpy()
         flat = flat_weights.numpy() if before is not None else None
         if not np.isfinite(losses).all() or (flat is not None and not np.isfinite(flat).all()):
             self._stop(losses, before)
+        if batches.indices is not None:  # prioritized replay: sampled transitions get their new TD errors
+            agent.memory.update_priorities(batches.indices, priorities.numpy())
         if flat is not None:  # hand the new weights to the NumPy forward pass
             parts = np.split(flat, self._weight_splits)
             agent.policy_weights = [p.reshape(shape) for p, shape in zip(parts, self._weight_shapes, strict=True)]
@@ -142,29 +154,34 @@ class TrainStep:
                 rewards=scalars[i, :, 1],
                 next_states=states[i, :, 1],
                 dones=scalars[i, :, 2],
+                discounts=scalars[i, :, 3],
+                weights=scalars[i, :, 4],
             )
             return agent.td_update(batch, healthy)
 
         def k_updates(states, scalars):
             if single:
-                losses = update(states, scalars, 0, True)[None]
+                loss, priorities = update(states, scalars, 0, True)
+                losses, priorities = loss[None], priorities[None]
             else:
                 k = tf.shape(scalars)[0]
-                array = tf.TensorArray(tf.float32, size=k)
+                loss_array = tf.TensorArray(tf.float32, size=k)
+                priority_array = tf.TensorArray(tf.float32, size=k)
                 healthy = tf.constant(True)  # after a non-finite update, the rest of the call changes nothing
                 for i in tf.range(k):
-                    loss = update(states, scalars, i, healthy)
+                    loss, priorities = update(states, scalars, i, healthy)
                     healthy = tf.logical_and(healthy, tf.math.is_finite(loss))
-                    array = array.write(i, loss)
-                losses = array.stack()
+                    loss_array = loss_array.write(i, loss)
+                    priority_array = priority_array.write(i, priorities)
+                losses, priorities = loss_array.stack(), priority_array.stack()
             weights = [tf.reshape(w.value, [-1]) for w in agent.model.weights] if returns_weights else []
-            return losses, tf.concat(weights, axis=0) if weights else tf.zeros([0])
+            return losses, priorities, tf.concat(weights, axis=0) if weights else tf.zeros([0])
 
         k = 1 if single else None
         with release_custom_gradients():  # else TF's gradient registry keeps the graph alive for good
             return tf.function(k_updates, jit_compile=agent.jit_compile).get_concrete_function(
                 tf.TensorSpec((k, None, 2, *agent.state_shape), self._state_dtype),
-                tf.TensorSpec((k, None, 3), tf.float32),
+                tf.TensorSpec((k, None, 5), tf.float32),
             )
 
 
@@ -191,6 +208,19 @@ class DQNAgent:
             ``clipnorm`` then come from the model and its ``compile``.
         memory: your own replay memory (any :class:`keras_dqn.memory.ReplayMemory` holding
             states of this agent's shape) instead of a ``ReplayBuffer(memory_size)``.
+        n_step: learn from n-step returns ``r_t + ... + gamma^(n-1) r_(t+n-1) + gamma^n V(s_(t+n))``
+            (Rainbow's multi-step learning; 1 is one-step Q-learning).
+        prioritized: sample transitions in proportion to their last TD error
+            (:class:`keras_dqn.PrioritizedReplayBuffer`) and weight the loss to correct for it.
+        noisy: explore with learned noise in the fully-connected layers (:class:`keras_dqn.NoisyDense`)
+            instead of epsilon, which is then 0; greedy actions use the mean weights.
+        distributional: learn the distribution of returns on ``n_atoms`` atoms spread evenly over
+            ``[v_min, v_max]`` (C51) instead of its mean; ``q_values`` returns the expected values.
+        n_atoms, v_min, v_max: the atoms of the distributional head (only with ``distributional``).
+
+    The Rainbow switches (``n_step``, ``prioritized``, ``noisy``, ``distributional``, with
+    ``dueling`` and :class:`TargetDQNAgent`'s ``double``) change only what differs — the memory,
+    the network and the target — and all go through the one TD update, :meth:`td_update`.
 
     Example::
 
@@ -224,6 +254,13 @@ class DQNAgent:
         clipnorm: float | None = None,
         model: keras.Model | None = None,
         memory: Any = None,
+        n_step: int = 1,
+        prioritized: bool = False,
+        noisy: bool = False,
+        distributional: bool = False,
+        n_atoms: int = 51,
+        v_min: float = -10.0,
+        v_max: float = 10.0,
     ):
         self.state_shape: tuple[int, ...] = self._check_state_shape(state_size)
         self.state_size = self.state_shape[0] if len(self.state_shape) == 1 else self.state_shape
@@ -241,6 +278,16 @@ class DQNAgent:
         self.rng = np.random.default_rng(seed)
         self.env_id: str | None = None  # set by train() / the examples; saved with the weights
         self.train_steps = 0  # gradient steps taken so far
+        # The Rainbow switches (all off: the blog's DQN).
+        self.n_step = check_positive_int("n_step", n_step)
+        self.prioritized = bool(prioritized)
+        self.noisy = bool(noisy)
+        if self.noisy:  # the noise explores; epsilon-greedy would only add random actions
+            self.epsilon = self.epsilon_min = 0.0
+        self.distributional = bool(distributional)
+        # Atoms z_1..z_N of the return distribution (C51), or None: the network outputs Q-values.
+        self.atoms: np.ndarray | None = support(n_atoms, v_min, v_max) if self.distributional else None
+        self.v_min, self.v_max = float(v_min), float(v_max)
 
         # The replay memory and the Q-network: the blog's, or the ones you pass.
         capacity = check_positive_int("memory_size", memory_size)
@@ -250,9 +297,25 @@ class DQNAgent:
         # Acting: a NumPy twin of the model when it is a plain MLP (else one compiled TF call).
         self.numpy_model = NumpyMLP.from_model(self.model)
         self.policy_weights: list[np.ndarray] | None = None  # the twin's weights; None: re-read
-        self._predict = None
+        self._predict: dict[bool, Any] = {}  # noisy?, -> compiled forward pass (no NumPy twin)
         # Learning: the TD update, compiled on the first replay().
         self.train_step = TrainStep(self)
+
+    @property
+    def gamma(self) -> float:
+        """The discount rate; setting it also sets the replay memory's (it sums n-step returns)."""
+        return self._gamma
+
+    @gamma.setter
+    def gamma(self, value: float) -> None:
+        self._gamma = check_fraction("gamma", value)
+        if hasattr(getattr(self, "memory", None), "gamma"):
+            self.memory.gamma = self._gamma
+
+    @property
+    def n_atoms(self) -> int:
+        """Atoms of the distributional head (1: the network outputs Q-values)."""
+        return 1 if self.atoms is None else len(self.atoms)
 
     # ------------------------------------------------------------------ what differs per agent
     # These build what the agent is made of.  They read only the fields set above them.
@@ -264,10 +327,16 @@ class DQNAgent:
         return (check_positive_int("state_size", state_size),)
 
     def _build_memory(self, capacity: int) -> ReplayBuffer:
-        """The replay memory: a ring buffer of whole states, sampled with the agent's generator."""
-        return ReplayBuffer(
-            capacity, self.state_shape, seed=self.rng, state_dtype=self.state_dtype, action_size=self.action_size
-        )
+        """The replay memory: a ring of whole states (prioritized if asked), sampled with the agent's generator."""
+        cls = PrioritizedReplayBuffer if self.prioritized else ReplayBuffer
+        return cls(
+            capacity, self.state_shape, seed=self.rng, state_dtype=self.state_dtype, action_size=self.action_size,
+            **self._memory_settings(),
+        )  # fmt: skip
+
+    def _memory_settings(self) -> dict[str, Any]:
+        """What every replay memory the agent builds takes from it: the n-step window and gamma."""
+        return {"n_step": self.n_step, "gamma": self.gamma}
 
     def _build_model(self) -> keras.Model:
         """The Q-network: Dense ReLU layers, one linear output per action (or a dueling head), Adam."""
@@ -286,24 +355,42 @@ class DQNAgent:
             dueling=self.dueling,
             clipnorm=self.clipnorm,
             seed=self.seed,
+            noisy=self.noisy,
+            n_atoms=self.n_atoms,
         )
 
     def _check_memory(self, memory: Any) -> Any:
+        """Your own memory: it must hold this agent's states and actions and sum returns with its gamma."""
         if tuple(getattr(memory, "state_shape", ())) != self.state_shape:
             raise ValueError(
                 f"memory must hold states of shape {self.state_shape}, got {getattr(memory, 'state_shape', memory)!r}"
             )
         if getattr(memory, "action_size", None) not in (None, self.action_size):
             raise ValueError(f"memory holds actions of {memory.action_size} kinds, the agent has {self.action_size}")
+        n_step = getattr(memory, "n_step", 1)
+        if n_step != self.n_step:
+            raise ValueError(f"memory sums {n_step}-step returns, the agent was given n_step={self.n_step}")
+        if self.prioritized != hasattr(memory, "update_priorities"):
+            raise ValueError(
+                f"the agent was given prioritized={self.prioritized} but the memory is a {type(memory).__name__}"
+            )
+        if hasattr(memory, "gamma"):
+            if n_step > 1 and memory.gamma != self.gamma:
+                raise ValueError(
+                    f"memory sums n-step returns with gamma {memory.gamma}, the agent's gamma is {self.gamma}"
+                )
+            memory.gamma = self.gamma  # one-step discounts: gamma is the agent's
         return memory
 
     def _check_model(self, model: keras.Model) -> keras.Model:
         """Your own network: it must fit the states and actions (compile it before training)."""
         if not isinstance(model, keras.Model):
             raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
-        if tuple(model.input_shape[1:]) != self.state_shape or tuple(model.output_shape) != (None, self.action_size):
+        outputs = (self.action_size,) if self.atoms is None else (self.action_size, self.n_atoms)
+        if tuple(model.input_shape[1:]) != self.state_shape or tuple(model.output_shape) != (None, *outputs):
+            what = f"{self.action_size} Q-values" if self.atoms is None else f"probabilities of shape {outputs}"
             raise ValueError(
-                f"model must map states of shape {self.state_shape} to {self.action_size} Q-values; "
+                f"model must map states of shape {self.state_shape} to {what}; "
                 f"it maps {tuple(model.input_shape[1:])} to {tuple(model.output_shape[1:])}"
             )
         if getattr(model, "optimizer", None) is not None:  # the model's own optimizer settings win
@@ -327,23 +414,33 @@ class DQNAgent:
             f"(n, {', '.join(map(str, self.state_shape))}), got an array of shape {states.shape}"
         )
 
-    def q_values(self, states: Any) -> np.ndarray:
+    def q_values(self, states: Any, *, greedy: bool = True) -> np.ndarray:
         """Q-values of one state or a batch of states, as a ``(batch, action_size)`` array.
+
+        Args:
+            states: one state or a batch.
+            greedy: with ``noisy`` networks, ``False`` draws fresh noise (how the agent explores);
+                ``True`` uses the mean weights.  Other networks ignore it.
+
+        A distributional agent returns the expected value of each action's return distribution.
 
         Raises:
             ValueError: states of another shape, or with nan/inf in them."""
-        return self._q_values(self._as_batch(states, "q_values()"))
+        return self._q_values(self._as_batch(states, "q_values()"), noise=self.noisy and not greedy)
 
-    def _q_values(self, states: np.ndarray) -> np.ndarray:
-        """:meth:`q_values` of a checked batch."""
+    def _q_values(self, states: np.ndarray, noise: bool = False) -> np.ndarray:
+        """:meth:`q_values` of a checked batch (``noise``: a fresh draw of the noisy layers' noise)."""
         if self.numpy_model is not None:
             if self.policy_weights is None:
                 self.policy_weights = self.model.get_weights()
-            return self.numpy_model(states, self.policy_weights)
-        if self._predict is None:
-            spec = tf.TensorSpec((None, *self.state_shape), tf.as_dtype(self.state_dtype))
-            self._predict = tf.function(lambda x: self.model(x, training=False)).get_concrete_function(spec)
-        return self._predict(tf.constant(states)).numpy()
+            outputs = self.numpy_model(states, self.policy_weights, rng=self.rng if noise else None)
+        else:
+            if noise not in self._predict:
+                spec = tf.TensorSpec((None, *self.state_shape), tf.as_dtype(self.state_dtype))
+                forward = tf.function(lambda x: self.model(x, training=noise))
+                self._predict[noise] = forward.get_concrete_function(spec)
+            outputs = self._predict[noise](tf.constant(states)).numpy()
+        return outputs if self.atoms is None else outputs @ self.atoms  # C51: the mean of each distribution
 
     def act(self, state: Any, *, greedy: bool = False) -> int:
         """Pick an action for one state: random with probability ``epsilon``, else argmax Q.
@@ -367,19 +464,23 @@ class DQNAgent:
             raise ValueError(f"act() takes one state; got a batch of {len(batch)} (use q_values() for batches)")
         if not greedy and self.rng.random() < self.epsilon:
             return int(self.rng.integers(self.action_size))
-        return int(np.argmax(self._q_values(batch)[0]))
+        return int(np.argmax(self._q_values(batch, noise=self.noisy and not greedy)[0]))
 
     def refresh_policy(self) -> None:
         """Re-read the model's weights for acting (after you set them outside replay/load)."""
         self.policy_weights = None
 
     # ------------------------------------------------------------------ learning
-    def remember(self, state: Any, action: int, reward: float, next_state: Any, done: bool) -> None:
+    def remember(
+        self, state: Any, action: int, reward: float, next_state: Any, done: bool, truncated: bool = False
+    ) -> None:
         """Store one transition in replay memory.
 
         ``done`` must be True only when the episode *terminated* (e.g. the pole fell): the
         target then has no future term.  When an episode is cut by a time limit
-        (``truncated``), pass ``done=False``: the state after it still has value.
+        (``truncated``), pass ``done=False``: the state after it still has value.  Pass
+        ``truncated=True`` then, so n-step returns stop there (the next transition stored
+        starts a new episode; without the flag the memory also sees it from the states).
 
         Raises:
             ValueError: nothing is stored when a state is not of the agent's shape (the blog's
@@ -396,7 +497,10 @@ class DQNAgent:
         action = check_action("remember() action", action, self.action_size)
         reward = check_reward("remember() reward", reward)
         done = check_done("remember() done", done)
-        self.memory.append((state, action, reward, next_state, done))
+        if truncated:
+            self.memory.append((state, action, reward, next_state, done), truncated=check_done("truncated", truncated))
+        else:
+            self.memory.append((state, action, reward, next_state, done))
 
     def replay(self, batch_size: int = 32) -> float:
         """One gradient step on a random minibatch from memory, then decay epsilon.
@@ -422,7 +526,7 @@ class DQNAgent:
 
     def train_on_batch(self, batch: Batch) -> float:
         """One compiled gradient step on ``batch``; returns its loss (epsilon is left alone)."""
-        return float(self.train_step(Batch(*(np.asarray(a)[None] for a in batch)))[0])
+        return float(self.train_step(Batch(*(None if a is None else np.asarray(a)[None] for a in batch)))[0])
 
     def train_on_batches(self, batches: Batch) -> np.ndarray:
         """``K`` gradient steps in one compiled call; every array of ``batches`` has a leading
@@ -433,25 +537,28 @@ class DQNAgent:
         return self.train_step(batches)
 
     # The TD update, traced into the compiled step.  Read it top to bottom.
-    def td_update(self, batch: Batch, healthy: tf.Tensor | bool = True) -> tf.Tensor:
+    def td_update(self, batch: Batch, healthy: tf.Tensor | bool = True) -> tuple[tf.Tensor, tf.Tensor]:
         """One gradient step on ``batch`` (tensors): targets, Q(s, a), loss, gradient, target sync.
 
-        Returns the loss, or NaN for a step that changed nothing: one whose loss or gradient is
-        not finite, or any step while ``healthy`` is False (:class:`TrainStep` then raises)."""
+        Returns the loss (or NaN for a step that changed nothing: one whose loss or gradient is
+        not finite, or any step while ``healthy`` is False; :class:`TrainStep` then raises) and
+        each transition's new priority for prioritized replay (its TD error)."""
         model = self.model
-        # 1. The targets y = r + gamma * (1 - done) * V(s'): constants, no gradient flows into them.
-        targets = tf.stop_gradient(self.compute_targets(batch.rewards, batch.next_states, batch.dones))
+        # 1. The targets y = r + gamma^k * V(s') (a distribution over the atoms, for C51): constants.
+        targets = tf.stop_gradient(self.compute_targets(batch))
         with tf.GradientTape() as tape:
-            # 2. Q(s, a): the network's value of each state, for the action that was taken.
-            q_taken = tf.gather(model(batch.states, training=True), batch.actions, axis=1, batch_dims=1)
-            # 3. The loss between them (the model's compiled loss: MSE or Huber).
-            loss = keras.losses.get(model.loss)(targets, q_taken)
+            # 2. Q(s, a): the network's value of each state for the action taken (or its distribution).
+            taken = tf.gather(model(batch.states, training=True), batch.actions, axis=1, batch_dims=1)
+            # 3. The loss: each transition's, weighted for prioritized sampling (else all weights are 1).
+            sample_losses = self.sample_losses(targets, taken)
+            loss = tf.reduce_mean(batch.weights * sample_losses)
         # 4. One optimizer step down the gradient, if the loss and every gradient are finite.
         grads = tape.gradient(loss, model.trainable_variables)
         applied = self._apply_if_finite(loss, grads, healthy)
         # 5. Keep a target network in step (agents that have one).
         self.sync_target()
-        return tf.where(applied, loss, tf.constant(np.nan, loss.dtype))
+        priorities = sample_losses if self.atoms is not None else tf.abs(targets - taken)
+        return tf.where(applied, loss, tf.constant(np.nan, loss.dtype)), priorities
 
     def _apply_if_finite(self, loss: tf.Tensor, grads: list, healthy: tf.Tensor | bool) -> tf.Tensor:
         """Apply ``grads`` unless the loss (or, without a NumPy twin, a gradient) is not finite.
@@ -484,20 +591,46 @@ class DQNAgent:
             rate.assign(value)
         return ok
 
-    def compute_targets(self, rewards: tf.Tensor, next_states: tf.Tensor, dones: tf.Tensor) -> tf.Tensor:
-        """Q-learning targets ``r + gamma * max_a' Q(s', a')``, with no future term when done.
+    def compute_targets(self, batch: Batch) -> tf.Tensor:
+        """Q-learning targets ``r + discount * Q(s', a*)`` with ``a* = argmax_a' Q(s', a')``.
 
-        The one part of the update that agents override."""
-        next_q = self.model(next_states, training=False)
-        return rewards + self.gamma * (1.0 - dones) * tf.reduce_max(next_q, axis=1)
+        ``r`` is the (n-step) return and ``discount`` is ``gamma^n``, 0 after a termination
+        (:class:`~keras_dqn.memory.Batch`).  A distributional agent shifts and shrinks the whole
+        distribution of ``s'`` the same way and projects it back onto its atoms.  Which network
+        picks ``a*`` and which one values it is :meth:`next_action_outputs`'s business."""
+        next_outputs = self.next_action_outputs(batch.next_states)
+        if self.atoms is None:
+            return batch.rewards + batch.discounts * next_outputs
+        return project_distribution(next_outputs, batch.rewards, batch.discounts, tf.constant(self.atoms))
+
+    def next_action_outputs(self, next_states: tf.Tensor) -> tf.Tensor:
+        """The network's output at ``s'`` for the greedy next action: here the online network both
+        picks and values it (:class:`TargetDQNAgent` uses its target network)."""
+        outputs = self.model(next_states, training=False)
+        best = tf.argmax(self._expected(outputs), axis=1, output_type=tf.int32)
+        return tf.gather(outputs, best, axis=1, batch_dims=1)
+
+    def _expected(self, outputs: tf.Tensor) -> tf.Tensor:
+        """Q-values from the network's outputs: themselves, or a distribution's means (C51)."""
+        return outputs if self.atoms is None else expected_q(outputs, tf.constant(self.atoms))
+
+    def sample_losses(self, targets: tf.Tensor, taken: tf.Tensor) -> tf.Tensor:
+        """Each transition's loss: the model's compiled loss (MSE or Huber), or C51's cross-entropy."""
+        if self.atoms is not None:
+            return cross_entropy(targets, taken)
+        loss = keras.losses.get(self.model.loss)
+        per_sample = loss.call if isinstance(loss, keras.losses.Loss) else loss  # a Loss object's, unreduced
+        return per_sample(targets[:, None], taken[:, None])
 
     def sync_target(self) -> None:
         """After each update inside the compiled step: nothing to sync without a target network."""
         return None  # (a docstring-only body trips up AutoGraph)
 
     def traced_settings(self) -> tuple:
-        """Python values baked into the compiled step; when one changes, it is traced again."""
-        return (self.gamma,)
+        """Python values baked into the compiled step; when one changes, it is traced again.
+
+        (Gamma is not one: it reaches the step as data, in each batch's discounts.)"""
+        return ()
 
     # ------------------------------------------------------------------ files
     def get_config(self) -> dict[str, Any]:
@@ -512,7 +645,21 @@ class DQNAgent:
             "learning_rate": self.learning_rate,
             "loss": self.loss,
             "dueling": self.dueling,
+            **self._rainbow_config(),
         }
+
+    def _rainbow_config(self) -> dict[str, Any]:
+        """The Rainbow switches that are on, as constructor arguments (so files of plain DQNs stay as they were)."""
+        config: dict[str, Any] = {}
+        if self.n_step != 1:
+            config["n_step"] = self.n_step
+        if self.prioritized:
+            config["prioritized"] = True
+        if self.noisy:
+            config["noisy"] = True
+        if self.atoms is not None:
+            config.update(distributional=True, n_atoms=self.n_atoms, v_min=self.v_min, v_max=self.v_max)
+        return config
 
     def save(self, name: str | os.PathLike) -> None:
         """Save the Q-network's weights to an HDF5 file at ``name`` (any file name).
@@ -607,15 +754,12 @@ class TargetDQNAgent(DQNAgent):
     def traced_settings(self) -> tuple:
         return (*super().traced_settings(), self.double, self.target_update)
 
-    def compute_targets(self, rewards: tf.Tensor, next_states: tf.Tensor, dones: tf.Tensor) -> tf.Tensor:
-        """``r + gamma * Q_target(s', a*)``: a* by the online net (Double DQN) or by the target."""
-        next_q_target = self.target_model(next_states, training=False)
-        if self.double:
-            best = tf.argmax(self.model(next_states, training=False), axis=1, output_type=tf.int32)
-            next_value = tf.gather(next_q_target, best, axis=1, batch_dims=1)
-        else:
-            next_value = tf.reduce_max(next_q_target, axis=1)
-        return rewards + self.gamma * (1.0 - dones) * next_value
+    def next_action_outputs(self, next_states: tf.Tensor) -> tf.Tensor:
+        """The target network values ``a*``; the online network picks it (Double DQN) or the target does."""
+        target_outputs = self.target_model(next_states, training=False)
+        chooser = self.model(next_states, training=False) if self.double else target_outputs
+        best = tf.argmax(self._expected(chooser), axis=1, output_type=tf.int32)
+        return tf.gather(target_outputs, best, axis=1, batch_dims=1)
 
     def sync_target(self) -> None:
         """Inside the compiled step, after each update: exact even for K updates a call."""
@@ -687,6 +831,10 @@ class ConvDQNAgent(TargetDQNAgent):
             clipped to norm 10.
         frame_memory: ``False`` stores whole states (8× the memory; for observations that
             are not frame stacks).
+        precision: ``"float32"``, or ``"mixed_bfloat16"`` to compute the network in bfloat16
+            (variables stay float32): faster on CPUs with AVX-512 BF16 or AMX and on GPUs.  On a
+            machine without fast bfloat16 it falls back to float32 with a warning
+            (:func:`keras_dqn.networks.bf16_supported`).
         **kwargs: any other :class:`TargetDQNAgent` argument (double, loss, dueling, seed).
 
     Example::
@@ -712,32 +860,40 @@ class ConvDQNAgent(TargetDQNAgent):
         epsilon_decay: float = 0.99991,
         clipnorm: float | None = 10.0,
         frame_memory: bool = True,
+        precision: str = "float32",
         **kwargs: Any,
     ):
         if "hidden" in kwargs:
             raise TypeError("ConvDQNAgent's network is the Nature CNN: it takes no hidden= sizes")
         shape = _check_frames_shape(state_shape)
-        memory = None
-        if frame_memory:  # each frame once; sampled with its own generator, seeded from `seed`
-            seed = kwargs.get("seed")
-            memory = FrameReplayBuffer(
-                check_positive_int("memory_size", memory_size),
-                shape,
-                seed=None if seed is None else np.random.SeedSequence(seed).spawn(1)[0],
-                stack_axis=0 if _channels_first(shape) else -1,
-                action_size=action_size,
-            )
+        # Read by _build_memory and _build_model, which DQNAgent.__init__ calls.
+        self.frame_memory = bool(frame_memory)
+        self.precision = _check_precision(precision)
         super().__init__(
             shape, action_size, gamma=gamma, learning_rate=learning_rate, memory_size=memory_size,
-            target_update=target_update, epsilon_decay=epsilon_decay, clipnorm=clipnorm, memory=memory, **kwargs,
+            target_update=target_update, epsilon_decay=epsilon_decay, clipnorm=clipnorm, **kwargs,
         )  # fmt: skip
-        self.frame_memory = bool(frame_memory)
+
+    def _build_memory(self, capacity: int) -> ReplayBuffer | FrameReplayBuffer:
+        """A frame memory (prioritized if asked), sampled with its own generator seeded from ``seed``."""
+        if not self.frame_memory:
+            return super()._build_memory(capacity)
+        cls = PrioritizedFrameReplayBuffer if self.prioritized else FrameReplayBuffer
+        return cls(
+            capacity,
+            self.state_shape,
+            seed=None if self.seed is None else np.random.SeedSequence(self.seed).spawn(1)[0],
+            stack_axis=0 if _channels_first(self.state_shape) else -1,
+            action_size=self.action_size,
+            **self._memory_settings(),
+        )
 
     def _build_model(self) -> keras.Model:
         return build_nature_cnn(
             self.state_shape,
             self.action_size,
             channels_first=_channels_first(self.state_shape),
+            dtype_policy=None if self.precision == "float32" else self.precision,
             **self._network_settings(),
         )
 
@@ -753,7 +909,117 @@ class ConvDQNAgent(TargetDQNAgent):
     def get_config(self) -> dict[str, Any]:
         config = {**super().get_config(), "state_shape": list(self.state_shape), "frame_memory": self.frame_memory}
         del config["state_size"], config["hidden"]  # the CNN has no hidden-size setting
+        if self.precision != "float32":
+            config["precision"] = self.precision
         return config
+
+
+class _PaperPriorities:
+    """Rainbow's priority exponent, 0.5 (a prioritized memory's own default is 0.6, the PER paper's)."""
+
+    def _memory_settings(self) -> dict[str, Any]:
+        settings = super()._memory_settings()
+        return {**settings, "alpha": 0.5} if self.prioritized else settings
+
+
+class RainbowAgent(_PaperPriorities, TargetDQNAgent):
+    """Rainbow (Hessel et al., 2018) for vector states: all six DQN improvements at once.
+
+    Double DQN and a dueling head (which :class:`TargetDQNAgent` has), plus 3-step returns,
+    prioritized replay, noisy layers instead of epsilon-greedy and a distributional (C51) head.
+    Each is one switch of :class:`DQNAgent`/:class:`TargetDQNAgent`; this class only turns them
+    on.  The defaults are the switches' values from the paper (n 3, 51 atoms, priority exponent
+    0.5, importance exponent 0.4 annealed to 1, noise sigma0 0.5) with the CartPole recipe we
+    validated for the rest (``keras_dqn.get_recipe("cartpole-rainbow")``): returns of CartPole
+    lie in [-10, 100] at gamma 0.99 (with the blog's -10 on a fall), so the atoms span that
+    instead of Atari's [-10, 10].
+
+    Args:
+        state_size, action_size: as :class:`DQNAgent`.
+        n_step, prioritized, noisy, distributional, n_atoms, v_min, v_max, dueling, double:
+            the switches, all on (see :class:`DQNAgent`).
+        learning_rate, target_update: as :class:`TargetDQNAgent`.
+        **kwargs: any other :class:`TargetDQNAgent` argument.
+    """
+
+    def __init__(
+        self,
+        state_size: int,
+        action_size: int,
+        *,
+        n_step: int = 3,
+        prioritized: bool = True,
+        noisy: bool = True,
+        distributional: bool = True,
+        n_atoms: int = 51,
+        v_min: float = -10.0,
+        v_max: float = 100.0,
+        dueling: bool = True,
+        double: bool = True,
+        learning_rate: float = 0.001,
+        target_update: int | float = 500,
+        **kwargs: Any,
+    ):
+        super().__init__(
+            state_size, action_size, n_step=n_step, prioritized=prioritized, noisy=noisy,
+            distributional=distributional, n_atoms=n_atoms, v_min=v_min, v_max=v_max, dueling=dueling,
+            double=double, learning_rate=learning_rate, target_update=target_update, **kwargs,
+        )  # fmt: skip
+
+
+
+class ConvRainbowAgent(_PaperPriorities, ConvDQNAgent):
+    """Rainbow for Atari frames: :class:`ConvDQNAgent` with all six switches on, the paper's settings.
+
+    Hessel et al. (2018): 3-step returns, prioritized replay (exponent 0.5, importance
+    exponent 0.4 annealed to 1), noisy layers (sigma0 0.5) instead of epsilon, a dueling
+    distributional head with 51 atoms on [-10, 10] (rewards are clipped to [-1, 1] by
+    :func:`keras_dqn.make_atari_env` when training), Double DQN, Adam with learning rate
+    6.25e-5, a target copy every 2,000 gradient steps (8,000 agent steps at one update per 4).
+
+    Args:
+        state_shape, action_size: as :class:`ConvDQNAgent`.
+        n_step, prioritized, noisy, distributional, n_atoms, v_min, v_max, dueling, double,
+            learning_rate, target_update: as :class:`RainbowAgent`, with the paper's Atari values.
+        **kwargs: any other :class:`ConvDQNAgent` argument (memory_size, precision, seed...).
+    """
+
+    def __init__(
+        self,
+        state_shape: Sequence[int],
+        action_size: int,
+        *,
+        n_step: int = 3,
+        prioritized: bool = True,
+        noisy: bool = True,
+        distributional: bool = True,
+        n_atoms: int = 51,
+        v_min: float = -10.0,
+        v_max: float = 10.0,
+        dueling: bool = True,
+        double: bool = True,
+        learning_rate: float = 6.25e-5,
+        target_update: int | float = 2000,
+        **kwargs: Any,
+    ):
+        super().__init__(
+            state_shape, action_size, n_step=n_step, prioritized=prioritized, noisy=noisy,
+            distributional=distributional, n_atoms=n_atoms, v_min=v_min, v_max=v_max, dueling=dueling,
+            double=double, learning_rate=learning_rate, target_update=target_update, **kwargs,
+        )  # fmt: skip
+
+
+def _check_precision(precision: Any) -> str:
+    """``"float32"`` or ``"mixed_bfloat16"``; the latter only where bfloat16 is fast (else float32, with a warning)."""
+    check_choice("precision", precision, ("float32", "mixed_bfloat16"))
+    if precision == "mixed_bfloat16" and not bf16_supported():
+        warnings.warn(
+            "precision='mixed_bfloat16' needs a CPU with AVX-512 BF16 or AMX (or an Ampere-or-newer GPU); "
+            "this machine has neither, so the network computes in float32",
+            stacklevel=3,
+        )
+        return "float32"
+    return precision
 
 
 def _channels_first(shape: tuple[int, ...]) -> bool:
@@ -779,7 +1045,9 @@ def _check_frames_shape(state_shape: Any) -> tuple[int, ...]:
     return shape
 
 
-AGENT_CLASSES = {"DQNAgent": DQNAgent, "TargetDQNAgent": TargetDQNAgent, "ConvDQNAgent": ConvDQNAgent}
+AGENT_CLASSES = {
+    cls.__name__: cls for cls in (DQNAgent, TargetDQNAgent, ConvDQNAgent, RainbowAgent, ConvRainbowAgent)
+}
 
 
 def load_agent(path: str | os.PathLike) -> DQNAgent:
@@ -828,15 +1096,16 @@ def _read_agent_config(path: str | os.PathLike, config: Any) -> tuple[type[DQNAg
     if config.get("agent") not in AGENT_CLASSES:
         raise ValueError(f"{str(path)!r} was saved by an unknown agent {config.get('agent')!r}; {expected}")
     cls = AGENT_CLASSES[config["agent"]]
-    state_key = "state_shape" if cls is ConvDQNAgent else "state_size"
+    state_key = "state_shape" if issubclass(cls, ConvDQNAgent) else "state_size"
     missing = [key for key in (state_key, "action_size") if key not in config]
     if missing:
         raise broken(f"no {' or '.join(repr(key) for key in missing)}")
-    names = ["hidden", "gamma", "learning_rate", "loss", "dueling"]
+    names = ["hidden", "gamma", "learning_rate", "loss", "dueling", "n_step", "prioritized", "noisy",
+             "distributional", "n_atoms", "v_min", "v_max"]  # fmt: skip
     if issubclass(cls, TargetDQNAgent):
         names += ["target_update", "double"]
-    if cls is ConvDQNAgent:
-        names = [name for name in names if name != "hidden"] + ["frame_memory"]
+    if issubclass(cls, ConvDQNAgent):
+        names = [name for name in names if name != "hidden"] + ["frame_memory", "precision"]
     kwargs = {name: config[name] for name in names if name in config}
     env_id = config.get("env_id")
     try:
@@ -844,7 +1113,7 @@ def _read_agent_config(path: str | os.PathLike, config: Any) -> tuple[type[DQNAg
             raise ValueError(f"env_id must be a string or null, got {env_id!r}")
         check_agent_settings(cls, kwargs)
         state = config[state_key]
-        if cls is ConvDQNAgent:
+        if issubclass(cls, ConvDQNAgent):
             state = _check_frames_shape(state)
         else:
             check_positive_int(state_key, state)

@@ -64,7 +64,7 @@ _TRAIN_CALL_ONLY = frozenset({"agent", "env", "total_steps", "eval_env", "callba
 # Agent arguments a recipe does not set: the env's shapes and the seed come from the caller.
 _AGENT_CALL_ONLY = frozenset({"self", "state_size", "state_shape", "action_size", "seed"})
 AGENT_CLASSES: dict[str, type[agents.DQNAgent]] = {
-    cls.__name__: cls for cls in (agents.DQNAgent, agents.TargetDQNAgent, agents.ConvDQNAgent)
+    cls.__name__: cls for cls in agents.AGENT_CLASSES.values()
 }
 
 
@@ -325,7 +325,7 @@ class Recipe:
         """
         _check_keys(f"{self.agent}", overrides, set(agent_parameters(self.agent_class)))
         state = state_shape_or_size
-        if self.agent_class is not agents.ConvDQNAgent and not isinstance(state, int):
+        if not issubclass(self.agent_class, agents.ConvDQNAgent) and not isinstance(state, int):
             shape = tuple(state)
             if len(shape) != 1:
                 raise ValueError(f"{self.agent} takes flat observation vectors; got observations of shape {shape}")
@@ -426,7 +426,52 @@ _PONG = Recipe(
     description="ConvDQNAgent on Pong, the Nature-DQN recipe on a CPU (the shipped pong-conv-dqn.h5, +20.7)",
 )
 
-RECIPES: dict[str, Recipe] = {r.name: r for r in (_CARTPOLE_DQN, _CARTPOLE_TARGET, _PONG)}
+# Rainbow on CartPole: the validated TargetDQNAgent recipe's network, memory, target copy and
+# schedule, with the four Rainbow parts it lacks switched on (RainbowAgent's defaults are these).
+_CARTPOLE_RAINBOW = _CARTPOLE_TARGET.replace(
+    name="cartpole-rainbow",
+    agent="RainbowAgent",
+    agent_kwargs=dict(
+        {k: v for k, v in _CARTPOLE_TARGET.agent_kwargs.items() if not k.startswith("epsilon")},
+        dueling=True,  # Rainbow's dueling head (on each atom's logits)
+        n_step=3,  # 3-step returns: rewards reach back 3 steps per update
+        prioritized=True,  # replay surprising transitions more often (exponent 0.5, importance 0.4 -> 1)
+        noisy=True,  # learned noise explores: epsilon is 0
+        distributional=True,  # C51: 51 atoms of the return distribution ...
+        n_atoms=51,
+        v_min=-10.0,  # ... on [-10, 100]: CartPole's returns at gamma 0.99 (reward 1 a step, -10 on a fall)
+        v_max=100.0,
+    ),
+    description="RainbowAgent on CartPole: the cartpole-target recipe with 3-step, prioritized, noisy, C51",
+)
+
+# Rainbow on Pong: the paper's Atari settings, with the pong recipe's memory, schedule and budget.
+_PONG_RAINBOW = _PONG.replace(
+    name="pong-rainbow",
+    agent="ConvRainbowAgent",
+    agent_kwargs=dict(
+        gamma=0.99,
+        learning_rate=6.25e-5,  # the paper's Adam (epsilon 1.5e-4 there; Keras' default here)
+        memory_size=100_000,  # frame memory, as pong
+        target_update=2000,  # gradient steps: the paper's 32,000 frames at one update per 4 agent steps
+        double=True,
+        dueling=True,
+        loss="huber",  # (unused: C51's loss is a cross-entropy)
+        clipnorm=10.0,
+        n_step=3,
+        prioritized=True,
+        noisy=True,
+        distributional=True,
+        n_atoms=51,
+        v_min=-10.0,  # rewards clipped to [-1, 1] while training
+        v_max=10.0,
+    ),
+    description="ConvRainbowAgent on Pong: the Rainbow paper's settings on the pong recipe's schedule",
+)
+
+RECIPES: dict[str, Recipe] = {
+    r.name: r for r in (_CARTPOLE_DQN, _CARTPOLE_TARGET, _CARTPOLE_RAINBOW, _PONG, _PONG_RAINBOW)
+}
 """Every named recipe, by name."""
 
 _DEFAULT_FOR_ENV = {"CartPole-v1": "cartpole-target", "ALE/Pong-v5": "pong"}
@@ -474,6 +519,14 @@ SETTING_HELP: dict[str, str] = {
     "target_update": "int C: copy the target network every C gradient steps; float tau in (0, 1): soft update",
     "double": "Double DQN targets: the online network picks the next action, the target network values it",
     "frame_memory": "store each Atari frame once, not in every frame stack (8x less replay memory)",
+    "precision": "float32, or mixed_bfloat16: the CNN computes in bfloat16 (faster on CPUs with AVX-512 BF16/AMX)",
+    "n_step": "learn from n-step returns: n rewards summed, then the bootstrap (Rainbow: 3)",
+    "prioritized": "prioritized replay: sample transitions by their last TD error, loss weighted to correct for it",
+    "noisy": "noisy layers: learned noise explores instead of epsilon (epsilon is then 0)",
+    "distributional": "C51: learn the distribution of returns on n_atoms atoms over [v_min, v_max]",
+    "n_atoms": "atoms of the distributional head",
+    "v_min": "lowest atom of the distributional head (the smallest return it can represent)",
+    "v_max": "highest atom of the distributional head (the largest return it can represent)",
     # keras_dqn.train's settings
     "n_envs": "environments stepped together, their actions chosen in one batched call",
     "total_steps": "env steps to train for, over all environments",
@@ -489,7 +542,7 @@ SETTING_HELP: dict[str, str] = {
 }
 """One line of help for every agent and :func:`keras_dqn.train` setting, by name (``--help``'s text)."""
 
-_FLAG_CHOICES = {"loss": sorted(agents.LOSSES)}
+_FLAG_CHOICES = {"loss": sorted(agents.LOSSES), "precision": ["float32", "mixed_bfloat16"]}
 
 
 def _named(name: str, parse: Callable[[str], Any]) -> Callable[[str], Any]:

@@ -194,9 +194,10 @@ def _loop(run: _Run, agent, resume: bool, seed: int | None, interrupt: _StopOnIn
     run.callbacks.on_train_begin()
     stop = False
     while state.steps < run.total_steps and not stop and not interrupt.requested:
-        # 1. Act: one batched forward pass for every sub-env, then epsilon-greedy per sub-env.
+        # 1. Act: one batched forward pass for every sub-env (noisy networks: with fresh noise),
+        #    then epsilon-greedy per sub-env.
         obs = episodes.obs
-        q = agent.q_values(obs)
+        q = agent.q_values(obs, greedy=False)
         actions = np.argmax(q, axis=1)
         explore = rng.random(envs.num_envs) < agent.epsilon
         actions[explore] = rng.integers(agent.action_size, size=int(explore.sum()))
@@ -206,14 +207,14 @@ def _loop(run: _Run, agent, resume: bool, seed: int | None, interrupt: _StopOnIn
         # 2. Step every sub-env.
         next_obs, rewards, terminated, truncated, _ = envs.step(actions)
 
-        # 3. Store (s, a, r, s', terminated): a time-limit cut still bootstraps.  A step that
-        #    only reset a finished sub-env is no transition.
+        # 3. Store (s, a, r, s', terminated): a time-limit cut still bootstraps (truncated only
+        #    ends n-step sums there).  A step that only reset a finished sub-env is no transition.
         real = ~episodes.after_done
         if real.all():
-            memory.extend(obs, actions, rewards, next_obs, terminated)
-        else:  # env_indices lets a frame memory reuse each sub-env's frames
+            memory.extend(obs, actions, rewards, next_obs, terminated, truncated=truncated)
+        else:  # env_indices: which sub-env each came from (n-step sums and frame stacks follow each)
             memory.extend(obs[real], actions[real], rewards[real], next_obs[real], terminated[real],
-                          env_indices=np.flatnonzero(real))  # fmt: skip
+                          env_indices=np.flatnonzero(real), truncated=truncated[real])  # fmt: skip
         ended = episodes.advance(next_obs, rewards, terminated | truncated, real, stats.returns)
         new_steps = int(real.sum())
         state.steps += new_steps
@@ -225,6 +226,8 @@ def _loop(run: _Run, agent, resume: bool, seed: int | None, interrupt: _StopOnIn
             n_updates = (state.pending // run.train_every) * run.gradient_steps
             state.pending %= run.train_every
             if n_updates:
+                if hasattr(memory, "anneal_beta"):  # prioritized replay: importance correction -> 1 by the end
+                    memory.anneal_beta(state.steps / run.total_steps)
                 losses = agent.train_on_batches(memory.sample_batches(n_updates, run.batch_size))
                 stats.losses.extend(losses.tolist())
                 agent.decay_epsilon(n_updates)

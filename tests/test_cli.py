@@ -157,7 +157,8 @@ def test_train_env_without_a_recipe_gets_the_generic_one(capsys, tmp_path):
 @pytest.mark.parametrize(
     ("args", "config", "message"),
     [
-        (("--recipe", "ppo"), None, "unknown recipe 'ppo'; known recipes: cartpole-dqn, cartpole-target, pong"),
+        (("--recipe", "ppo"), None, "unknown recipe 'ppo'; known recipes: cartpole-dqn, cartpole-target, "
+                                   "cartpole-rainbow, pong, pong-rainbow"),
         ((), {"agent": {"gama": 0.9}}, "unknown TargetDQNAgent settings: gama"),
         ((), {"train": {"n_env": 2}}, "unknown train settings: n_env"),
         ((), {"optimizer": {}}, "config sections are ['agent', 'target_agent', 'train']"),

@@ -365,8 +365,8 @@ def test_bad_state_dicts_are_refused_and_change_nothing(change, message):
 
 
 def test_nbytes_per_transition_counts_the_tree():
-    # ReplayBuffer's 44 bytes, plus the sum-tree: 2 * 1024 float64 over 1000 slots
-    assert PrioritizedReplayBuffer(1000, (4,)).nbytes_per_transition == pytest.approx(44 + 2 * 1024 * 8 / 1000)
+    # ReplayBuffer's 48 bytes (44 + the n-step link), plus the sum-tree: 2 * 1024 float64 over 1000 slots
+    assert PrioritizedReplayBuffer(1000, (4,)).nbytes_per_transition == pytest.approx(48 + 2 * 1024 * 8 / 1000)
 
 
 # ---------------------------------------------------------------- bad input

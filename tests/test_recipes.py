@@ -11,7 +11,8 @@ from keras_dqn.recipes import RECIPES, Recipe, agent_parameters, get_recipe, rec
 @pytest.mark.parametrize(
     ("cls", "name"),
     [(keras_dqn.DQNAgent, "cartpole-dqn"), (keras_dqn.TargetDQNAgent, "cartpole-target"),
-     (keras_dqn.ConvDQNAgent, "pong")],
+     (keras_dqn.ConvDQNAgent, "pong"), (keras_dqn.RainbowAgent, "cartpole-rainbow"),
+     (keras_dqn.ConvRainbowAgent, "pong-rainbow")],
 )  # fmt: skip
 def test_agent_class_defaults_are_the_recipe(cls, name):
     """Each agent class, built with no settings, is its recipe's agent (defaults through the **kwargs chain)."""
@@ -64,7 +65,7 @@ def test_the_validated_values():
 
 def test_unknown_recipe_is_one_clear_error():
     with pytest.raises(ValueError, match=r"^unknown recipe 'cartpole'; known recipes: cartpole-dqn, cartpole-target, "
-                                         r"pong$"):  # fmt: skip
+                                         r"cartpole-rainbow, pong, pong-rainbow$"):  # fmt: skip
         get_recipe("cartpole")
 
 

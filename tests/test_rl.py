@@ -301,7 +301,8 @@ def test_double_dqn_targets_value_the_online_argmax_with_the_target_network(doub
     # double: the online argmax a*, valued by the target net, is -max Q; plain: the target's max, -min Q
     next_value = -online_q.max(axis=1) if double else -online_q.min(axis=1)
     expected = rewards + 0.99 * (1.0 - dones) * next_value
-    targets = agent.core.compute_targets(rewards, next_states, dones).numpy()
+    batch = Batch(next_states, np.zeros(3, np.int32), rewards, next_states, dones, discounts=0.99 * (1.0 - dones))
+    targets = agent.core.compute_targets(batch).numpy()
     np.testing.assert_allclose(targets, expected, rtol=1e-5)
 
 

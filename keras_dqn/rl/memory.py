@@ -94,16 +94,27 @@ class SequentialMemory:
         """Shape of one stored state: ``(window_length,) + observation shape``."""
         return self.buffer.state_shape
 
+    @property
+    def gamma(self) -> float:
+        """The discount of the batches' ``discounts``: the agent that takes the memory sets it to its own."""
+        return self.buffer.gamma
+
+    @gamma.setter
+    def gamma(self, value: float) -> None:
+        self.buffer.gamma = value
+
+    n_step = 1  # keras-rl learns from one-step returns
+
     def __len__(self) -> int:
         return 0 if self._buffer is None else len(self._buffer)
 
-    def append(self, transition: tuple) -> None:
+    def append(self, transition: tuple, truncated: bool = False) -> None:
         """Store ``(state, action, reward, next_state, done)``, overwriting the oldest if full."""
-        self.buffer.append(transition)
+        self.buffer.append(transition, truncated=truncated)
 
-    def extend(self, states, actions, rewards, next_states, dones, env_indices=None) -> None:
+    def extend(self, states, actions, rewards, next_states, dones, env_indices=None, truncated=None) -> None:
         """Store one transition per sub-env of a vector env (see :meth:`ReplayBuffer.extend`)."""
-        self.buffer.extend(states, actions, rewards, next_states, dones, env_indices)
+        self.buffer.extend(states, actions, rewards, next_states, dones, env_indices, truncated=truncated)
 
     def sample(self, batch_size: int) -> Batch:
         """A uniformly random minibatch (with replacement) of ``batch_size`` transitions."""

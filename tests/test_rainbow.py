@@ -1,0 +1,211 @@
+"""Rainbow's switches on the agents: each alone and all together, through the one TD update."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_dqn
+from keras_dqn import (
+    ConvDQNAgent,
+    ConvRainbowAgent,
+    DQNAgent,
+    PrioritizedFrameReplayBuffer,
+    PrioritizedReplayBuffer,
+    RainbowAgent,
+    TargetDQNAgent,
+)
+from keras_dqn.memory import Batch, FrameReplayBuffer, ReplayBuffer
+
+SWITCHES = {
+    "n_step": dict(n_step=3),
+    "prioritized": dict(prioritized=True),
+    "noisy": dict(noisy=True),
+    "distributional": dict(distributional=True, n_atoms=11, v_min=-5.0, v_max=5.0),
+    "all": dict(n_step=3, prioritized=True, noisy=True, distributional=True, n_atoms=11, v_min=-5.0, v_max=5.0,
+                dueling=True),  # fmt: skip
+}
+
+
+def _fill(agent, n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    state = rng.normal(size=agent.state_shape).astype(np.float32)
+    for i in range(n):
+        next_state = rng.normal(size=agent.state_shape).astype(np.float32)
+        done = i % 10 == 9
+        agent.remember(state, int(rng.integers(agent.action_size)), float(rng.normal()), next_state, done)
+        state = rng.normal(size=agent.state_shape).astype(np.float32) if done else next_state
+
+
+@pytest.mark.parametrize("name", sorted(SWITCHES))
+def test_each_switch_trains_and_round_trips_through_a_file(name, tmp_path):
+    agent = TargetDQNAgent(4, 2, seed=0, memory_size=200, hidden=(16,), **SWITCHES[name])
+    _fill(agent)
+    losses = [agent.replay(16) for _ in range(5)]
+    assert np.isfinite(losses).all()
+    assert agent.train_steps == 5
+    q = agent.q_values(np.zeros((3, 4), np.float32))
+    assert q.shape == (3, 2) and q.dtype == np.float32
+    path = tmp_path / f"{name}.h5"
+    agent.save(path)
+    loaded = keras_dqn.load_agent(path)
+    assert type(loaded) is TargetDQNAgent
+    for key in ("n_step", "prioritized", "noisy", "distributional", "n_atoms", "dueling"):
+        assert getattr(loaded, key) == getattr(agent, key), key
+    states = np.random.default_rng(1).normal(size=(5, 4)).astype(np.float32)
+    np.testing.assert_allclose(loaded.q_values(states), agent.q_values(states), rtol=1e-5, atol=1e-6)
+
+
+def test_switches_are_recorded_in_the_file_only_when_on(tmp_path):
+    plain = TargetDQNAgent(4, 2, seed=0)
+    plain.save(tmp_path / "plain.h5")
+    rainbow = RainbowAgent(4, 2, seed=0)
+    rainbow.save(tmp_path / "rainbow.h5")
+    with h5py.File(tmp_path / "plain.h5") as f:
+        assert not {"n_step", "noisy", "prioritized", "distributional"} & set(json.loads(f.attrs["keras_dqn_config"]))
+    with h5py.File(tmp_path / "rainbow.h5") as f:
+        config = json.loads(f.attrs["keras_dqn_config"])
+    assert config["agent"] == "RainbowAgent"
+    assert (config["n_step"], config["prioritized"], config["noisy"], config["distributional"]) == (3, True, True, True)
+    assert (config["n_atoms"], config["v_min"], config["v_max"]) == (51, -10.0, 100.0)
+    assert type(keras_dqn.load_agent(tmp_path / "rainbow.h5")) is RainbowAgent
+
+
+def test_rainbow_agent_turns_everything_on():
+    agent = RainbowAgent(4, 2, seed=0)
+    assert (agent.n_step, agent.prioritized, agent.noisy, agent.distributional, agent.dueling, agent.double) == (
+        3, True, True, True, True, True)  # fmt: skip
+    assert isinstance(agent.memory, PrioritizedReplayBuffer)
+    assert agent.memory.n_step == 3 and agent.memory.alpha == 0.5 and agent.memory.gamma == agent.gamma
+    assert agent.epsilon == 0.0 and agent.epsilon_min == 0.0
+    assert agent.model.output_shape == (None, 2, 51)
+    assert keras_dqn.get_recipe("cartpole-rainbow").make_agent(4, 2, seed=0).n_atoms == 51
+
+
+def test_noisy_agent_explores_with_noise_and_acts_greedily_with_the_mean():
+    agent = TargetDQNAgent(4, 3, seed=0, noisy=True, hidden=(32,))
+    assert agent.epsilon == 0.0
+    states = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
+    greedy = agent.q_values(states)
+    np.testing.assert_array_equal(agent.q_values(states), greedy)  # the mean weights: deterministic
+    np.testing.assert_allclose(greedy, agent.model(states, training=False).numpy(), rtol=1e-5, atol=1e-6)
+    noisy_draws = [agent.q_values(states, greedy=False) for _ in range(3)]
+    assert not np.allclose(noisy_draws[0], noisy_draws[1])
+    assert {agent.act(states[0], greedy=True) for _ in range(20)} == {int(np.argmax(greedy[0]))}
+
+
+def test_distributional_q_values_are_the_expected_returns():
+    agent = TargetDQNAgent(4, 2, seed=0, distributional=True, n_atoms=5, v_min=-2.0, v_max=2.0)
+    states = np.random.default_rng(0).normal(size=(7, 4)).astype(np.float32)
+    probs = agent.model(states, training=False).numpy()
+    assert probs.shape == (7, 2, 5)
+    np.testing.assert_allclose(probs.sum(-1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(agent.q_values(states), probs @ np.linspace(-2, 2, 5), rtol=1e-5, atol=1e-6)
+
+
+def test_n_step_targets_use_the_batch_discounts():
+    """The target multiplies the bootstrap by the batch's discount (gamma^k, 0 after a termination)."""
+    agent = DQNAgent(3, 2, seed=0, gamma=0.9)
+    next_states = tf.constant(np.random.default_rng(0).normal(size=(3, 3)), tf.float32)
+    batch = Batch(
+        states=next_states, actions=tf.constant([0, 1, 0]), rewards=tf.constant([1.0, 2.0, 3.0]),
+        next_states=next_states, dones=tf.constant([0.0, 0.0, 1.0]), discounts=tf.constant([0.729, 0.81, 0.0]),
+        weights=tf.ones(3),
+    )  # fmt: skip
+    best = agent.model(next_states).numpy().max(axis=1)
+    expected = np.array([1.0, 2.0, 3.0]) + np.array([0.729, 0.81, 0.0]) * best
+    np.testing.assert_allclose(agent.compute_targets(batch).numpy(), expected, rtol=1e-5)
+
+
+def test_prioritized_replay_updates_the_sampled_priorities():
+    agent = TargetDQNAgent(4, 2, seed=0, prioritized=True, memory_size=100, hidden=(8,))
+    _fill(agent, 50)
+    before = agent.memory.state_dict()["priorities"].copy()
+    agent.replay(16)
+    after = agent.memory.state_dict()["priorities"]
+    assert not np.array_equal(before, after)
+
+
+def test_importance_weights_scale_the_loss():
+    """Weights 2 double the loss of the same batch (one compiled step, same starting weights)."""
+    losses = []
+    for weight in (1.0, 2.0):
+        agent = DQNAgent(4, 2, seed=0, hidden=(8,))
+        rng = np.random.default_rng(0)
+        batch = Batch(
+            rng.normal(size=(8, 4)).astype(np.float32), rng.integers(2, size=8).astype(np.int32),
+            rng.normal(size=8).astype(np.float32), rng.normal(size=(8, 4)).astype(np.float32),
+            np.zeros(8, np.float32), weights=np.full(8, weight, np.float32),
+        )  # fmt: skip
+        losses.append(agent.train_on_batch(batch))
+    assert losses[1] == pytest.approx(2 * losses[0], rel=1e-5)
+
+
+def test_train_runs_every_switch_on_a_vector_env():
+    agent = keras_dqn.get_recipe("cartpole-rainbow").make_agent(4, 2, seed=0, memory_size=500)
+    envs = keras_dqn.make_vector_env("CartPole-v1", 2, training=True)
+    history = keras_dqn.train(agent, envs, 400, batch_size=16, train_every=2, gradient_steps=2,
+                              learning_starts=50, eval_every=400, eval_episodes=2, seed=0)  # fmt: skip
+    assert history.history["step"][-1] >= 400
+    assert agent.train_steps > 100
+    assert agent.memory.beta > 0.4  # annealed toward 1 as training went on
+
+
+def test_conv_agents_take_every_switch():
+    agent = ConvRainbowAgent((4, 36, 36), 3, seed=0, memory_size=200)
+    assert isinstance(agent.memory, PrioritizedFrameReplayBuffer) and agent.memory.n_step == 3
+    assert agent.model.output_shape == (None, 3, 51)
+    rng = np.random.default_rng(0)
+    state = rng.integers(0, 255, size=(4, 36, 36), dtype=np.uint8)
+    for i in range(40):
+        frame = rng.integers(0, 255, size=(1, 36, 36), dtype=np.uint8)
+        next_state = np.concatenate([state[1:], frame])
+        agent.remember(state, i % 3, 1.0, next_state, False)
+        state = next_state
+    assert np.isfinite(agent.replay(8))
+    assert agent.q_values(state).shape == (1, 3)
+    plain = ConvDQNAgent((4, 36, 36), 3, seed=0, memory_size=200)
+    assert type(plain.memory) is FrameReplayBuffer
+
+
+def test_precision_falls_back_or_is_refused():
+    with pytest.raises(ValueError, match="precision"):
+        ConvDQNAgent((4, 36, 36), 3, precision="float16")
+    from keras_dqn.networks import bf16_supported
+
+    if bf16_supported():
+        agent = ConvDQNAgent((4, 36, 36), 3, precision="mixed_bfloat16", memory_size=100)
+        assert agent.precision == "mixed_bfloat16"
+        assert agent.q_values(np.zeros((4, 36, 36), np.uint8)).dtype == np.float32
+    else:
+        with pytest.warns(UserWarning, match="float32"):
+            agent = ConvDQNAgent((4, 36, 36), 3, precision="mixed_bfloat16", memory_size=100)
+        assert agent.precision == "float32"
+
+
+def test_gamma_reaches_the_memory():
+    agent = TargetDQNAgent(4, 2, n_step=3, gamma=0.9)
+    assert agent.memory.gamma == 0.9
+    agent.gamma = 0.5
+    assert agent.memory.gamma == 0.5
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(n_step=0), "n_step"),
+        (dict(distributional=True, v_min=1.0, v_max=1.0), "v_min"),
+        (dict(distributional=True, n_atoms=1), "n_atoms"),
+        (dict(memory=ReplayBuffer(10, (4,), n_step=2)), "2-step"),
+        (dict(n_step=3, memory=ReplayBuffer(10, (4,), n_step=3, gamma=0.5)), "gamma"),
+        (dict(prioritized=True, memory=ReplayBuffer(10, (4,))), "prioritized"),
+        (dict(memory=PrioritizedReplayBuffer(10, (4,))), "prioritized"),
+    ],
+)
+def test_bad_switches_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        TargetDQNAgent(4, 2, **kwargs)
