@@ -32,6 +32,13 @@ The recipes:
     every 1,000 gradient steps, epsilon 1 -> 0.01 decaying 0.99991 per gradient step, clipnorm
     10; batch 32, one gradient step per 4 agent steps after 20,000 random ones, 4 games at
     once, 2M agent steps, 4 full greedy games every 50,000 steps.
+``cartpole-rainbow``
+    ``RainbowAgent``: cartpole-target's network, memory, target copy and schedule with the four
+    Rainbow parts it lacks switched on (3-step returns, prioritized replay with exponent 0.5,
+    noisy layers instead of epsilon, a dueling C51 head with 51 atoms on [-10, 100]).
+``pong-rainbow``
+    ``ConvRainbowAgent``: the paper's switches on the pong recipe's optimizer (Adam 1e-4),
+    target copy (every 1,000 gradient steps), memory and schedule.
 """
 
 from __future__ import annotations
