@@ -41,7 +41,7 @@ from keras_dqn.checks import (
 )
 from keras_dqn.distributional import cross_entropy, expected_q, project_distribution, support
 from keras_dqn.memory import Batch, FrameReplayBuffer, ReplayBuffer
-from keras_dqn.networks import NumpyMLP, bf16_supported, build_mlp, build_nature_cnn
+from keras_dqn.networks import NoisyDense, NumpyMLP, bf16_supported, build_mlp, build_nature_cnn
 from keras_dqn.prioritized import PrioritizedFrameReplayBuffer, PrioritizedReplayBuffer
 from keras_dqn.weights import load_h5, read_h5, save_h5
 
@@ -92,11 +92,18 @@ class TrainStep:
         if self._learning_rate != agent.learning_rate and hasattr(rate, "assign"):  # agent.learning_rate changed
             rate.assign(agent.learning_rate)  # (a schedule keeps its own)
         self._learning_rate = agent.learning_rate
+        if batches.indices is not None and not hasattr(agent.memory, "update_priorities"):
+            raise ValueError(
+                "this batch comes from a prioritized memory (it has indices), but the agent's memory cannot take "
+                "new priorities; train on batches of the agent's own memory"
+            )
         states = np.stack((batches.states, batches.next_states), axis=2)  # (K, B, 2, *state_shape)
         scalars = np.empty((*np.shape(batches.actions), 5), np.float32)  # (K, B, 5), one column per field:
         scalars[..., 0], scalars[..., 1], scalars[..., 2] = batches.actions, batches.rewards, batches.dones
-        # the bootstrap's discount: gamma**k for k rewards summed (0 after a termination) ...
-        scalars[..., 3] = batches.discounts if batches.discounts is not None else agent.gamma * (1 - scalars[..., 2])
+        # the bootstrap's discount: gamma**k for k rewards summed by an n-step memory (0 after a
+        # termination), else the agent's own gamma (a memory may be shared by agents) ...
+        n_step = batches.discounts is not None and agent.n_step > 1
+        scalars[..., 3] = batches.discounts if n_step else agent.gamma * (1 - scalars[..., 2])
         scalars[..., 4] = batches.weights if batches.weights is not None else 1.0  # ... and importance weights
         before = None  # MLPs: the weights before this call (acting's copy), to put back if it goes wrong
         if agent.numpy_model is not None:
@@ -108,12 +115,12 @@ class TrainStep:
         flat = flat_weights.numpy() if before is not None else None
         if not np.isfinite(losses).all() or (flat is not None and not np.isfinite(flat).all()):
             self._stop(losses, before)
-        if batches.indices is not None:  # prioritized replay: sampled transitions get their new TD errors
-            agent.memory.update_priorities(batches.indices, priorities.numpy())
         if flat is not None:  # hand the new weights to the NumPy forward pass
             parts = np.split(flat, self._weight_splits)
             agent.policy_weights = [p.reshape(shape) for p, shape in zip(parts, self._weight_shapes, strict=True)]
         agent.train_steps += len(losses)
+        if batches.indices is not None:  # prioritized replay: sampled transitions get their new TD errors
+            agent.memory.update_priorities(batches.indices, priorities.numpy())
         return losses
 
     def _stop(self, losses: np.ndarray, before: list[np.ndarray] | None) -> None:
@@ -303,13 +310,13 @@ class DQNAgent:
 
     @property
     def gamma(self) -> float:
-        """The discount rate; setting it also sets the replay memory's (it sums n-step returns)."""
+        """The discount rate; setting it also sets an n-step replay memory's (it sums the returns)."""
         return self._gamma
 
     @gamma.setter
     def gamma(self, value: float) -> None:
         self._gamma = check_fraction("gamma", value)
-        if hasattr(getattr(self, "memory", None), "gamma"):
+        if getattr(self, "n_step", 1) > 1 and hasattr(getattr(self, "memory", None), "gamma"):
             self.memory.gamma = self._gamma
 
     @property
@@ -374,13 +381,9 @@ class DQNAgent:
             raise ValueError(
                 f"the agent was given prioritized={self.prioritized} but the memory is a {type(memory).__name__}"
             )
-        if hasattr(memory, "gamma"):
-            if n_step > 1 and memory.gamma != self.gamma:
-                raise ValueError(
-                    f"memory sums n-step returns with gamma {memory.gamma}, the agent's gamma is {self.gamma}"
-                )
-            memory.gamma = self.gamma  # one-step discounts: gamma is the agent's
-        return memory
+        if n_step > 1 and getattr(memory, "gamma", self.gamma) != self.gamma:
+            raise ValueError(f"memory sums n-step returns with gamma {memory.gamma}, the agent's gamma is {self.gamma}")
+        return memory  # (one-step targets use the agent's own gamma, whatever the memory's)
 
     def _check_model(self, model: keras.Model) -> keras.Model:
         """Your own network: it must fit the states and actions (compile it before training)."""
@@ -393,6 +396,19 @@ class DQNAgent:
                 f"model must map states of shape {self.state_shape} to {what}; "
                 f"it maps {tuple(model.input_shape[1:])} to {tuple(model.output_shape[1:])}"
             )
+        has_noise = any(isinstance(layer, NoisyDense) or getattr(layer, "noisy", False) for layer in model.layers)
+        if has_noise != self.noisy:
+            raise ValueError(
+                f"the agent was given noisy={self.noisy} but the model {'has' if has_noise else 'has no'} NoisyDense "
+                "layers; the switch must say how the model explores"
+            )
+        if self.atoms is not None:  # each action's outputs must be a probability distribution
+            probe = np.asarray(model(np.zeros((1, *self.state_shape), self.state_dtype), training=False))
+            if not (np.all(probe >= 0) and np.allclose(probe.sum(axis=-1), 1.0, atol=1e-3)):
+                raise ValueError(
+                    "a distributional agent's model must output probabilities over the atoms (a softmax on the "
+                    f"last axis, e.g. keras_dqn.networks.DistributionalHead); its outputs sum to {probe.sum(-1)}"
+                )
         if getattr(model, "optimizer", None) is not None:  # the model's own optimizer settings win
             self.learning_rate = float(model.optimizer.learning_rate.numpy())
         return model
@@ -557,8 +573,16 @@ class DQNAgent:
         applied = self._apply_if_finite(loss, grads, healthy)
         # 5. Keep a target network in step (agents that have one).
         self.sync_target()
-        priorities = sample_losses if self.atoms is not None else tf.abs(targets - taken)
-        return tf.where(applied, loss, tf.constant(np.nan, loss.dtype)), priorities
+        return tf.where(applied, loss, tf.constant(np.nan, loss.dtype)), self.priorities(targets, taken, sample_losses)
+
+    def priorities(self, targets: tf.Tensor, taken: tf.Tensor, sample_losses: tf.Tensor) -> tf.Tensor:
+        """Each transition's new priority for prioritized replay: ``|TD error|``, or for C51 the
+        KL divergence of its predicted distribution from the target (the cross-entropy minus the
+        target's entropy, so a transition that is learnt has priority ~0 however wide its target)."""
+        if self.atoms is None:
+            return tf.abs(targets - taken)
+        target_entropy = -tf.reduce_sum(tf.math.multiply_no_nan(tf.math.log(targets), targets), axis=-1)
+        return tf.maximum(sample_losses - target_entropy, 0.0)
 
     def _apply_if_finite(self, loss: tf.Tensor, grads: list, healthy: tf.Tensor | bool) -> tf.Tensor:
         """Apply ``grads`` unless the loss (or, without a NumPy twin, a gradient) is not finite.
@@ -649,16 +673,11 @@ class DQNAgent:
         }
 
     def _rainbow_config(self) -> dict[str, Any]:
-        """The Rainbow switches that are on, as constructor arguments (so files of plain DQNs stay as they were)."""
-        config: dict[str, Any] = {}
-        if self.n_step != 1:
-            config["n_step"] = self.n_step
-        if self.prioritized:
-            config["prioritized"] = True
-        if self.noisy:
-            config["noisy"] = True
+        """The Rainbow switches, on or off, as constructor arguments (a class's defaults may be either)."""
+        config: dict[str, Any] = dict(n_step=self.n_step, prioritized=self.prioritized, noisy=self.noisy,
+                                      distributional=self.distributional)  # fmt: skip
         if self.atoms is not None:
-            config.update(distributional=True, n_atoms=self.n_atoms, v_min=self.v_min, v_max=self.v_max)
+            config.update(n_atoms=self.n_atoms, v_min=self.v_min, v_max=self.v_max)
         return config
 
     def save(self, name: str | os.PathLike) -> None:

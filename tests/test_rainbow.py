@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import h5py
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -60,19 +61,76 @@ def test_each_switch_trains_and_round_trips_through_a_file(name, tmp_path):
     np.testing.assert_allclose(loaded.q_values(states), agent.q_values(states), rtol=1e-5, atol=1e-6)
 
 
-def test_switches_are_recorded_in_the_file_only_when_on(tmp_path):
-    plain = TargetDQNAgent(4, 2, seed=0)
-    plain.save(tmp_path / "plain.h5")
+def test_every_switch_is_recorded_in_the_file_on_or_off(tmp_path):
+    """A Rainbow agent with a switch off comes back with it off (the class's default is on)."""
     rainbow = RainbowAgent(4, 2, seed=0)
     rainbow.save(tmp_path / "rainbow.h5")
-    with h5py.File(tmp_path / "plain.h5") as f:
-        assert not {"n_step", "noisy", "prioritized", "distributional"} & set(json.loads(f.attrs["keras_dqn_config"]))
     with h5py.File(tmp_path / "rainbow.h5") as f:
         config = json.loads(f.attrs["keras_dqn_config"])
     assert config["agent"] == "RainbowAgent"
     assert (config["n_step"], config["prioritized"], config["noisy"], config["distributional"]) == (3, True, True, True)
     assert (config["n_atoms"], config["v_min"], config["v_max"]) == (51, -10.0, 100.0)
     assert type(keras_dqn.load_agent(tmp_path / "rainbow.h5")) is RainbowAgent
+    for off in (dict(n_step=1), dict(prioritized=False), dict(noisy=False), dict(distributional=False)):
+        agent = RainbowAgent(4, 2, seed=0, hidden=(8,), **off)
+        agent.save(tmp_path / "off.h5")
+        loaded = keras_dqn.load_agent(tmp_path / "off.h5")
+        (key, value), = off.items()
+        assert getattr(loaded, key) == value, key
+        assert isinstance(loaded.memory, PrioritizedReplayBuffer) == loaded.prioritized
+        states = np.ones((2, 4), np.float32)
+        np.testing.assert_allclose(loaded.q_values(states), agent.q_values(states), rtol=1e-5, atol=1e-6)
+
+
+def test_one_step_agents_sharing_a_memory_each_discount_with_their_own_gamma():
+    memory = ReplayBuffer(100, (4,))
+    agents = [DQNAgent(4, 2, seed=0, gamma=gamma, hidden=(8,), memory=memory) for gamma in (0.8, 0.5)]
+    _fill(agents[0], 40)
+    batch = memory.sample(16)
+    for agent in agents:
+        expected = batch.rewards + agent.gamma * (1 - batch.dones) * agent.q_values(batch.next_states).max(axis=1)
+        before = agent.model.get_weights()
+        # the loss of the step equals the hand-computed TD loss with this agent's gamma
+        q = agent.q_values(batch.states)[np.arange(16), batch.actions]
+        assert agent.train_on_batch(batch) == pytest.approx(float(np.mean((expected - q) ** 2)), rel=1e-4)
+        agent.model.set_weights(before)
+
+
+def test_a_prioritized_batch_for_an_agent_without_priorities_is_refused_before_training():
+    agent = DQNAgent(4, 2, seed=0, hidden=(8,))
+    other = PrioritizedReplayBuffer(100, (4,), seed=0)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        other.append((rng.normal(size=4), 0, 1.0, rng.normal(size=4), False))
+    weights = agent.model.get_weights()
+    with pytest.raises(ValueError, match="prioritized memory"):
+        agent.train_on_batch(other.sample(8))
+    assert agent.train_steps == 0
+    for w, v in zip(weights, agent.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(w, v)
+
+
+def test_switches_must_describe_a_model_of_your_own():
+    plain = keras_dqn.build_mlp(4, 2, (8,))
+    with pytest.raises(ValueError, match="noisy=True but the model has no NoisyDense"):
+        TargetDQNAgent(4, 2, noisy=True, model=plain)
+    noisy = keras_dqn.build_mlp(4, 2, (8,), noisy=True)
+    with pytest.raises(ValueError, match="noisy=False but the model has NoisyDense"):
+        TargetDQNAgent(4, 2, model=noisy)
+    logits = keras.Sequential([keras.Input((4,)), keras.layers.Dense(10), keras.layers.Reshape((2, 5))])
+    logits.compile(optimizer="adam", loss="mse")
+    with pytest.raises(ValueError, match="probabilities over the atoms"):
+        TargetDQNAgent(4, 2, distributional=True, n_atoms=5, model=logits)
+
+
+def test_c51_priorities_are_the_kl_divergence():
+    """A prediction equal to its target has priority 0, however wide the target."""
+    agent = TargetDQNAgent(4, 2, distributional=True, n_atoms=5, v_min=-2.0, v_max=2.0)
+    target = tf.constant([[0.2, 0.2, 0.2, 0.2, 0.2], [0.0, 0.5, 0.5, 0.0, 0.0]])
+    predicted = tf.constant([[0.2, 0.2, 0.2, 0.2, 0.2], [0.0, 0.25, 0.75, 0.0, 0.0]])
+    priorities = agent.priorities(target, predicted, agent.sample_losses(target, predicted)).numpy()
+    kl = 0.5 * np.log(0.5 / 0.25) + 0.5 * np.log(0.5 / 0.75)
+    np.testing.assert_allclose(priorities, [0.0, kl], atol=1e-5)
 
 
 def test_rainbow_agent_turns_everything_on():
