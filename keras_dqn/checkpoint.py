@@ -8,9 +8,14 @@ destination and renamed into place (:func:`keras_dqn.files.atomic_write`), so a 
 saving leaves the previous checkpoint.
 
 The file: arrays ``model/<i>``, ``optimizer/<i>``, ``target/<i>`` (if the agent has a target
-network) and ``memory/<field>`` (the array fields of ``agent.memory.state_dict()``), and
-``meta``, a JSON string holding the rest: agent class, epsilon, counters, RNG state, the
-memory's other fields (counters) and the loop's progress.
+network), ``noise/model/<i>`` and ``noise/target/<i>`` (the noise generators' states of the
+networks' :class:`~keras_dqn.networks.NoisyDense` layers, which weights leave out), and
+``memory/<field>`` (the array fields of ``agent.memory.state_dict()``), and ``meta``, a JSON
+string holding the rest: agent class, epsilon, counters, RNG state, the memory's other fields
+(counters, n-step lanes, the largest priority) and the loop's progress.
+
+Checkpoints written before noise states were saved still load: their noisy layers keep the
+noise generators they have (the noise goes on from there, not from where the run stopped).
 """
 
 from __future__ import annotations
@@ -25,11 +30,18 @@ from typing import Any
 import numpy as np
 
 from keras_dqn.files import atomic_write
+from keras_dqn.networks import noise_states, set_noise_states
 
 CHECKPOINT_NAME = "checkpoint.npz"
 # Memory counters as older checkpoints name them: "next"/"size" up to 8f74784, then "_next"/"_size"/"_filled".
 _LEGACY_MEMORY_KEYS = {"_next": "next", "_size": "size", "_filled": "filled"}
 _META_KEYS = ("agent", "epsilon", "train_steps", "rng", "memory", "progress")
+
+
+def _networks(agent) -> dict[str, Any]:
+    """The agent's networks by the names their arrays have in the file: the model and, if it has one, the target."""
+    target = getattr(agent, "target_model", None)
+    return {"model": agent.model} if target is None else {"model": agent.model, "target": target}
 
 
 def save_checkpoint(
@@ -60,6 +72,9 @@ def save_checkpoint(
     if target is not None:
         for i, w in enumerate(target.get_weights()):
             arrays[f"target/{i}"] = w
+    for name, network in _networks(agent).items():  # noisy layers' generators: not among the weights
+        for i, state in enumerate(noise_states(network)):
+            arrays[f"noise/{name}/{i}"] = state
     memory_meta = None
     if include_memory:
         state = agent.memory.state_dict()
@@ -140,6 +155,10 @@ def load_checkpoint(agent, folder: str | os.PathLike) -> dict[str, Any]:
     target = getattr(agent, "target_model", None)
     if target is not None:
         target_weights = _numbered(arrays, "target", [tuple(w.shape) for w in target.weights], path)
+    noise = {}  # older checkpoints have none: the generators are left as they are
+    for name, network in _networks(agent).items():
+        if any(key.startswith(f"noise/{name}/") for key in arrays):
+            noise[name] = _numbered(arrays, f"noise/{name}", [tuple(s.shape) for s in noise_states(network)], path)
     if meta["memory"] is not None:  # checked and restored first: it is the last thing that can fail
         state = {_LEGACY_MEMORY_KEYS.get(name, name): value for name, value in meta["memory"].items()}
         state.update({key.removeprefix("memory/"): a for key, a in arrays.items() if key.startswith("memory/")})
@@ -152,6 +171,9 @@ def load_checkpoint(agent, folder: str | os.PathLike) -> dict[str, Any]:
         variable.assign(value)
     if target is not None:
         target.set_weights(target_weights)
+    for name, network in _networks(agent).items():
+        if name in noise:
+            set_noise_states(network, noise[name])
     if hasattr(optimizer.learning_rate, "assign"):  # the agent's setting wins (a schedule keeps its own)
         optimizer.learning_rate.assign(agent.learning_rate)
     agent.epsilon = meta["epsilon"]

@@ -9,11 +9,13 @@ import time
 from pathlib import Path
 
 import gymnasium as gym
+import keras
 import numpy as np
 import pytest
 
 import keras_dqn
 from keras_dqn import DQNAgent, TargetDQNAgent
+from keras_dqn.networks import noise_states
 
 SETTINGS = dict(batch_size=32, train_every=4, gradient_steps=4, learning_starts=300, eval_every=700,
                 eval_episodes=0, progress=False, seed=3, save_memory=True)  # fmt: skip
@@ -45,6 +47,131 @@ def test_stopping_halfway_and_resuming_gives_the_uninterrupted_weights(tmp_path,
     assert relative_distance(whole, resumed) == 0.0
     assert resumed.epsilon == whole.epsilon
     assert history2.history["episode_return"][-1] == history.history["episode_return"][-1]
+
+
+RAINBOW_KINDS = {
+    "rainbow": lambda: keras_dqn.RainbowAgent(4, 2, seed=0, hidden=(32,), memory_size=2000, target_update=100),
+    "noisy": lambda: DQNAgent(4, 2, seed=0, hidden=(32,), memory_size=2000, noisy=True),
+}
+
+
+class CtrlCAt(keras.callbacks.Callback):
+    """Press Ctrl-C (SIGINT to this process) at the first log row at or past ``step``."""
+
+    def __init__(self, step: int):
+        super().__init__()
+        self.step = step
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs["step"] >= self.step:
+            signal.raise_signal(signal.SIGINT)
+
+
+@pytest.mark.parametrize("n_envs", [1, 3])
+@pytest.mark.parametrize("kind", sorted(RAINBOW_KINDS))
+def test_stopping_halfway_and_resuming_rainbow_gives_the_uninterrupted_weights(tmp_path, kind, n_envs):
+    """Noise generators (online and target), priorities, n-step lanes: all carried over exactly.
+
+    The run is stopped by Ctrl-C halfway, not by training 1,000 of 1,000 steps: prioritized
+    replay anneals beta over the run's total_steps, so a shorter run is not the first half of a longer one."""
+
+    def env():
+        if n_envs == 1:
+            return gym.make("CartPole-v1")
+        return gym.make_vec("CartPole-v1", num_envs=n_envs, vectorization_mode="sync")
+
+    agent = RAINBOW_KINDS[kind]
+    settings = {**SETTINGS, "eval_every": 500}
+    whole = agent()
+    history = keras_dqn.train(whole, env(), 2000, checkpoint_dir=tmp_path / "whole", **settings)
+    stopped = keras_dqn.train(agent(), env(), 2000, checkpoint_dir=tmp_path / "halves", callbacks=[CtrlCAt(1000)],
+                              **settings)  # fmt: skip
+    assert stopped.interrupted and 1000 <= stopped.stopped_at_step < 1100
+    resumed = agent()
+    history2 = keras_dqn.train(resumed, env(), 2000, checkpoint_dir=tmp_path / "halves", resume=True, **settings)
+    assert resumed.train_steps == whole.train_steps > 300
+    distance = relative_distance(whole, resumed)
+    print(f"{kind} on {n_envs} env(s): relative L2 distance {distance}")
+    assert distance == 0.0
+    for network in ("model", "target_model"):
+        if hasattr(whole, network):
+            mine, theirs = noise_states(getattr(whole, network)), noise_states(getattr(resumed, network))
+            assert len(mine) == len(theirs) > 0
+            for a, b in zip(mine, theirs, strict=True):
+                np.testing.assert_array_equal(a, b)
+    if whole.prioritized:
+        np.testing.assert_array_equal(resumed.memory.priorities, whole.memory.priorities)
+        assert resumed.memory.max_priority == whole.memory.max_priority
+        assert resumed.memory.beta == whole.memory.beta
+    np.testing.assert_array_equal(resumed.memory.links, whole.memory.links)
+    assert history2.history["episode_return"][-1] == history.history["episode_return"][-1]
+
+
+def test_a_prioritized_agent_checkpoint_round_trips_its_priorities_and_max_priority(tmp_path):
+    from keras_dqn.checkpoint import load_checkpoint, save_checkpoint
+
+    def agent(seed):
+        return DQNAgent(4, 2, seed=seed, memory_size=50, prioritized=True, n_step=3)
+
+    saved = agent(0)
+    states = np.random.default_rng(0).normal(size=(31, 4)).astype(np.float32)
+    for i in range(30):
+        saved.remember(states[i], i % 2, 1.0, states[i + 1], i % 11 == 10)
+    saved.memory.update_priorities(np.arange(30), np.linspace(0.0, 3.0, 30))
+    saved.memory.update_priorities([7], [50.0])  # the largest ever, then lowered:
+    saved.memory.update_priorities([7], [0.25])  # max_priority is no longer any stored priority
+    assert saved.memory.max_priority > saved.memory.priorities.max()
+    save_checkpoint(saved, tmp_path, {"steps": 30}, include_memory=True)
+    loaded = agent(1)
+    assert load_checkpoint(loaded, tmp_path) == {"steps": 30}
+    np.testing.assert_array_equal(loaded.memory.priorities, saved.memory.priorities)
+    assert loaded.memory.max_priority == saved.memory.max_priority  # exactly: the JSON float round-trips
+    assert loaded.memory._tree.total == saved.memory._tree.total
+    for mine, theirs in zip(saved.memory.sample_batches(3, 8), loaded.memory.sample_batches(3, 8), strict=True):
+        np.testing.assert_array_equal(mine, theirs)  # the same draws: priorities, tree and the agent's rng
+    saved.remember(states[30], 0, 1.0, states[30], False)  # new transitions get max_priority, in both
+    loaded.remember(states[30], 0, 1.0, states[30], False)
+    np.testing.assert_array_equal(loaded.memory.priorities, saved.memory.priorities)
+    np.testing.assert_array_equal(loaded.memory.links, saved.memory.links)  # the lane went on: linked again
+    state = {**saved.memory.state_dict(), "lanes": [[0, 99]]}  # a lane's last transition must be stored
+    with pytest.raises(ValueError, match=r"'lanes' should be a list of \[sub-env >= 0, age in \[1, size\]\] pairs"):
+        loaded.memory.load_state_dict(state)
+
+
+def test_noise_states_of_both_networks_round_trip_and_old_checkpoints_without_them_still_load(tmp_path):
+    from keras_dqn.checkpoint import load_checkpoint, save_checkpoint
+
+    def agent(seed):
+        return keras_dqn.RainbowAgent(4, 2, seed=seed, hidden=(8,), memory_size=100)
+
+    saved = agent(0)
+    states = np.random.default_rng(0).normal(size=(40, 4)).astype(np.float32)
+    for i in range(39):
+        saved.remember(states[i], i % 2, 1.0, states[i + 1], False)
+    saved.replay(8)  # draws training noise: the generators move on
+    saved.target_model(states[:2], training=True)  # the target's too (train() never does)
+    path = save_checkpoint(saved, tmp_path, {})
+    with np.load(path) as data:
+        assert {"noise/model/0", "noise/target/0"} <= set(data.files)
+    loaded = agent(0)
+    fresh = [noise_states(loaded.model), noise_states(loaded.target_model)]
+    assert not all(np.array_equal(a, b) for a, b in zip(fresh[0], noise_states(saved.model), strict=True))
+    load_checkpoint(loaded, tmp_path)
+    for network in ("model", "target_model"):
+        for a, b in zip(noise_states(getattr(saved, network)), noise_states(getattr(loaded, network)), strict=True):
+            np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(saved.model(states, training=True), loaded.model(states, training=True))
+
+    with np.load(path) as data:  # a checkpoint from before noise states were saved
+        arrays = {key: data[key] for key in data.files if not key.startswith("noise/")}
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+    old = agent(0)
+    load_checkpoint(old, tmp_path)
+    for before, network in zip(fresh, ("model", "target_model"), strict=True):
+        for a, b in zip(before, noise_states(getattr(old, network)), strict=True):
+            np.testing.assert_array_equal(a, b)  # left as they were
+    np.testing.assert_array_equal(old.model.get_weights()[0], saved.model.get_weights()[0])
 
 
 class NaNRewards(gym.Wrapper):
