@@ -318,7 +318,8 @@ class _RingStorage:
         the sampling generator is left as it is.  So is ``"links"`` (state dicts from before
         n-step returns): without it no stored transition links to the next, so each gives a
         one-step return until new transitions replace it.  Sub-envs that go on after a restore
-        start new episodes as far as the buffer can tell (what it knew of them is not saved).
+        start new episodes as far as the buffer can tell, unless the state has their ``"lanes"``
+        (a :class:`ReplayBuffer` with ``n_step > 1`` saves them; a frame buffer does not).
 
         Raises:
             ValueError: a field is missing or unknown, an array has another shape or dtype,
@@ -444,9 +445,37 @@ class ReplayBuffer(_RingStorage):
         return {"next": self._next, "size": self._size}
 
     def _set_counters(self, counters: dict[str, int]) -> None:
-        """After a restore, sub-envs start new episodes (their last transitions are not in the state)."""
+        """After a restore, sub-envs start new episodes (unless the state has their ``"lanes"``)."""
         self._next, self._size = counters["next"], counters["size"]
         self._lanes.clear()
+
+    def state_dict(self) -> dict[str, Any]:
+        """As :meth:`_RingStorage.state_dict`; with ``n_step > 1`` also ``"lanes"``: ``[sub-env,
+        age]`` for each sub-env whose episode runs on, ``age`` (1: the newest) saying which
+        stored transition is its last, so that its next one still links to it after a restore."""
+        state = super().state_dict()
+        if self._n_step > 1:
+            state["lanes"] = [[lane, self._writes - written] for lane, (_, written) in sorted(self._lanes.items())
+                              if self._writes - written <= self._size]  # fmt: skip
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """As :meth:`_RingStorage.load_state_dict`; ``"lanes"`` is optional (without it, every
+        sub-env starts a new episode as far as the buffer can tell)."""
+        state = dict(state)
+        lanes, size = state.pop("lanes", []), state.get("size")
+        largest = int(size) if isinstance(size, (int, np.integer)) and 0 <= size <= self.maxlen else self.maxlen
+        ok = isinstance(lanes, list) and all(
+            isinstance(pair, (list, tuple)) and len(pair) == 2
+            and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in pair)
+            and pair[0] >= 0 and 1 <= pair[1] <= largest
+            for pair in lanes
+        )  # fmt: skip
+        if not ok:
+            self._state_error(f"'lanes' should be a list of [sub-env >= 0, age in [1, size]] pairs, found {lanes!r}")
+        super().load_state_dict(state)
+        for lane, age in lanes:  # the transition written `age` writes ago is in slot next - age
+            self._lanes[int(lane)] = ((self._next - int(age)) % self.maxlen, self._writes - int(age))
 
     def append(self, transition: tuple, truncated: bool = False) -> None:
         """Store ``(state, action, reward, next_state, done)``, overwriting the oldest if full.
