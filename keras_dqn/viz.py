@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import gymnasium as gym
@@ -178,3 +179,173 @@ def record(agent, env: str | gym.Env, path: str | os.PathLike, *, seed: int = 0,
     else:
         imageio.mimsave(path, frames, fps=fps)
     return total
+
+
+def _png_path(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"plots are saved as PNG: give a path ending in .png, got {str(path)!r}")
+    return path
+
+
+def _save_png(plt, fig, path: Path, **savefig_kwargs) -> Path:
+    """Save ``fig`` to ``path`` with :func:`keras_dqn.files.atomic_write` and close it."""
+    from keras_dqn.files import atomic_write
+
+    try:
+        fig.tight_layout()
+        return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100, **savefig_kwargs))
+    finally:
+        plt.close(fig)
+
+
+def _curve_arrays(steps, values, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(steps, values)`` as float arrays of one length, NaN values (rows without one) dropped."""
+    steps = np.asarray(steps, dtype=float)
+    values = np.asarray(values, dtype=float)
+    if steps.ndim != 1 or steps.shape != values.shape:
+        raise ValueError(
+            f"{what}: steps and values must be flat sequences of one length, got {steps.shape} and {values.shape}"
+        )
+    kept = ~np.isnan(values)
+    return steps[kept], values[kept]
+
+
+def _draw_mean_curve(ax, curve: dict, *, ylabel: str, target: float | None, per_seed) -> None:
+    """Draw :func:`plot_mean_curve`'s picture on the axes ``ax``."""
+    missing = [key for key in ("steps", "mean", "low", "high") if key not in curve]
+    if missing:
+        raise ValueError(
+            f"curve needs the keys steps, mean, low and high (from keras_dqn.statistics.mean_curve); missing {missing}"
+        )
+    steps, mean, low, high = (np.asarray(curve[key], dtype=float) for key in ("steps", "mean", "low", "high"))
+    if steps.ndim != 1 or steps.size == 0 or not steps.shape == mean.shape == low.shape == high.shape:
+        raise ValueError(
+            f"curve's steps, mean, low and high must be non-empty lists of one length, got lengths "
+            f"{steps.size}, {mean.size}, {low.size}, {high.size}"
+        )
+    for i, seed_curve in enumerate(per_seed or ()):
+        seed_steps, seed_values = _curve_arrays(*seed_curve, what=f"per_seed[{i}]")
+        ax.plot(seed_steps, seed_values, color="grey", linewidth=0.7, alpha=0.5, label="each seed" if i == 0 else None)
+    ax.fill_between(steps, low, high, alpha=0.3, label="confidence band of the mean")
+    ax.plot(steps, mean, linewidth=2, label="mean over seeds")
+    if target is not None:
+        ax.axhline(target, color="black", linestyle="--", linewidth=1, label=f"target {target:g}")
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend()
+
+
+def plot_mean_curve(
+    curve: dict,
+    path: str | os.PathLike,
+    *,
+    title: str,
+    ylabel: str = "greedy evaluation mean",
+    target: float | None = None,
+    per_seed: Sequence[tuple[Sequence[float], Sequence[float]]] | None = None,
+) -> Path:
+    """Plot a mean learning curve over seeds with its confidence band, to a PNG.
+
+    The band shows where the mean could plausibly lie had other seeds been run: if two
+    settings' bands overlap a lot, a few seeds cannot tell them apart.
+
+    Args:
+        curve: the dict of :func:`keras_dqn.statistics.mean_curve` (``steps``, ``mean``,
+            ``low``, ``high``).
+        path: the PNG to write (must end in ``.png``; written atomically, folders created).
+        title: the plot's title.
+        ylabel: the y axis label.
+        target: draw a dashed horizontal line there, e.g. the solved score; ``None``: none.
+        per_seed: optionally each seed's own ``(steps, values)``, drawn as thin grey lines
+            (NaN values skipped) behind the mean.
+
+    Returns:
+        ``path`` as a ``Path``.
+
+    Raises:
+        ValueError: ``path`` does not end in ``.png``, or ``curve`` lacks a key or has lists of
+            different lengths (or none), or a per-seed curve's steps and values differ in length.
+        ImportError: matplotlib is missing.
+    """
+    path = _png_path(path)
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    try:
+        _draw_mean_curve(ax, curve, ylabel=ylabel, target=target, per_seed=per_seed)
+        ax.set_title(title)
+    except BaseException:
+        plt.close(fig)
+        raise
+    return _save_png(plt, fig, path)
+
+
+def _draw_trial_curves(ax, trials, *, best: str | None, ylabel: str) -> bool:
+    """Draw :func:`plot_trial_curves`'s lines on ``ax``; whether the legend went outside."""
+    if not trials:
+        raise ValueError("trials is empty: there is no curve to plot")
+    if best is not None and best not in trials:
+        raise ValueError(f"best={best!r} is not one of the trials ({', '.join(map(str, trials))})")
+    for name, curve in trials.items():
+        try:
+            steps, values = curve
+        except (TypeError, ValueError):
+            raise ValueError(f"trial {name!r} must be a pair (steps, values), got {curve!r}") from None
+        steps, values = _curve_arrays(steps, values, what=f"trial {name!r}")
+        if best is None:
+            ax.plot(steps, values, linewidth=1.2, label=str(name))
+        elif name == best:
+            ax.plot(steps, values, color="black", linewidth=2.5, zorder=3, label=f"{name} (best)")
+        else:
+            ax.plot(steps, values, linewidth=0.9, alpha=0.5, label=str(name))
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    outside = len(trials) > 8
+    if outside:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small", ncol=1 + len(trials) // 25)
+    else:
+        ax.legend()
+    return outside
+
+
+def plot_trial_curves(
+    trials: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    path: str | os.PathLike,
+    *,
+    title: str,
+    best: str | None = None,
+    ylabel: str = "greedy evaluation mean",
+) -> Path:
+    """Plot the learning curves of a sweep's trials, one line each, to a PNG.
+
+    Args:
+        trials: a mapping from each trial's name (its label) to its ``(steps, values)``;
+            NaN values (rows without an evaluation) are skipped.
+        path: the PNG to write (must end in ``.png``; written atomically, folders created).
+        title: the plot's title.
+        best: the name of the trial to emphasize (a thick black line drawn on top; the others
+            faded); ``None``: all drawn alike.
+        ylabel: the y axis label.
+
+    Returns:
+        ``path`` as a ``Path``.  With more than 8 trials the legend sits right of the plot.
+
+    Raises:
+        ValueError: ``path`` does not end in ``.png``, ``trials`` is empty, ``best`` is not
+            one of them, or a trial is not a ``(steps, values)`` pair of one length.
+        ImportError: matplotlib is missing.
+    """
+    path = _png_path(path)
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    try:
+        outside = _draw_trial_curves(ax, trials, best=best, ylabel=ylabel)
+        ax.set_title(title)
+        if outside:
+            fig.set_size_inches(10, 4)
+    except BaseException:
+        plt.close(fig)
+        raise
+    return _save_png(plt, fig, path, **({"bbox_inches": "tight"} if outside else {}))
