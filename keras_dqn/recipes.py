@@ -260,6 +260,101 @@ def check_train_settings(settings: Mapping[str, Any]) -> None:
     _check_values("train", settings, _train_hints(), TRAIN_SETTING_CHECKS)
 
 
+# ---------------------------------------------------------------- search spaces (keras_dqn.tune)
+SPACE_KINDS = ("uniform", "loguniform", "randint", "choice", "grid")
+"""The distributions a search space may name (Ray Tune's ``tune.uniform``, ``loguniform``,
+``randint`` (high excluded), ``choice`` and ``grid_search``)."""
+_SPACE_SECTIONS = ("agent", "train")
+# train settings a sweep sets itself: the budget is the same for every trial.
+_SPACE_SET_BY_THE_SWEEP = {"total_steps": "the budget is the sweep's steps (--steps), the same for every trial"}
+_SPACE_FORMAT = ('{"agent": {"learning_rate": {"loguniform": [1e-4, 3e-3]}, "target_update": {"choice": [100, 500]}}, '
+                 '"train": {"batch_size": {"choice": [32, 64]}}}')  # fmt: skip
+
+
+def _check_bounds(kind: str, full: str, bounds: Any) -> tuple[Any, Any]:
+    """The ``[low, high]`` of a uniform, loguniform or randint distribution, checked."""
+    integers = kind == "randint"
+    number = (int, np.integer) if integers else (int, float, np.integer, np.floating)
+    if (not isinstance(bounds, (list, tuple)) or len(bounds) != 2
+            or not all(isinstance(b, number) and not isinstance(b, bool) for b in bounds)):  # fmt: skip
+        what = "integers" if integers else "numbers"
+        raise ValueError(f"search space {full}: {kind} takes [low, high], two {what}, got {bounds!r}")
+    low, high = bounds
+    if not low < high:
+        raise ValueError(f"search space {full}: {kind} needs low < high, got [{low}, {high}]")
+    if kind == "loguniform" and low <= 0:
+        raise ValueError(f"search space {full}: loguniform needs low > 0, got [{low}, {high}]")
+    if integers:
+        return int(low), int(high) - 1  # tune.randint excludes high
+    return float(low), float(high)
+
+
+def search_space_values(full: str, spec: Any) -> tuple[str | None, list[Any]]:
+    """The kind of one setting's entry in a search space and the values to check it by.
+
+    Args:
+        full: the setting's name with its section, e.g. ``"agent.learning_rate"`` (for messages).
+        spec: a plain value (fixed for every trial) or ``{KIND: ARGS}``: ``{"uniform": [low,
+            high]}``, ``{"loguniform": [low, high]}``, ``{"randint": [low, high]}`` (high
+            excluded), ``{"choice": [values]}`` or ``{"grid": [values]}``.
+
+    Returns:
+        ``(kind, values)``: ``kind`` is ``None`` for a fixed value; ``values`` are the value,
+        the bounds (a randint's highest value) or the options.
+
+    Raises:
+        ValueError: an unknown kind, or arguments of the wrong form.
+    """
+    if not isinstance(spec, Mapping):
+        return None, [spec]
+    if len(spec) != 1 or next(iter(spec)) not in SPACE_KINDS:
+        raise ValueError(f"search space {full}: a distribution is one of {', '.join(SPACE_KINDS)} with its "
+                         'arguments, e.g. {"choice": [32, 64]}; ' f"got {dict(spec)!r}")  # fmt: skip
+    kind, args = next(iter(spec.items()))
+    if kind in ("choice", "grid"):
+        if not isinstance(args, (list, tuple)) or not args:
+            raise ValueError(f"search space {full}: {kind} takes a non-empty list of values, got {args!r}")
+        return kind, list(args)
+    return kind, list(_check_bounds(kind, full, args))
+
+
+def check_search_space(agent_class: type[agents.DQNAgent], space: Any) -> None:
+    """Check a search space for :mod:`keras_dqn.tune` by name, type and value, building nothing.
+
+    Args:
+        agent_class: the agent the trials build.
+        space: ``{"agent": {NAME: SPEC}, "train": {NAME: SPEC}}``, each ``SPEC`` a plain value
+            (fixed) or a distribution (:func:`search_space_values`), e.g.
+            ``{"agent": {"learning_rate": {"loguniform": [1e-4, 3e-3]}}}``.
+
+    Raises:
+        ValueError: one line: not a mapping of sections, an unknown section or setting (as
+            :func:`check_agent_settings`), an unknown distribution, or a value (a fixed one,
+            a bound, an option) the setting cannot take.  An empty space is valid here.
+    """
+    if not isinstance(space, Mapping):
+        raise ValueError(f"a search space is an object of sections {list(_SPACE_SECTIONS)}, e.g. {_SPACE_FORMAT}; "
+                         f"got {space!r}")  # fmt: skip
+    for section, settings in space.items():
+        if section not in _SPACE_SECTIONS:
+            raise ValueError(f"search space sections are {list(_SPACE_SECTIONS)}, got {section!r}")
+        if not isinstance(settings, Mapping):
+            raise ValueError(f"search space section {section!r} must be an object of settings, got {settings!r}")
+        for name, spec in settings.items():
+            full = f"{section}.{name}"
+            if section == "train" and name in _SPACE_SET_BY_THE_SWEEP:
+                raise ValueError(f"search space {full} is set by the sweep: {_SPACE_SET_BY_THE_SWEEP[name]}")
+            kind, values = search_space_values(full, spec)
+            for value in values:
+                try:
+                    if section == "agent":
+                        check_agent_settings(agent_class, {name: value})
+                    else:
+                        check_train_settings({name: value})
+                except ValueError as error:
+                    raise ValueError(f"search space {full}" + (f" ({kind})" if kind else "") + f": {error}") from None
+
+
 @dataclasses.dataclass(frozen=True)
 class Recipe:
     """An agent class, its settings and its :func:`keras_dqn.train` settings, under one name.
@@ -275,6 +370,9 @@ class Recipe:
         description: one line on what it is and where it comes from.
         death_reward: the reward the blog loop gives the step that ends an episode by
             termination (``None``: the env's own reward); :func:`keras_dqn.train` ignores it.
+        search_space: the settings ``keras-dqn tune`` sweeps by default (read-only once built):
+            ``{"agent": {NAME: SPEC}, "train": {NAME: SPEC}}`` as :func:`check_search_space`
+            takes; empty: none.
 
     Raises:
         ValueError: an unknown agent class, or a setting its constructor or ``train`` lacks,
@@ -289,6 +387,7 @@ class Recipe:
     train_kwargs: Mapping[str, Any]
     description: str = ""
     death_reward: float | None = None
+    search_space: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.agent not in AGENT_CLASSES:
@@ -300,6 +399,9 @@ class Recipe:
             raise ValueError(f"train_kwargs needs {', '.join(sorted(missing))}")
         object.__setattr__(self, "agent_kwargs", MappingProxyType(dict(self.agent_kwargs)))
         object.__setattr__(self, "train_kwargs", MappingProxyType(dict(self.train_kwargs)))
+        check_search_space(self.agent_class, self.search_space)
+        space = {section: MappingProxyType(dict(settings)) for section, settings in self.search_space.items()}
+        object.__setattr__(self, "search_space", MappingProxyType(space))
 
     @property
     def agent_class(self) -> type[agents.DQNAgent]:
@@ -311,7 +413,11 @@ class Recipe:
 
         Args:
             **changes: new field values, e.g. ``agent_kwargs={**recipe.agent_kwargs, "gamma": 0.9}``.
+                A new ``agent`` without a new ``search_space`` drops the search space: it names
+                the settings of the old agent.
         """
+        if changes.get("agent", self.agent) != self.agent and "search_space" not in changes:
+            changes["search_space"] = {}
         return dataclasses.replace(self, **changes)
 
     def make_agent(
@@ -381,6 +487,10 @@ _CARTPOLE_DQN = Recipe(
     train_kwargs=dict(_CARTPOLE_TRAIN, n_envs=1, train_every=1, gradient_steps=1),  # replay(32) after every step
     description="Keon Kim's blog: DQNAgent on CartPole, replay(32) after every step, reward -10 on a fall",
     death_reward=-10.0,
+    search_space={  # keras-dqn tune's default: the blog's optimizer, exploration and batch
+        "agent": {"learning_rate": {"loguniform": [1e-4, 3e-3]}, "epsilon_decay": {"choice": [0.99, 0.995, 0.999]}},
+        "train": {"batch_size": {"choice": [32, 64]}},
+    },
 )
 
 # The blog's recipe with another agent: the same env, reward shaping, budget and evaluation.
@@ -402,6 +512,14 @@ _CARTPOLE_TARGET = _CARTPOLE_DQN.replace(
     # 8 envs, 8 gradient steps every 8 env steps: the blog loop's one update per env step, batched
     train_kwargs=dict(_CARTPOLE_TRAIN, n_envs=8, train_every=8, gradient_steps=8),
     description="TargetDQNAgent on CartPole: Double DQN, Huber, target copy every 500 steps; solves and stays solved",
+    search_space={  # keras-dqn tune's default: around the validated values
+        "agent": {
+            "learning_rate": {"loguniform": [1e-4, 3e-3]},
+            "target_update": {"choice": [100, 250, 500, 1000]},
+            "hidden": {"choice": [[64, 64], [128, 128]]},
+        },
+        "train": {"batch_size": {"choice": [32, 64, 128]}},
+    },
 )
 
 _PONG = Recipe(
@@ -432,6 +550,9 @@ _PONG = Recipe(
         frames_per_step=4,  # emulator frames per agent step (frame skip)
     ),
     description="ConvDQNAgent on Pong, the Nature-DQN recipe on a CPU (the shipped pong-conv-dqn.h5, +20.7)",
+    search_space={  # small: a Pong trial takes hours on a CPU
+        "agent": {"learning_rate": {"loguniform": [5e-5, 3e-4]}, "target_update": {"choice": [1000, 2500]}},
+    },
 )
 
 # Rainbow on CartPole: the validated TargetDQNAgent recipe's network, memory, target copy and
@@ -451,6 +572,14 @@ _CARTPOLE_RAINBOW = _CARTPOLE_TARGET.replace(
         v_max=100.0,
     ),
     description="RainbowAgent on CartPole: the cartpole-target recipe with 3-step, prioritized, noisy, C51",
+    search_space={  # keras-dqn tune's default: cartpole-target's, and the n of the n-step returns
+        "agent": {
+            "learning_rate": {"loguniform": [1e-4, 3e-3]},
+            "target_update": {"choice": [100, 250, 500, 1000]},
+            "n_step": {"choice": [1, 3, 5]},
+        },
+        "train": {"batch_size": {"choice": [32, 64, 128]}},
+    },
 )
 
 # Rainbow on Pong: the paper's Atari settings, with the pong recipe's memory, schedule and budget.
@@ -476,6 +605,7 @@ _PONG_RAINBOW = _PONG.replace(
         precision="float32",  # or mixed_bfloat16 on CPUs with AVX-512 BF16 (not yet shown to learn as well)
     ),
     description="ConvRainbowAgent on Pong: the Rainbow paper's switches on the pong recipe's optimizer and schedule",
+    search_space={"agent": {"learning_rate": {"loguniform": [5e-5, 3e-4]}, "n_step": {"choice": [3, 5]}}},
 )
 
 RECIPES: dict[str, Recipe] = {
