@@ -1,4 +1,4 @@
-"""The ``keras-dqn`` command: train, play, evaluate and plot from the shell.
+"""The ``keras-dqn`` command: train, play, evaluate and plot from the shell; sweep and compare seeds on Ray.
 
     keras-dqn train CartPole-v1 --steps 50000 --seed 0    # in runs/CartPole-v1-cartpole-target_1
     keras-dqn train CartPole-v1 --resume                   # continue the latest run (or --out DIR --resume)
@@ -6,6 +6,10 @@
     keras-dqn play weights/cartpole-dqn.h5 --episodes 3 --record cartpole.gif
     keras-dqn evaluate weights/cartpole-dqn.h5 --episodes 100
     keras-dqn plot runs/CartPole-v1-cartpole-target_1
+    keras-dqn tune CartPole-v1 --samples 16               # a sweep on a local Ray, in runs/tune-CartPole-v1
+    keras-dqn tune CartPole-v1 --space space.yaml --address auto   # your space, on a running Ray cluster
+    keras-dqn seeds CartPole-v1 --seeds 10                # IQM, 95% CI, fraction solved: runs/seeds-CartPole-v1
+    keras-dqn seeds CartPole-v1 --config runs/tune-CartPole-v1/best_config.json
 
 Each ``train`` writes a new numbered folder ``runs/ENV_ID-RECIPE_N`` unless ``--out`` names
 one; a folder that holds a run is continued with ``--resume`` or started over with
@@ -14,6 +18,10 @@ refused.  Weight files saved by keras_dqn carry their agent's config and env id,
 and ``evaluate`` need only the file; for other files (the blog's Keras-2 weights) pass
 ``--env``.  Mistakes (unknown env ids, agents, files or settings) print one line and exit
 with 2; Ctrl-C during training saves the run and exits with 130.
+
+``tune`` and ``seeds`` need the ray extra (``pip install -e ".[ray]"``): each trial is one
+``train`` run on Ray Tune (a local Ray this command starts and stops, or the cluster at
+``--address``), and an interrupted one continues with ``--resume``.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ import numpy as np
 
 import keras_dqn
 from keras_dqn.checkpoint import CHECKPOINT_NAME
-from keras_dqn.checks import check_non_negative_int, check_number, check_positive_int
+from keras_dqn.checks import check_non_negative_int, check_number, check_positive_int, check_positive_number
 from keras_dqn.envs import is_atari
 from keras_dqn.recipes import RECIPES, Recipe, get_recipe, recipe_for_env
 from keras_dqn.runs import (
@@ -72,7 +80,10 @@ class UsageError(Exception):
 def _check_arguments(args) -> None:
     """Check the numbers given as flags (argparse has their types), before anything is built."""
     checks = {"steps": ("--steps", check_positive_int), "episodes": ("--episodes", check_positive_int),
-              "seed": ("--seed", check_non_negative_int), "target_score": ("--target-score", check_number)}  # fmt: skip
+              "seed": ("--seed", check_non_negative_int), "target_score": ("--target-score", check_number),
+              "samples": ("--samples", check_positive_int), "seeds": ("--seeds", check_positive_int),
+              "cpus_per_trial": ("--cpus-per-trial", check_positive_number),
+              "final_episodes": ("--final-episodes", check_positive_int)}  # fmt: skip
     for attribute, (flag, check) in checks.items():
         value = getattr(args, attribute, None)
         if value is not None:
@@ -119,7 +130,39 @@ def _parser() -> argparse.ArgumentParser:
     plot = commands.add_parser("plot", help="learning-curve PNG from a training log folder")
     plot.add_argument("logdir")
     plot.add_argument("--out", help="PNG path (default LOGDIR/learning_curve.png)")
+
+    sweep = commands.add_parser("tune", help="a hyperparameter sweep on Ray Tune, bad trials stopped early (ASHA)")
+    _ray_arguments(sweep, "tune", "trial")
+    sweep.add_argument("--space", help='JSON or YAML search space, e.g. {"agent": {"learning_rate": {"loguniform": '
+                                       '[1e-4, 3e-3]}}, "train": {"batch_size": {"choice": [32, 64]}}} (kinds: '
+                                       "uniform, loguniform, randint, choice, grid; plain values are fixed); "
+                                       "default: the recipe's")  # fmt: skip
+    sweep.add_argument("--samples", type=int, default=8, help="trials to sample (per grid point)")
+    sweep.add_argument("--seed", type=int, default=0, help="every trial's seed, and the sampling's")
+
+    seeds = commands.add_parser("seeds", help="one recipe on many seeds on Ray: IQM with a 95%% bootstrap CI")
+    _ray_arguments(seeds, "seeds", "seed")
+    seeds.add_argument("--seeds", type=int, default=10, help="train on seeds 0..N-1 (default 10)")
+    seeds.add_argument("--config", help="JSON file with 'agent' and 'train' sections overriding the recipe's "
+                                        "settings, as train --config (e.g. a sweep's best_config.json)")  # fmt: skip
+    seeds.add_argument("--final-episodes", type=int, default=100,
+                       help="episodes of each seed's final greedy evaluation (default 100)")  # fmt: skip
     return parser
+
+
+def _ray_arguments(parser: argparse.ArgumentParser, command: str, unit: str) -> None:
+    """The flags ``tune`` and ``seeds`` share."""
+    parser.add_argument("env_id", help="a gymnasium id with Discrete actions")
+    parser.add_argument("--steps", type=int, help=f"env steps per {unit} (default: the recipe's total_steps)")
+    parser.add_argument("--recipe", help=f"the recipe to train (default: the env's own, else {GENERIC_RECIPE}'s): "
+                                         f"{', '.join(RECIPES)}")  # fmt: skip
+    parser.add_argument("--cpus-per-trial", type=float, default=1,
+                        help=f"CPUs each {unit} gets (and TensorFlow threads); default 1")  # fmt: skip
+    parser.add_argument("--address", help="a running Ray cluster ('auto' or HOST:PORT); default: start a local Ray")
+    parser.add_argument("--out", help=f"folder for the results (default runs/{command}-ENV_ID)")
+    parser.add_argument("--storage", help="where Ray Tune keeps the trials' checkpoints (default: --out); on "
+                                          "several machines a folder all of them share, or s3://...")  # fmt: skip
+    parser.add_argument("--resume", action="store_true", help=f"continue the interrupted {command} run in --out")
 
 
 def _load(weights: str, env: str | None):
@@ -324,6 +367,24 @@ def cmd_plot(args) -> None:
     print(f"wrote {plot_learning_curve(args.logdir, args.out)}")
 
 
+def cmd_tune(args) -> int:
+    from keras_dqn import tune  # needs the ray extra: ImportError with the install line
+
+    result = tune.sweep(args.env_id, space=args.space, samples=args.samples, steps=args.steps, recipe=args.recipe,
+                        cpus_per_trial=args.cpus_per_trial, address=args.address, out=args.out, resume=args.resume,
+                        seed=args.seed, storage=args.storage)  # fmt: skip
+    return INTERRUPTED if result["interrupted"] else 0
+
+
+def cmd_seeds(args) -> int:
+    from keras_dqn import tune
+
+    result = tune.seeds(args.env_id, n_seeds=args.seeds, steps=args.steps, config=args.config, recipe=args.recipe,
+                        cpus_per_trial=args.cpus_per_trial, address=args.address, out=args.out, resume=args.resume,
+                        final_episodes=args.final_episodes, storage=args.storage)  # fmt: skip
+    return INTERRUPTED if result["interrupted"] else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``keras-dqn`` console script; returns the exit code.
 
@@ -332,7 +393,8 @@ def main(argv: list[str] | None = None) -> int:
     taken.  Ctrl-C returns 130.
     """
     args = _parser().parse_args(argv)
-    commands = {"train": cmd_train, "play": cmd_play, "evaluate": cmd_evaluate, "plot": cmd_plot}
+    commands = {"train": cmd_train, "play": cmd_play, "evaluate": cmd_evaluate, "plot": cmd_plot, "tune": cmd_tune,
+                "seeds": cmd_seeds}  # fmt: skip
     try:
         _check_arguments(args)
         return commands[args.command](args) or 0
