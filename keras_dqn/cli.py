@@ -52,7 +52,7 @@ from keras_dqn.runs import (
 from keras_dqn.runs import run_files as previous_run_files
 
 # `train --agent NAME` builds the MLP agent of this recipe; envs without a recipe train with GENERIC_RECIPE's settings.
-AGENT_RECIPES = {"dqn": "cartpole-dqn", "target": "cartpole-target"}
+AGENT_RECIPES = {"dqn": "cartpole-dqn", "target": "cartpole-target", "rainbow": "cartpole-rainbow"}
 GENERIC_RECIPE = "cartpole-target"
 RUNS_ROOT = Path("runs")  # numbered run folders go here (relative to the working directory)
 INTERRUPTED = 130  # the exit code of a run stopped by Ctrl-C (128 + SIGINT)
@@ -107,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
                                         f"{', '.join(RECIPES)}")  # fmt: skip
     train.add_argument("--agent", choices=sorted(AGENT_RECIPES),
                        help="an MLP agent with its CartPole recipe's settings: dqn (cartpole-dqn), "
-                            "target (cartpole-target)")  # fmt: skip
+                            "target (cartpole-target), rainbow (cartpole-rainbow)")  # fmt: skip
     train.add_argument("--steps", type=int, help="env steps over all sub-envs (default: the recipe's total_steps)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--config", help="JSON file with 'agent' and 'train' sections overriding the recipe's settings")
