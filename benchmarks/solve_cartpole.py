@@ -9,6 +9,9 @@ JSON line: env steps and wall seconds to solve per seed, the success count, how 
 still >= 475 at the end, and medians.  Unsolved seeds count as infinitely slow in the medians.
 
     python benchmarks/solve_cartpole.py --agent dqn|target|rainbow [--seeds 0-9] [--max-steps 100000]
+    python benchmarks/solve_cartpole.py --agent rainbow --learning-rate 0.0005   # any flag of the example
+
+Flags this script does not know go to examples/cartpole.py (its hyperparameter flags).
 
 Run it alone: it times wall-clock seconds.
 """
@@ -54,7 +57,7 @@ def main() -> None:
     parser.add_argument("--target-score", type=float, default=475.0)
     parser.add_argument("--agent", choices=["dqn", "target", "rainbow"], default="dqn")
     parser.add_argument("--continue-steps", type=int, default=20_000, help="training steps after solving")
-    args = parser.parse_args()
+    args, example_flags = parser.parse_known_args()
     tf.config.threading.set_intra_op_parallelism_threads(1)  # as examples/cartpole.py does
     example = load_example()
 
@@ -62,7 +65,7 @@ def main() -> None:
     for seed in parse_seeds(args.seeds):
         # The example's own setup and loop, as `python examples/cartpole.py --agent AGENT --seed SEED` runs it.
         setup = example.parse_args(["--agent", args.agent, "--seed", str(seed), "--max-steps", str(args.max_steps),
-                                    "--target-score", str(args.target_score), "--quiet"])  # fmt: skip
+                                    "--target-score", str(args.target_score), "--quiet", *example_flags])  # fmt: skip
         env = gym.make(example.ENV_ID)
         agent = example.make_agent(setup, env)
         summary = example.train_blog_loop(agent, env, setup)
