@@ -158,7 +158,7 @@ def main() -> None:
     agent.save(weights)
     rows = history.history
     if rows.get("eval_mean"):
-        print(f"trained to step {rows['step'][-1]} in {time.perf_counter() - start:.0f} s (this run); "
+        print(f"trained to step {history.stopped_at_step} in {time.perf_counter() - start:.0f} s (this run); "
               f"last evaluation mean {rows['eval_mean'][-1]:+.1f}, best {max(rows['eval_mean']):+.1f}")  # fmt: skip
     print(f"saved weights to {weights} (best evaluation: {out / 'best.h5'}); learning curve: "
           f"keras-dqn plot {out / 'logs'}")  # fmt: skip
