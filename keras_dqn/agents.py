@@ -986,7 +986,6 @@ class RainbowAgent(_PaperPriorities, TargetDQNAgent):
         )  # fmt: skip
 
 
-
 class ConvRainbowAgent(_PaperPriorities, ConvDQNAgent):
     """Rainbow for Atari frames: :class:`ConvDQNAgent` with all six switches on.
 
