@@ -8,7 +8,7 @@ Quick start::
     print(sum(keras_dqn.evaluate(agent, "CartPole-v1", episodes=100)) / 100)
 """
 
-from keras_dqn import _quiet_tf, callbacks, checkpoint, recipes, rl  # noqa: F401  (_quiet_tf first: TF without start-up noise)
+from keras_dqn import _quiet_tf, callbacks, checkpoint, exploration, recipes, rl  # noqa: F401  (_quiet_tf first: TF without start-up noise)
 from keras_dqn.agents import ConvDQNAgent, ConvRainbowAgent, DQNAgent, RainbowAgent, TargetDQNAgent, load_agent
 from keras_dqn.envs import check_discrete, make_atari_env, make_atari_vector_env, make_env, make_vector_env
 from keras_dqn.evaluation import evaluate, play_episode
@@ -42,6 +42,7 @@ __all__ = [
     "checkpoint",
     "check_discrete",
     "evaluate",
+    "exploration",
     "get_recipe",
     "load_agent",
     "make_atari_env",

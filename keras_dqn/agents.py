@@ -40,6 +40,7 @@ from keras_dqn.checks import (
     check_state_shape,
 )
 from keras_dqn.distributional import cross_entropy, expected_q, project_distribution, support
+from keras_dqn.exploration import MultiplicativeDecay, Schedule
 from keras_dqn.memory import Batch, FrameReplayBuffer, ReplayBuffer
 from keras_dqn.networks import NoisyDense, NumpyMLP, bf16_supported, build_mlp, build_nature_cnn
 from keras_dqn.prioritized import PrioritizedFrameReplayBuffer, PrioritizedReplayBuffer
@@ -202,7 +203,8 @@ class DQNAgent:
         gamma: discount rate of future rewards.
         epsilon: initial exploration rate (probability of a random action).
         epsilon_min: exploration never decays below this.
-        epsilon_decay: ``epsilon`` is multiplied by this after every gradient step.
+        epsilon_decay: ``epsilon`` is multiplied by this after every gradient step (the
+            default schedule, :class:`keras_dqn.exploration.MultiplicativeDecay`).
         learning_rate: the optimizer's learning rate (Adam).
         memory_size: replay memory capacity (the blog's ``deque(maxlen=2000)``).
         hidden: units of the hidden ReLU layers.
@@ -224,6 +226,9 @@ class DQNAgent:
         distributional: learn the distribution of returns on ``n_atoms`` atoms spread evenly over
             ``[v_min, v_max]`` (C51) instead of its mean; ``q_values`` returns the expected values.
         n_atoms, v_min, v_max: the atoms of the distributional head (only with ``distributional``).
+        exploration: how epsilon falls (:mod:`keras_dqn.exploration`); ``None``: the blog's
+            ``MultiplicativeDecay(epsilon_decay, epsilon_min)``.  ``train(...,
+            exploration_fraction=...)`` replaces it with a linear schedule over the run.
 
     The Rainbow switches (``n_step``, ``prioritized``, ``noisy``, ``distributional``, with
     ``dueling`` and :class:`TargetDQNAgent`'s ``double``) change only what differs — the memory,
@@ -268,6 +273,7 @@ class DQNAgent:
         n_atoms: int = 51,
         v_min: float = -10.0,
         v_max: float = 10.0,
+        exploration: Schedule | None = None,
     ):
         self.state_shape: tuple[int, ...] = self._check_state_shape(state_size)
         self.state_size = self.state_shape[0] if len(self.state_shape) == 1 else self.state_shape
@@ -291,6 +297,10 @@ class DQNAgent:
         self.noisy = bool(noisy)
         if self.noisy:  # the noise explores; epsilon-greedy would only add random actions
             self.epsilon = self.epsilon_min = 0.0
+        # How epsilon falls: one small function of the steps taken (keras_dqn.exploration).
+        self.exploration: Schedule = exploration or MultiplicativeDecay(self.epsilon_decay, self.epsilon_min)
+        if not callable(self.exploration):
+            raise ValueError(f"exploration must be a schedule (see keras_dqn.exploration), got {exploration!r}")
         self.distributional = bool(distributional)
         # Atoms z_1..z_N of the return distribution (C51), or None: the network outputs Q-values.
         self.atoms: np.ndarray | None = support(n_atoms, v_min, v_max) if self.distributional else None
@@ -535,10 +545,16 @@ class DQNAgent:
         self.decay_epsilon(1)
         return loss
 
-    def decay_epsilon(self, gradient_steps: int = 1) -> None:
-        """Decay epsilon as ``gradient_steps`` gradient steps do (the one place epsilon changes)."""
-        if self.epsilon > self.epsilon_min:  # never raise an epsilon set below the floor
-            self.epsilon = max(self.epsilon_min, self.epsilon * self.epsilon_decay**gradient_steps)
+    def decay_epsilon(self, gradient_steps: int = 1, env_steps: int | None = None) -> None:
+        """Move epsilon along ``self.exploration`` (the one place epsilon changes).
+
+        Args:
+            gradient_steps: gradient steps taken since the last call (the blog's decay counts these).
+            env_steps: env steps taken so far in all (a linear schedule follows these; ``None``:
+                not counted, as in ``replay()``).
+        """
+        if not self.noisy:  # noisy networks explore with their noise: epsilon stays 0
+            self.epsilon = float(self.exploration(self.epsilon, env_steps, gradient_steps))
 
     def train_on_batch(self, batch: Batch) -> float:
         """One compiled gradient step on ``batch``; returns its loss (epsilon is left alone)."""

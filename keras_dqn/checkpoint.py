@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from keras_dqn.exploration import schedule_config, schedule_from_config
 from keras_dqn.files import atomic_write
 from keras_dqn.networks import noise_states, set_noise_states
 
@@ -83,6 +84,7 @@ def save_checkpoint(
     meta = {
         "agent": type(agent).__name__,
         "epsilon": agent.epsilon,
+        "exploration": schedule_config(agent.exploration),  # None: a schedule of the user's own
         "train_steps": agent.train_steps,
         "rng": agent.rng.bit_generator.state,
         "memory": memory_meta,
@@ -177,6 +179,8 @@ def load_checkpoint(agent, folder: str | os.PathLike) -> dict[str, Any]:
     if hasattr(optimizer.learning_rate, "assign"):  # the agent's setting wins (a schedule keeps its own)
         optimizer.learning_rate.assign(agent.learning_rate)
     agent.epsilon = meta["epsilon"]
+    if meta.get("exploration"):  # the schedule the run was following (older checkpoints: the agent's)
+        agent.exploration = schedule_from_config(meta["exploration"])
     agent.train_steps = meta["train_steps"]
     agent.rng.bit_generator.state = meta["rng"]
     agent.refresh_policy()

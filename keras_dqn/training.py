@@ -32,6 +32,7 @@ from keras_dqn.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoi
 from keras_dqn.checks import check_non_negative_int, check_optional_int, check_positive_int
 from keras_dqn.envs import make_env
 from keras_dqn.evaluation import check_actions, evaluate
+from keras_dqn.exploration import linear_over_fraction
 from keras_dqn.runs import lock_run_folders
 
 RECENT_EPISODES = 20  # log rows show the mean return of this many latest training episodes
@@ -131,12 +132,16 @@ def train(
     save_memory: bool = False,
     seed: int | None = None,
     frames_per_step: int | None = None,
+    exploration_fraction: float | None = None,
+    exploration_final_eps: float | None = None,
 ) -> keras.callbacks.History:
     """Train ``agent`` for ``total_steps`` environment steps.
 
     Every ``train_every`` env steps (counted over all sub-envs) the agent takes
-    ``gradient_steps`` gradient steps, all due steps in one compiled call; epsilon decays
-    once per gradient step, as with ``replay``.  Transitions are stored with
+    ``gradient_steps`` gradient steps, all due steps in one compiled call.  Epsilon follows
+    the agent's schedule (``agent.exploration``): by default it decays once per gradient
+    step, as with ``replay``; with ``exploration_fraction`` it falls linearly over that share
+    of ``total_steps``, as in SB3 and rl-zoo.  Transitions are stored with
     ``done = terminated``: time-limit truncations still bootstrap.
 
     Every ``eval_every`` steps (and at the end) the loop logs one row — the Keras "epoch":
@@ -172,6 +177,11 @@ def train(
         seed: seeds the environments' first reset.
         frames_per_step: emulator frames per env step (4 for Atari with frame skip 4): adds
             ``frames_per_s`` to the logs and shows frames/s on the progress bar.
+        exploration_fraction: set ``agent.exploration`` to a linear schedule from the agent's
+            epsilon to ``exploration_final_eps`` over this share of ``total_steps``, in (0, 1]
+            (``None``: keep the agent's schedule).  A resumed run keeps the checkpoint's.
+        exploration_final_eps: epsilon at the end of that share and after (``None``: the
+            agent's ``epsilon_min``); only with ``exploration_fraction``.
 
     Returns:
         A ``keras.callbacks.History`` whose ``history`` maps each logged name to a list.
@@ -179,6 +189,7 @@ def train(
     run = _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, learning_starts, eval_env,
                  eval_every, eval_episodes, target_score, callbacks, log_dir, checkpoint_dir, progress, resume,
                  save_memory, seed, frames_per_step)  # fmt: skip
+    _set_exploration(agent, total_steps, exploration_fraction, exploration_final_eps)
     with lock_run_folders(run.checkpoint_dir, log_dir), _StopOnInterrupt() as interrupt:
         return _loop(run, agent, resume, seed, interrupt)
 
@@ -230,7 +241,9 @@ def _loop(run: _Run, agent, resume: bool, seed: int | None, interrupt: _StopOnIn
                     memory.anneal_beta(state.steps / run.total_steps)
                 losses = agent.train_on_batches(memory.sample_batches(n_updates, run.batch_size))
                 stats.losses.extend(losses.tolist())
-                agent.decay_epsilon(n_updates)
+        else:
+            n_updates = 0
+        agent.decay_epsilon(n_updates, env_steps=state.steps)  # the agent's exploration schedule
 
         # 5. Log: a progress-bar update per finished episode; every eval_every steps, a log row.
         if run.bar is not None and (ended.any() or state.steps >= run.total_steps):
@@ -293,6 +306,19 @@ class _StopOnInterrupt:
     def __exit__(self, *exc) -> None:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
+
+
+def _set_exploration(agent, total_steps: int, fraction: float | None, final_eps: float | None) -> None:
+    """train()'s ``exploration_fraction``: a linear schedule over that share of the run
+    (a resumed run's checkpoint then restores the one it saved)."""
+    if fraction is None:
+        if final_eps is not None:
+            raise ValueError("exploration_final_eps needs exploration_fraction (the share of the run to fall over)")
+        return
+    if agent.noisy:
+        raise ValueError("exploration_fraction: this agent is noisy (it explores with its noise, epsilon is 0)")
+    end = agent.epsilon_min if final_eps is None else final_eps
+    agent.exploration = linear_over_fraction(agent.epsilon, end, fraction, total_steps)
 
 
 def _start(run: _Run, agent, resume: bool, seed: int | None) -> tuple[_Progress, _RowStats, _Episodes]:
