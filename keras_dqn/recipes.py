@@ -117,7 +117,7 @@ def _check_keys(what: str, given: Mapping[str, Any], allowed: set[str]) -> None:
 
 
 # Agent arguments that are objects, not settings: recipes (and JSON configs) cannot hold them.
-_AGENT_OBJECTS = frozenset({"model", "memory"})
+_AGENT_OBJECTS = frozenset({"model", "memory", "exploration"})
 
 
 def _optional(check: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
@@ -155,6 +155,8 @@ TRAIN_SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     **dict.fromkeys(("learning_starts", "eval_episodes"), check_non_negative_int),
     "frames_per_step": _optional(check_positive_int),
     "target_score": _optional(check_number),
+    "exploration_fraction": _optional(lambda name, value: check_fraction(name, value, low_open=True)),
+    "exploration_final_eps": _optional(check_fraction),
 }  # fmt: skip
 
 
@@ -608,12 +610,88 @@ _PONG_RAINBOW = _PONG.replace(
     search_space={"agent": {"learning_rate": {"loguniform": [5e-5, 3e-4]}, "n_step": {"choice": [3, 5]}}},
 )
 
+# The classic-control zoo: rl-baselines3-zoo's tuned DQN settings (hyperparams/dqn.yml) on our
+# TargetDQNAgent, with the linear epsilon schedule they were tuned with.  SB3 counts the target
+# copy in env steps, we count gradient steps: the values below are converted.
+_ACROBOT = Recipe(
+    name="acrobot",
+    env_id="Acrobot-v1",
+    agent="TargetDQNAgent",
+    agent_kwargs=dict(
+        gamma=0.99,
+        learning_rate=6.3e-4,  # Adam
+        memory_size=50_000,
+        hidden=(256, 256),
+        target_update=250,  # gradient steps (one per env step: rl-zoo's 250 env steps)
+        double=True,
+        dueling=False,
+        loss="huber",
+        clipnorm=10.0,
+        epsilon=1.0,
+        epsilon_min=0.1,
+    ),
+    train_kwargs=dict(
+        n_envs=4,  # 4 envs, 4 gradient steps every 4 env steps: one update per env step, as rl-zoo
+        total_steps=100_000,  # rl-zoo's budget
+        batch_size=128,
+        train_every=4,
+        gradient_steps=4,
+        learning_starts=1000,
+        eval_every=5000,
+        eval_episodes=20,
+        exploration_fraction=0.12,  # epsilon 1 -> 0.1 over the first 12,000 env steps
+        exploration_final_eps=0.1,
+    ),
+    description="TargetDQNAgent on Acrobot: rl-zoo's DQN settings (256-256, batch 128, linear epsilon) with Double DQN",
+    search_space={
+        "agent": {"learning_rate": {"loguniform": [2e-4, 2e-3]}, "target_update": {"choice": [100, 250, 500]}},
+        "train": {"exploration_fraction": {"choice": [0.05, 0.12, 0.2]}},
+    },
+)
+
+_MOUNTAINCAR = _ACROBOT.replace(
+    name="mountaincar",
+    env_id="MountainCar-v0",
+    agent_kwargs=dict(
+        _ACROBOT.agent_kwargs,
+        gamma=0.98,
+        learning_rate=4e-3,
+        memory_size=10_000,
+        target_update=300,  # gradient steps (rl-zoo: 600 env steps at 8 updates per 16 steps)
+        epsilon_min=0.07,
+    ),
+    train_kwargs=dict(
+        _ACROBOT.train_kwargs,
+        total_steps=120_000,  # rl-zoo's budget
+        n_envs=4,
+        train_every=16,  # 8 gradient steps every 16 env steps, as rl-zoo
+        gradient_steps=8,
+        exploration_fraction=0.2,
+        exploration_final_eps=0.07,
+    ),
+    description="TargetDQNAgent on MountainCar: rl-zoo's DQN settings (lr 4e-3, 8 updates per 16 steps), Double DQN",
+)
+
+_LUNARLANDER = _ACROBOT.replace(
+    name="lunarlander",
+    env_id="LunarLander-v3",
+    description="TargetDQNAgent on LunarLander: rl-zoo's DQN settings (as Acrobot's) with Double DQN",
+)
+
 RECIPES: dict[str, Recipe] = {
-    r.name: r for r in (_CARTPOLE_DQN, _CARTPOLE_TARGET, _CARTPOLE_RAINBOW, _PONG, _PONG_RAINBOW)
-}
+    r.name: r
+    for r in (_CARTPOLE_DQN, _CARTPOLE_TARGET, _CARTPOLE_RAINBOW, _PONG, _PONG_RAINBOW, _ACROBOT, _MOUNTAINCAR,
+              _LUNARLANDER)
+}  # fmt: skip
 """Every named recipe, by name."""
 
-_DEFAULT_FOR_ENV = {"CartPole-v1": "cartpole-target", "ALE/Pong-v5": "pong"}
+_DEFAULT_FOR_ENV = {
+    "CartPole-v1": "cartpole-target",
+    "Acrobot-v1": "acrobot",
+    "MountainCar-v0": "mountaincar",
+    "LunarLander-v3": "lunarlander",
+    "ALE/Pong-v5": "pong",
+}
 
 
 def get_recipe(name: str) -> Recipe:
@@ -677,6 +755,9 @@ SETTING_HELP: dict[str, str] = {
     "eval_episodes": "greedy episodes per evaluation",
     "target_score": "stop once an evaluation's mean return reaches it",
     "save_memory": "also store the replay memory in checkpoints (large; a resumed run keeps its experience)",
+    "exploration_fraction": "epsilon falls linearly from its start to exploration_final_eps over this share of "
+    "the run (none: the agent's per-gradient-step decay)",
+    "exploration_final_eps": "epsilon at the end of exploration_fraction and after (none: the agent's epsilon_min)",
     "frames_per_step": "emulator frames per env step (Atari's frame skip): the logs then show frames/s",
 }
 """One line of help for every agent and :func:`keras_dqn.train` setting, by name (``--help``'s text)."""

@@ -147,18 +147,29 @@ def test_train_agent_flag_takes_the_cartpole_dqn_agent_settings(capsys, tmp_path
 
 def test_train_env_without_a_recipe_gets_the_generic_one(capsys, tmp_path):
     config = {"train": {"n_envs": 1, "eval_episodes": 0}}
-    code, out, err = train_in_process(capsys, "Acrobot-v1", "--steps", "20", config=config, tmp_path=tmp_path)
+    code, out, err = train_in_process(capsys, "CartPole-v0", "--steps", "20", config=config, tmp_path=tmp_path)
     assert code == 0, err
-    assert "recipe: Acrobot-v1 has no recipe of its own; using cartpole-target's settings with its shapes" in out
+    assert "recipe: CartPole-v0 has no recipe of its own; using cartpole-target's settings with its shapes" in out
     agent = keras_dqn.load_agent(tmp_path / "run" / "last.h5")
-    assert agent.state_shape == (6,) and agent.action_size == 3 and agent.env_id == "Acrobot-v1"
+    assert agent.state_shape == (4,) and agent.action_size == 2 and agent.env_id == "CartPole-v0"
+
+
+@pytest.mark.parametrize(("env_id", "recipe"), [("Acrobot-v1", "acrobot"), ("MountainCar-v0", "mountaincar")])
+def test_train_env_with_a_recipe_uses_it_and_says_so(capsys, tmp_path, env_id, recipe):
+    config = {"train": {"n_envs": 1, "eval_episodes": 0}}
+    code, out, err = train_in_process(capsys, env_id, "--steps", "20", config=config, tmp_path=tmp_path)
+    assert code == 0, err
+    assert f"recipe: {recipe}\n" in out
+    settings = settings_line(out)
+    assert settings["agent"]["hidden"] == [256, 256] and settings["train"]["exploration_fraction"] > 0
+    assert keras_dqn.load_agent(tmp_path / "run" / "last.h5").env_id == env_id
 
 
 @pytest.mark.parametrize(
     ("args", "config", "message"),
     [
         (("--recipe", "ppo"), None, "unknown recipe 'ppo'; known recipes: cartpole-dqn, cartpole-target, "
-                                   "cartpole-rainbow, pong, pong-rainbow"),
+                                   "cartpole-rainbow, pong, pong-rainbow, acrobot, mountaincar, lunarlander"),
         ((), {"agent": {"gama": 0.9}}, "unknown TargetDQNAgent settings: gama"),
         ((), {"train": {"n_env": 2}}, "unknown train settings: n_env"),
         ((), {"optimizer": {}}, "config sections are ['agent', 'target_agent', 'train']"),

@@ -64,15 +64,20 @@ def test_the_validated_values():
 
 
 def test_unknown_recipe_is_one_clear_error():
-    with pytest.raises(ValueError, match=r"^unknown recipe 'cartpole'; known recipes: cartpole-dqn, cartpole-target, "
-                                         r"cartpole-rainbow, pong, pong-rainbow$"):  # fmt: skip
+    known = "cartpole-dqn, cartpole-target, cartpole-rainbow, pong, pong-rainbow, acrobot, mountaincar, lunarlander"
+    with pytest.raises(ValueError, match=rf"^unknown recipe 'cartpole'; known recipes: {known}$"):
         get_recipe("cartpole")
 
 
 def test_recipe_for_env():
     assert recipe_for_env("CartPole-v1") is get_recipe("cartpole-target")
     assert recipe_for_env("ALE/Pong-v5") is get_recipe("pong")
-    assert recipe_for_env("Acrobot-v1") is None
+    assert recipe_for_env("Acrobot-v1") is get_recipe("acrobot")
+    assert recipe_for_env("MountainCar-v0") is get_recipe("mountaincar")
+    assert recipe_for_env("LunarLander-v3") is get_recipe("lunarlander")
+    assert recipe_for_env("CartPole-v0") is None
+    for recipe in RECIPES.values():  # every recipe is its env's default, or a variant of one that is
+        assert recipe_for_env(recipe.env_id) is not None
 
 
 def test_recipes_are_read_only_and_checked():
