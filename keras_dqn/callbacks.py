@@ -8,24 +8,56 @@ of environment steps so far, rather than at the row number.
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 
+from keras_dqn.files import atomic_write
+
 
 class CSVLogger(keras.callbacks.CSVLogger):
-    """Keras' ``CSVLogger`` without the empty ``val_*`` columns.
+    """Keras' ``CSVLogger`` without the empty ``val_*`` columns, and safe to append to.
 
     Keras adds a ``val_`` twin of every column when a row has no validation metrics, which RL
-    runs never have; this keeps exactly the row's own keys (sorted, as Keras does).
+    runs never have; this keeps exactly the row's own keys (sorted, as Keras does).  When a
+    resumed run appends rows whose columns differ from the file's header (a newer keras_dqn
+    logs a new column), Keras would write them under the wrong names; this rewrites the file
+    once with every column (old rows get empty cells for the new ones), so no value lands
+    under another column's name.
     """
 
     def on_epoch_end(self, epoch, logs=None):
         if self.keys is None and logs:
             self.keys = sorted(logs)
-        super().on_epoch_end(epoch, logs)
+            if self.append and not self.append_header:  # appending under an existing header
+                self.keys = self._merge_header(self.keys)
+        logs = logs or {}
+        super().on_epoch_end(epoch, {k: logs.get(k, "") for k in self.keys or ()})  # a missing value: empty
+
+    def _merge_header(self, keys: list[str]) -> list[str]:
+        """The file's columns followed by the new ones; rewrites the file if there are new ones."""
+        self.csv_file.flush()
+        with open(self.filename, newline="") as f:
+            rows = list(csv.reader(f))
+        header = rows[0]
+        columns = [c for c in header if c != "epoch"]
+        merged = columns + [k for k in keys if k not in columns]
+        if merged != columns:
+            self.csv_file.close()
+            widths = len(merged) + 1
+
+            def write(tmp: Path) -> None:
+                with open(tmp, "w", newline="") as f:
+                    writer = csv.writer(f)
+                    writer.writerow(["epoch", *merged])
+                    writer.writerows(row + [""] * (widths - len(row)) for row in rows[1:])
+
+            atomic_write(Path(self.filename), write)
+            self.csv_file = open(self.filename, "a", newline="")  # noqa: SIM115  (Keras closes it)
+        return merged
 
 
 class TensorBoardScalars(keras.callbacks.Callback):

@@ -73,6 +73,7 @@ class _Progress:
     row: int = 0  # log rows written (Keras' "epoch")
     best: float = -math.inf  # best greedy evaluation so far
     pending: int = 0  # env steps since the last training call, toward the next `train_every`
+    wall_s: float = 0.0  # wall-clock seconds of training (resumed runs included), up to the last log row
 
 
 @dataclass
@@ -86,6 +87,7 @@ class _RowStats:
     last_eval: float = float("nan")  # shown on the progress bar
     since_time: float = field(default_factory=time.perf_counter)
     since_steps: int = 0
+    wall_mark: float = field(default_factory=time.perf_counter)  # when state.wall_s was last brought up to date
 
 
 @dataclass
@@ -146,8 +148,10 @@ def train(
 
     Every ``eval_every`` steps (and at the end) the loop logs one row — the Keras "epoch":
     ``step``, ``episode_return`` (mean of the last 20 training episodes), ``eval_mean``
-    (greedy, over ``eval_episodes`` on ``eval_env``), ``loss``, ``epsilon``, ``mean_max_q``
-    and ``steps_per_s`` — to the returned History, to ``callbacks`` (any Keras callbacks'
+    (greedy, over ``eval_episodes`` on ``eval_env``), ``loss``, ``epsilon``, ``mean_max_q``,
+    ``steps_per_s`` (since the last row, evaluation and checkpoint left out) and ``wall_s``
+    (wall-clock seconds since the run began, evaluations, checkpoints and the sessions it
+    resumed included) — to the returned History, to ``callbacks`` (any Keras callbacks'
     ``on_epoch_end``), and to ``log_dir``: ``progress.csv`` (:class:`keras_dqn.callbacks.CSVLogger`) and
     TensorBoard scalars at the env step (:class:`keras_dqn.callbacks.TensorBoardScalars`).
 
@@ -332,7 +336,8 @@ def _start(run: _Run, agent, resume: bool, seed: int | None) -> tuple[_Progress,
         return state, stats, _Episodes(run.envs.reset(seed=seed)[0])
     saved = load_checkpoint(agent, run.checkpoint_dir)
     loop = saved.pop("loop_arrays", {})
-    state = _Progress(steps=saved["steps"], row=saved["epoch"], best=saved["best"], pending=saved.get("pending", 0))
+    state = _Progress(steps=saved["steps"], row=saved["epoch"], best=saved["best"], pending=saved.get("pending", 0),
+                      wall_s=saved.get("wall_s", 0.0))
     stats.returns.extend(saved.get("recent_returns", []))
     stats.since_steps = state.steps
     print(f"resuming from {checkpoint} at step {state.steps}")
@@ -347,7 +352,8 @@ def _save_run(run: _Run, agent, state: _Progress, stats: _RowStats, episodes: _E
     """last.h5 and the checkpoint: the agent, the counters, and the episodes in progress."""
     agent.save(run.checkpoint_dir / "last.h5")
     progress = {"steps": state.steps, "epoch": state.row, "best": state.best, "pending": state.pending,
-                "recent_returns": list(stats.returns)}  # fmt: skip
+                "recent_returns": list(stats.returns),  # wall_s: with this row's evaluation
+                "wall_s": state.wall_s + time.perf_counter() - stats.wall_mark}  # fmt: skip
     loop = {"obs": episodes.obs, "after_done": episodes.after_done, "episode_returns": episodes.returns}
     pickled = _pickle_envs(run.envs)
     if pickled is not None:
@@ -410,6 +416,8 @@ def _log_row(run: _Run, agent, state: _Progress, stats: _RowStats, episodes: _Ep
 
     Returns whether the target score was reached (train() then stops)."""
     now = time.perf_counter()
+    state.wall_s += now - stats.wall_mark  # evaluations and checkpoints included
+    stats.wall_mark = now
     logs: dict[str, Any] = {
         "step": state.steps,
         "episode_return": float(np.mean(stats.returns)) if stats.returns else float("nan"),
@@ -417,6 +425,7 @@ def _log_row(run: _Run, agent, state: _Progress, stats: _RowStats, episodes: _Ep
         "epsilon": agent.epsilon,
         "mean_max_q": stats.max_q_sum / max(stats.max_q_count, 1),
         "steps_per_s": (state.steps - stats.since_steps) / max(now - stats.since_time, 1e-9),
+        "wall_s": state.wall_s,
     }
     if run.frames_per_step:
         logs["frames_per_s"] = logs["steps_per_s"] * run.frames_per_step

@@ -187,3 +187,32 @@ def test_train_never_raises_epsilon_to_its_floor():
     keras_dqn.train(agent, gym.make("CartPole-v1"), 300, learning_starts=100, eval_every=300, eval_episodes=0,
                     progress=False)  # fmt: skip
     assert agent.epsilon == 0.0
+
+
+def test_wall_s_counts_the_whole_run_across_a_resume(tmp_path):
+    settings = dict(learning_starts=100, eval_every=300, eval_episodes=2, checkpoint_dir=tmp_path, log_dir=tmp_path,
+                    progress=False)  # fmt: skip
+    first = keras_dqn.train(DQNAgent(4, 2, seed=0), gym.make("CartPole-v1"), 600, **settings)
+    second = keras_dqn.train(DQNAgent(4, 2, seed=0), gym.make("CartPole-v1"), 900, resume=True, **settings)
+    walls = first.history["wall_s"] + second.history["wall_s"]
+    assert all(w > 0 for w in walls) and walls == sorted(walls)  # it keeps counting after the resume
+    # each row's wall time includes the steps and the previous rows' evaluations: at least the steps' time
+    assert walls[0] >= 300 / first.history["steps_per_s"][0] * 0.99
+    with open(tmp_path / "progress.csv") as f:
+        assert [float(r["wall_s"]) for r in csv.DictReader(f)] == pytest.approx(walls)
+
+
+def test_appending_rows_with_a_new_column_rewrites_the_header_instead_of_shifting_values(tmp_path):
+    path = tmp_path / "progress.csv"
+    path.write_text("epoch,loss,step\n0,0.5,300\n1,0.25,600\n")  # written by an older version: no wall_s
+    logger = keras_dqn.callbacks.CSVLogger(str(path), append=True)
+    logger.on_train_begin()
+    logger.on_epoch_end(2, {"step": 900, "wall_s": 12.5, "loss": 0.125})
+    logger.on_epoch_end(3, {"step": 1200, "wall_s": 20.0})  # a row without loss: an empty cell
+    logger.on_train_end()
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    assert [r["step"] for r in rows] == ["300", "600", "900", "1200"]
+    assert [r["loss"] for r in rows] == ["0.5", "0.25", "0.125", ""]
+    assert [r["wall_s"] for r in rows] == ["", "", "12.5", "20.0"]
+    assert list(rows[0]) == ["epoch", "loss", "step", "wall_s"]
