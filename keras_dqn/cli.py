@@ -127,9 +127,11 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="greedy mean return over many episodes")
     _weights_arguments(evaluate, episodes=100)
 
-    plot = commands.add_parser("plot", help="learning-curve PNG from a training log folder")
-    plot.add_argument("logdir")
-    plot.add_argument("--out", help="PNG path (default LOGDIR/learning_curve.png)")
+    plot = commands.add_parser("plot", help="learning-curve PNG from a training log folder, or several runs compared")
+    plot.add_argument("logdir", nargs="+", help="a run's log folder (or its progress.csv); several: compare them")
+    plot.add_argument("--out", help="PNG path (default LOGDIR/learning_curve.png; needed to compare runs)")
+    plot.add_argument("--labels", help="comma-separated names of the compared runs (default: their folders)")
+    plot.add_argument("--title", default="", help="the comparison's title")
 
     sweep = commands.add_parser("tune", help="a hyperparameter sweep on Ray Tune, bad trials stopped early (ASHA)")
     _ray_arguments(sweep, "tune", "trial")
@@ -362,9 +364,26 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_plot(args) -> None:
-    from keras_dqn.viz import plot_learning_curve
+    from keras_dqn.viz import plot_learning_curve, plot_runs
 
-    print(f"wrote {plot_learning_curve(args.logdir, args.out)}")
+    if len(args.logdir) == 1 and not args.labels:
+        print(f"wrote {plot_learning_curve(args.logdir[0], args.out)}")
+        return
+    if not args.out:
+        raise ValueError("comparing runs needs --out, the PNG to write")
+    labels = args.labels.split(",") if args.labels else [_run_label(d) for d in args.logdir]
+    if len(labels) != len(args.logdir):
+        raise ValueError(f"--labels names {len(labels)} runs, but {len(args.logdir)} were given")
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"the compared runs need different labels, got {', '.join(labels)} (use --labels)")
+    print(f"wrote {plot_runs(dict(zip(labels, args.logdir, strict=True)), args.out, title=args.title)}")
+
+
+def _run_label(log_dir: str) -> str:
+    """runs/X/logs -> X; runs/X -> X; a progress.csv -> its folder's label."""
+    path = Path(log_dir).resolve()
+    path = path.parent if path.suffix == ".csv" else path
+    return path.parent.name if path.name == "logs" else path.name
 
 
 def cmd_tune(args) -> int:

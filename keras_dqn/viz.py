@@ -35,6 +35,24 @@ def _pyplot():
     return plt
 
 
+def _progress_rows(log_dir_or_csv: str | os.PathLike) -> tuple[Path, list[dict[str, str]]]:
+    """The rows of a run's ``progress.csv`` (given the file or the log folder holding it)."""
+    path = Path(log_dir_or_csv)
+    csv_path = path if path.suffix == ".csv" else path / "progress.csv"
+    if not csv_path.is_file():
+        raise FileNotFoundError(f"no progress.csv in {str(path)!r}; train with log_dir={str(path)!r} first")
+    with open(csv_path) as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise ValueError(f"{str(csv_path)!r} has no rows yet")
+    return csv_path, rows
+
+
+def _column(rows: list[dict[str, str]], name: str) -> np.ndarray:
+    """One column as floats; missing or empty cells are NaN."""
+    return np.array([float(r[name]) if r.get(name) not in (None, "", "nan", "NA") else np.nan for r in rows])
+
+
 def plot_learning_curve(log_dir: str | os.PathLike, path: str | os.PathLike | None = None) -> Path:
     """Plot ``log_dir/progress.csv`` (written by :func:`keras_dqn.train`) to a PNG.
 
@@ -44,23 +62,16 @@ def plot_learning_curve(log_dir: str | os.PathLike, path: str | os.PathLike | No
     Raises:
         FileNotFoundError: ``log_dir`` has no progress.csv.
     """
-    csv_path = Path(log_dir) / "progress.csv"
-    if not csv_path.is_file():
-        raise FileNotFoundError(f"no progress.csv in {str(log_dir)!r}; train with log_dir={str(log_dir)!r} first")
-    with open(csv_path) as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        raise ValueError(f"{str(csv_path)!r} has no rows yet")
+    _, rows = _progress_rows(log_dir)
     plt = _pyplot()
-    steps = [float(r["step"]) for r in rows]
+    steps = _column(rows, "step")
     fig, ax = plt.subplots(figsize=(7, 4))
     for column, label in (
         ("episode_return", "training episodes (mean of last 20)"),
         ("eval_mean", "greedy evaluation"),
     ):
         if column in rows[0]:
-            values = [float(r[column]) if r[column] not in ("", "nan") else np.nan for r in rows]
-            ax.plot(steps, values, marker="o" if column == "eval_mean" else None, label=label)
+            ax.plot(steps, _column(rows, column), marker="o" if column == "eval_mean" else None, label=label)
     ax.set_xlabel("environment steps")
     ax.set_ylabel("return")
     run = Path(log_dir).resolve()
@@ -73,6 +84,62 @@ def plot_learning_curve(log_dir: str | os.PathLike, path: str | os.PathLike | No
     fig.savefig(out, dpi=100)
     plt.close(fig)
     return out
+
+
+def plot_runs(
+    runs: Mapping[str, str | os.PathLike], path: str | os.PathLike, *, title: str = "", column: str = "eval_mean"
+) -> Path:
+    """Compare runs' learning curves in one PNG: against env steps, and against wall-clock hours.
+
+    The right panel uses each run's ``wall_s`` column (:func:`keras_dqn.train` logs it:
+    evaluations, checkpoints and resumed sessions included); it is left out when no run has one.
+
+    Args:
+        runs: a label for each run, and its log folder (or its ``progress.csv``).
+        path: the PNG to write (must end in ``.png``; written atomically, folders created).
+        title: the figure's title.
+        column: the logged value to draw (default the greedy evaluation mean).
+
+    Returns:
+        ``path`` as a ``Path``.
+
+    Raises:
+        FileNotFoundError: a run without a progress.csv.
+        ValueError: no runs, a path not ending in ``.png``, or a run that did not log ``column``.
+        ImportError: matplotlib is missing.
+    """
+    path = _png_path(path)
+    if not runs:
+        raise ValueError("runs is empty: give at least one label and log folder")
+    curves = {}
+    for label, source in runs.items():
+        csv_path, rows = _progress_rows(source)
+        if column not in rows[0]:
+            raise ValueError(f"{str(csv_path)!r} has no {column!r} column (it has {', '.join(rows[0])})")
+        curves[label] = (_column(rows, "step"), _column(rows, "wall_s") / 3600, _column(rows, column))
+    with_wall = any(np.isfinite(hours).any() for _, hours, _ in curves.values())
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2 if with_wall else 1, figsize=(11 if with_wall else 7, 4), squeeze=False)
+    try:
+        for label, (steps, hours, values) in curves.items():
+            kept = np.isfinite(values)
+            axes[0, 0].plot(steps[kept], values[kept], marker="o", markersize=3, label=label)
+            if with_wall:
+                timed = kept & np.isfinite(hours)
+                axes[0, 1].plot(hours[timed], values[timed], marker="o", markersize=3, label=label)
+        axes[0, 0].set_xlabel("environment steps")
+        if with_wall:
+            axes[0, 1].set_xlabel("wall-clock hours (evaluations and checkpoints included)")
+        for ax in axes[0]:
+            ax.set_ylabel(column)
+            ax.grid(alpha=0.3)
+            ax.legend()
+        if title:
+            fig.suptitle(title)
+    except BaseException:
+        plt.close(fig)
+        raise
+    return _save_png(plt, fig, path)
 
 
 def greedy_episode(

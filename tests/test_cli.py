@@ -68,6 +68,9 @@ def test_train_then_plot_then_play_the_result(tmp_path):
         (("play", "missing.h5"), "no weights file"),
         (("evaluate", str(SHIPPED), "--env", "CartPole-v99"), "CartPole-v99"),
         (("plot", "no-such-dir"), "no progress.csv"),
+        (("plot", "a", "b"), "comparing runs needs --out"),
+        (("plot", "a", "b", "--out", "x.png", "--labels", "one"), "--labels names 1 runs, but 2 were given"),
+        (("plot", "a", "b", "--out", "x.png", "--labels", "one,one"), "need different labels"),
         (("play", str(SHIPPED), "--record", "out.txt"), ".gif or .mp4"),
     ],
 )

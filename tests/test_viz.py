@@ -76,3 +76,36 @@ def test_check_recording_path(tmp_path):
     for bad in ("x.avi", "x", "gif"):
         with pytest.raises(ValueError, match=rf"recordings are .gif or .mp4 files, got '{bad}'"):
             check_recording_path(bad)
+
+
+def _write_progress(folder, rows):
+    folder.mkdir(parents=True)
+    lines = ["epoch,eval_mean,step,wall_s"] + [f"{i},{e},{s},{w}" for i, (s, e, w) in enumerate(rows)]
+    (folder / "progress.csv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def test_plot_runs_compares_curves_against_steps_and_wall_hours(tmp_path):
+    import matplotlib.image
+
+    from keras_dqn.viz import plot_runs
+
+    dqn = _write_progress(tmp_path / "dqn" / "logs", [(50_000, -21, 600), (100_000, -20, 1200)])
+    rainbow = _write_progress(tmp_path / "rainbow", [(50_000, -20, 900), (100_000, -12, 1900)])
+    out = plot_runs({"DQN": dqn, "Rainbow": rainbow / "progress.csv"}, tmp_path / "cmp.png", title="Pong")
+    height, width = matplotlib.image.imread(out).shape[:2]
+    assert width > 2.2 * height  # two panels side by side: steps and hours
+    # a run without wall_s: steps only
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "progress.csv").write_text("epoch,eval_mean,step\n0,-21,50000\n")
+    only_steps = plot_runs({"old": tmp_path / "old"}, tmp_path / "old.png")
+    height, width = matplotlib.image.imread(only_steps).shape[:2]
+    assert width < 2.2 * height
+    with pytest.raises(ValueError, match="no 'loss' column"):
+        plot_runs({"DQN": dqn}, tmp_path / "x.png", column="loss")
+    with pytest.raises(ValueError, match="runs is empty"):
+        plot_runs({}, tmp_path / "x.png")
+    with pytest.raises(FileNotFoundError, match="no progress.csv"):
+        plot_runs({"missing": tmp_path / "nowhere"}, tmp_path / "x.png")
+    with pytest.raises(ValueError, match="ending in .png"):
+        plot_runs({"DQN": dqn}, tmp_path / "x.jpg")
