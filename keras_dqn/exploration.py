@@ -29,6 +29,18 @@ from typing import Any, Protocol
 from keras_dqn.checks import check_fraction, check_positive_int
 
 
+def linear_value(start: float, end: float, steps: int, step: int) -> float:
+    """The straight line from ``start`` (step 0) to ``end`` (step ``steps``), then ``end``.
+
+    :param start: the value at step 0.
+    :param end: the value from step ``steps`` on.
+    :param steps: steps the change lasts (positive).
+    :param step: where we are.
+    """
+    left = max(0.0, 1.0 - step / steps)  # 1 at the start, 0 from `steps` on
+    return end + (start - end) * left
+
+
 class Schedule(Protocol):
     """What an exploration schedule is: a function from where training is to epsilon."""
 
@@ -88,8 +100,7 @@ class LinearDecay:
     def __call__(self, epsilon: float, env_steps: int | None, gradient_steps: int) -> float:
         if env_steps is None:
             return epsilon
-        left = max(0.0, 1.0 - env_steps / self.steps)  # 1 at the start, 0 from `steps` on
-        return self.end + (self.start - self.end) * left
+        return linear_value(self.start, self.end, self.steps, env_steps)
 
 
 def linear_over_fraction(start: float, end: float, fraction: float, total_steps: int) -> LinearDecay:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from keras_dqn.checks import check_fraction, check_number, check_positive_int, check_positive_number
+from keras_dqn.exploration import linear_value
 
 if TYPE_CHECKING:
     from keras_dqn.rl.agent import DQNAgent
@@ -200,8 +201,7 @@ class LinearAnnealedPolicy(Policy):
         """The annealed value at env step ``step`` (``value_test`` when not training)."""
         if not training:
             return self.value_test
-        slope = -(self.value_max - self.value_min) / self.nb_steps
-        return max(self.value_min, self.value_max + slope * step)
+        return linear_value(self.value_max, self.value_min, self.nb_steps, step)
 
     def get_current_value(self) -> float:
         """The value now: from the agent's step and mode (``value_max`` before any agent)."""
