@@ -69,11 +69,12 @@ GENERIC_RECIPE = "cartpole-target"  # envs without a recipe of their own, as `ke
 FINAL_EVAL_SEED = 1_000_000_000  # seeds' final evaluation resets: never a training or periodic-evaluation seed
 REDUCTION_FACTOR = 3  # ASHA keeps the best third of the trials at each rung
 RUN_FILES = ("best.h5", "last.h5", CHECKPOINT_NAME)  # a trial's run folder, reported to Tune at every row
-_STATE_FILE = "tune_state.json"  # in each reported checkpoint: the last row reported, the wall seconds saved
+_STATE_FILE = "tune_state.json"  # in each reported checkpoint: the rows reported, the wall seconds saved
 _JOB_FILE = "job.json"  # in the experiment folder: what the sweep runs, for resume=True
-# Each experiment's trial statuses as its progress callback last saw them (Tune runs the callbacks in this
-# process; a resumed experiment's callback is an unpickled copy, so they meet here).
-_STATUSES: dict[str, dict[str, str]] = {}
+# Each experiment's trial statuses and configs as its progress callback last saw them (Tune runs the callbacks
+# in this process; a resumed experiment's callback is an unpickled copy, so they meet here).  A trial that never
+# started has no result to read its config from: an interrupted run's pending trials get theirs from here.
+_STATUSES: dict[str, dict[str, tuple[str, dict]]] = {}
 _SAMPLERS = {"uniform": tune.uniform, "loguniform": tune.loguniform, "randint": tune.randint,
              "choice": tune.choice, "grid": tune.grid_search}  # fmt: skip
 
@@ -84,12 +85,16 @@ class _ReportToTune(keras.callbacks.Callback):
 
     ``train`` calls the callbacks before it saves the row's ``last.h5`` and checkpoint, so the
     files reported with row ``r`` are row ``r - 1``'s (and ``best.h5`` as of row ``r``).  A
-    trial resumed from them trains row ``r``'s steps again and does not report row ``r`` twice.
+    trial resumed from them trains row ``r``'s steps again and does not report row ``r`` twice:
+    rows are told apart by their number (Keras' epoch), not their step, which differs when the
+    retrained row ends a few steps off (a checkpoint without the replay memory trains otherwise).
     """
 
-    def __init__(self, run_dir: Path, *, reported_step: int, wall_offset: float, extra: Mapping[str, Any]):
+    def __init__(self, run_dir: Path, *, reported_rows: int | None, reported_step: int, wall_offset: float,
+                 extra: Mapping[str, Any]):  # fmt: skip
         super().__init__()
         self.run_dir = run_dir
+        self.reported_rows = reported_rows  # None: a checkpoint that saved only the step (older keras_dqn)
         self.reported_step = reported_step
         self.wall_offset = wall_offset  # wall seconds of the runs before this one, up to the checkpoint's row
         self.saved_wall = wall_offset  # wall seconds at the row whose files are on disk
@@ -103,13 +108,14 @@ class _ReportToTune(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         wall = self.wall_offset + time.perf_counter() - self.start
         row = {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in (logs or {}).items()}
-        if int(row.get("step", 0)) > self.reported_step:
+        step = int(row.get("step", 0))
+        if (step > self.reported_step) if self.reported_rows is None else (epoch >= self.reported_rows):
             metrics = {**row, "wall_s": wall, **self.extra}
             with tempfile.TemporaryDirectory(prefix="keras-dqn-report-") as tmp:
                 for name in RUN_FILES:
                     if (self.run_dir / name).is_file():
                         shutil.copy2(self.run_dir / name, Path(tmp) / name)
-                state = {"reported_step": int(row["step"]), "wall_s": self.saved_wall}
+                state = {"reported_rows": epoch + 1, "reported_step": step, "wall_s": self.saved_wall}
                 (Path(tmp) / _STATE_FILE).write_text(json.dumps(state))
                 tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(tmp))
             self.last = metrics
@@ -144,7 +150,7 @@ def _trial(config: dict, job: dict) -> None:
     extra = {"node": ray.get_runtime_context().get_node_id()[:12], "host": socket.gethostname()}
     with tempfile.TemporaryDirectory(prefix="keras-dqn-trial-") as run_dir:
         run_dir = Path(run_dir)
-        reported_step, wall_offset = 0, 0.0
+        reported_rows, reported_step, wall_offset = 0, 0, 0.0
         checkpoint = tune.get_checkpoint()
         if checkpoint is not None:  # a resumed trial: continue from the files of its last report
             with checkpoint.as_directory() as saved:
@@ -152,7 +158,8 @@ def _trial(config: dict, job: dict) -> None:
                     if (Path(saved) / name).is_file():
                         shutil.copy2(Path(saved) / name, run_dir / name)
                 state = json.loads((Path(saved) / _STATE_FILE).read_text())
-            reported_step, wall_offset = int(state["reported_step"]), float(state["wall_s"])
+            reported_rows, reported_step = state.get("reported_rows"), int(state["reported_step"])
+            wall_offset = float(state["wall_s"])
         probe = make_env(env_id)
         n_actions, shape = check_discrete(probe), probe.observation_space.shape
         probe.close()
@@ -161,7 +168,8 @@ def _trial(config: dict, job: dict) -> None:
         eval_env = None
         if is_atari(env_id) and settings.get("eval_episodes"):  # full games, the real score (as `keras-dqn train`)
             eval_env = make_vector_env(env_id, min(settings["eval_episodes"], 8), training=False)
-        report = _ReportToTune(run_dir, reported_step=reported_step, wall_offset=wall_offset, extra=extra)
+        report = _ReportToTune(run_dir, reported_rows=reported_rows, reported_step=reported_step,
+                               wall_offset=wall_offset, extra=extra)  # fmt: skip
         try:
             train(agent, envs, total_steps, eval_env=eval_env, checkpoint_dir=run_dir, progress=False,
                   resume=(run_dir / CHECKPOINT_NAME).is_file(), seed=seed, callbacks=[report], **settings)  # fmt: skip
@@ -387,7 +395,7 @@ class _Progress(tune.Callback):
 
     def on_step_end(self, iteration, trials, **info):
         # Statuses as the last step left them: an interrupted experiment's clean-up stops the running trials after.
-        _STATUSES[self.experiment] = {t.path: t.status for t in trials}
+        _STATUSES[self.experiment] = {t.path: (t.status, t.config) for t in trials}
         if time.monotonic() - self.last_status >= self.every_s:
             self.last_status = time.monotonic()
             print(self.status(trials), flush=True)
@@ -430,8 +438,9 @@ def _trials(results, experiment: str, total_steps: int, target: float | None) ->
                                          for row in frame.to_dict("records")]  # fmt: skip
         final = [r for r in rows if r.get("final")]
         rows = _continued([r for r in rows if not r.get("final") and "eval_mean" in r])
-        config = result.config or {}
-        status = _trial_status(rows, total_steps, target, statuses.get(result.path), result.error is not None)
+        seen_status, seen_config = statuses.get(result.path, (None, None))
+        config = result.config or seen_config or {}
+        status = _trial_status(rows, total_steps, target, seen_status, result.error is not None)
         trials.append({"index": index + 1, "config": config, "rows": rows, "status": status, "path": result.path,
                        "final_eval": final[-1]["final_eval"] if final else None, "checkpoint": result.checkpoint,
                        "error": _error_line(result.error)})  # fmt: skip
@@ -440,10 +449,13 @@ def _trials(results, experiment: str, total_steps: int, target: float | None) ->
 
 def _continued(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows of the run that went on: a resumed trial restarts from its last checkpoint, and the rows
-    it had reported after that checkpoint (still in Tune's files) give way to the ones it reports again."""
+    it had reported after that checkpoint (still in Tune's files) give way to the ones it reports again.
+    Rows are matched by Tune's ``training_iteration`` (the report's number, restored with the checkpoint),
+    not by step: a row trained again may end a few steps later than the first time."""
     kept: list[dict[str, Any]] = []
     for row in rows:
-        while kept and kept[-1]["step"] >= row["step"]:
+        key = "training_iteration" if "training_iteration" in row else "step"
+        while kept and kept[-1][key] >= row[key]:
             kept.pop()
         kept.append(row)
     return kept
@@ -820,8 +832,8 @@ def seeds(
     * ``summary.json``: :func:`keras_dqn.statistics.summarize_seeds` of the final scores
       (``n_seeds``, ``iqm`` with its 95% bootstrap interval ``ci_low``/``ci_high``, ``mean``,
       ``median``, ``fraction_solved``, ``median_steps_to_solve``,
-      ``median_seconds_to_solve``...) with the env, recipe, steps, settings and
-      ``n_failed``;
+      ``median_seconds_to_solve``...) with the env, recipe, steps, settings,
+      ``n_failed`` and ``n_unfinished`` (seeds of an interrupted run, not counted either);
     * ``curve.png``: the mean greedy-evaluation curve with its 95% bootstrap band, each seed's
       curve behind it (needs the viz extra);
     * ``seeds/``: Tune's experiment (``resume=True`` continues it), ``seeds-job.json``.
@@ -920,8 +932,10 @@ def _seeds_outputs(job: dict, out: Path, trials: list[dict], target: float | Non
         [r["final_score"] for r in done], solved_at=target, steps_to_solve=[r["steps_to_solve"] for r in done],
         seconds_to_solve=[r["seconds_to_solve"] for r in done],
     )  # fmt: skip
-    summary = {**summary, "n_failed": len(rows) - len(done), "env_id": env_id, "recipe": recipe,
-               "steps": job["train"]["total_steps"], "settings": {"agent": job["agent"], "train": job["train"]},
+    failed = sum(r["status"] == "failed" for r in rows if r["final_score"] is None)
+    summary = {**summary, "n_failed": failed, "n_unfinished": len(rows) - len(done) - failed, "env_id": env_id,
+               "recipe": recipe, "steps": job["train"]["total_steps"],
+               "settings": {"agent": job["agent"], "train": job["train"]},
                "final_score": f"greedy mean over {job['final_episodes']} episodes of each seed's final weights, reset "
                               f"seeds {FINAL_EVAL_SEED}..{FINAL_EVAL_SEED + job['final_episodes'] - 1}"}  # fmt: skip
     _write_json(out / "summary.json", summary)
@@ -949,6 +963,8 @@ def _summary_text(summary: Mapping[str, Any]) -> str:
                      f"{'never' if seconds is None else f'{seconds:,.0f}'}")  # fmt: skip
     if summary.get("n_failed"):
         lines.append(f"  {summary['n_failed']} seed(s) failed and are not counted")
+    if summary.get("n_unfinished"):
+        lines.append(f"  {summary['n_unfinished']} seed(s) did not finish (resume the run) and are not counted")
     return "\n".join(lines)
 
 

@@ -1,4 +1,5 @@
-"""keras_dqn.tune on Ray: a sweep on a two-node cluster on this machine, a seed study on a local Ray, bad input.
+"""keras_dqn.tune on Ray: a sweep on a two-node cluster on this machine, a seed study on a local Ray, runs stopped by
+Ctrl-C and resumed, bad input.
 
 Every Ray here runs on this machine (its temp files under /tmp/ray, its results under tmp_path)
 and is shut down by a fixture, even when a test fails.
@@ -7,6 +8,8 @@ and is shut down by a fixture, even when a test fails.
 import csv
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -241,3 +244,182 @@ def test_without_ray_one_clear_error():
     assert 'IMPORT: keras_dqn.tune needs Ray Tune: pip install -e ".[ray]"' in result.stdout
     assert "EXIT: 2" in result.stdout and 'keras-dqn tune: keras_dqn.tune needs Ray Tune: pip install -e ".[ray]"' in (
         result.stderr)  # fmt: skip
+
+
+# ---------------------------------------------------------------- resume: a run stopped by Ctrl-C continues
+def trial_rows(experiment, key):
+    """Each trial's rows as Tune keeps them in the experiment (its ``*/result.json``), by ``key(row)``."""
+    rows = {}
+    for path in sorted(experiment.glob("*/result.json")):
+        for line in path.read_text().splitlines():
+            row = json.loads(line)
+            rows.setdefault(key(row), []).append(row)
+    return rows
+
+
+def trial_files(experiment, pattern):
+    """The files of the one trial folder that matches ``pattern``, as bytes."""
+    (folder,) = experiment.glob(pattern)
+    return {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()}
+
+
+def ctrl_c_when(monkeypatch, ready):
+    """Press Ctrl-C (SIGINT to this process) as soon as Tune's loop has taken in a trial's result after which
+    ``ready(trial.config, results)`` is true (``results``: the trial's so far).  Pressed from within the loop,
+    it stops the run at that result whatever the machine's speed: what the trials report after it is not taken
+    in.  Returns a list that gets the trial's config once it is pressed."""
+    pressed, results = [], {}
+    on_trial_result = kt._Progress.on_trial_result
+
+    def hook(self, iteration, trials, trial, result, **info):
+        on_trial_result(self, iteration, trials, trial, result, **info)
+        results.setdefault(trial.trial_id, []).append(result)
+        tune_handler = getattr(signal.getsignal(signal.SIGINT), "__name__", "") == "signal_interrupt_tune_run"
+        if not pressed and tune_handler and ready(trial.config, results[trial.trial_id]):
+            pressed.append(trial.config)
+            signal.raise_signal(signal.SIGINT)  # Tune's handler: it stops the run, saves its state, and returns
+
+    monkeypatch.setattr(kt._Progress, "on_trial_result", hook)
+    return pressed
+
+
+def test_an_interrupted_seed_study_resumes(tmp_path, capsys, monkeypatch, no_ray_left):
+    """Ctrl-C after seed 0 finished and while seed 1 trains (one CPU: one seed at a time); --resume on the
+    folder trains seed 1 on from its last checkpoint, then seed 2, and leaves seed 0 as it was."""
+    out, steps = tmp_path / "seeds", 800
+    experiment = out / "seeds"
+    train = {**QUICK, "eval_every": 200, "eval_episodes": 2}
+
+    def seed_1s_third_row(config, results):  # the checkpoint before it holds seed 1's run files of step ~200
+        return config["seed"] == 1 and len(results) == 3
+
+    with monkeypatch.context() as patch:
+        pressed = ctrl_c_when(patch, seed_1s_third_row)
+        first = kt.seeds("CartPole-v1", n_seeds=3, steps=steps, config={"train": train}, num_cpus=1, out=out,
+                         final_episodes=2, status_every=3600)  # fmt: skip
+    assert pressed == [{"seed": 1}], "the study finished without its Ctrl-C"
+    assert not ray.is_initialized()
+    printed = capsys.readouterr().out
+    assert first["interrupted"] and "continue with resume=True" in printed
+    assert "2 seed(s) did not finish (resume the run)" in printed and "failed" not in printed
+    before = {row["seed"]: row for row in read_csv(out / "seeds.csv")}
+    assert list(before) == ["0", "1", "2"]
+    assert before["0"]["status"] == "completed" and float(before["0"]["final_score"]) > 0
+    for seed in ("1", "2"):
+        assert before[seed]["status"] == "unfinished" and before[seed]["final_score"] == "", before[seed]
+    assert 600 <= int(before["1"]["steps"]) < steps and before["2"]["steps"] == "0"  # stopped at its third row
+    partial = json.loads((out / "summary.json").read_text())  # seed 0's alone, the others said to be unfinished
+    assert (partial["n_seeds"], partial["n_failed"], partial["n_unfinished"]) == (1, 0, 2)
+    assert partial["mean"] == pytest.approx(float(before["0"]["final_score"]))
+    seed_0_files = trial_files(experiment, "*_seed=0_*")
+    rows_before = trial_rows(experiment, key=lambda row: row["config"]["seed"])
+    assert [len(rows_before.get(seed, [])) for seed in (0, 1, 2)] == [5, 3, 0]  # 4 rows and the final one; 3; none
+
+    # As a user would: the command line, in the same folder (its other flags are the first run's, not these).
+    assert cli.main(["seeds", "CartPole-v1", "--resume", "--out", str(out), "--seeds", "7"]) == 0
+    assert not ray.is_initialized()
+    printed = capsys.readouterr().out
+    assert "resuming the seeds run" in printed
+    assert printed.count("completed: seed") == 2 and "completed: seed 1" in printed and "completed: seed 2" in printed
+
+    rows = read_csv(out / "seeds.csv")
+    assert [row["seed"] for row in rows] == ["0", "1", "2"]  # each seed once, none of the 7 asked for here
+    assert rows[0] == before["0"]  # seed 0's row as the first run left it
+    for row in rows:
+        assert row["status"] == "completed" and steps <= int(row["steps"]) <= steps + 8, row
+        assert float(row["final_score"]) > 0 and not row["error"]
+
+    # Tune kept one trial per seed; seed 0 was not trained again; seed 1 went on from its last checkpoint: its
+    # rows reported before it stay, and only those after that checkpoint (at most the one Ctrl-C came at) are
+    # reported again, under the same report number (a row once it passes 200, 400, 600, 800 steps).
+    assert len(list(experiment.glob("*/result.json"))) == 3
+    assert trial_files(experiment, "*_seed=0_*") == seed_0_files
+    after = trial_rows(experiment, key=lambda row: row["config"]["seed"])
+    assert after[0] == rows_before[0]
+    assert after[1][: len(rows_before[1])] == rows_before[1]
+    for seed in (1, 2):
+        trained = {r["training_iteration"]: int(r["step"]) for r in after[seed] if not r.get("final")}
+        assert list(trained) == [1, 2, 3, 4] and [step // 200 for step in trained.values()] == [1, 2, 3, 4], after
+        assert [r["training_iteration"] for r in after[seed] if r.get("final")] == [5]
+    assert len(after[1]) - len(rows_before[1]) in (2, 3)  # seed 1 reported rows 4 and final, maybe row 3 again
+    assert len(after[2]) == 5
+    curve = kt._continued([r for r in after[1] if not r.get("final")])  # seed 1's rows in seeds.csv and curve.png
+    assert [r["training_iteration"] for r in curve] == [1, 2, 3, 4]  # a row reported again counts once
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["n_seeds"], summary["n_failed"], summary["n_unfinished"], summary["steps"]) == (3, 0, 0, steps)
+    assert summary["mean"] == pytest.approx(sum(float(r["final_score"]) for r in rows) / 3)
+
+    # What there is to resume is the experiment and the job file beside it: without the job file, one clear error.
+    shutil.copytree(experiment, tmp_path / "copy" / "seeds")
+    with pytest.raises(ValueError, match=r"nothing to resume: .*seeds-job\.json is missing"):
+        kt.seeds("CartPole-v1", resume=True, out=tmp_path / "copy")
+    with pytest.raises(ValueError, match=r"nothing to resume: .*tune holds no Tune experiment"):
+        kt.sweep("CartPole-v1", resume=True, out=out)  # a seed study's folder holds no sweep
+
+
+def test_an_interrupted_sweep_resumes(tmp_path, capsys, monkeypatch, no_ray_left):
+    """Ctrl-C while the second of three trials trains (one CPU: one at a time); resume=True runs that one on and
+    the third, with the settings sampled before (none sampled again), and leaves the first as it was."""
+    out, steps = tmp_path / "sweep", 600
+    experiment = out / "tune"
+    space = {"agent": {"learning_rate": {"loguniform": [3e-4, 3e-3]}},
+             "train": {**QUICK, "eval_every": 200, "eval_episodes": 2}}  # fmt: skip
+    started = []
+
+    def second_trials_second_row(config, results):
+        if config not in started:
+            started.append(config)
+        return len(started) == 2 and config == started[1] and len(results) == 2
+
+    with monkeypatch.context() as patch:
+        pressed = ctrl_c_when(patch, second_trials_second_row)
+        first = kt.sweep("CartPole-v1", space=space, samples=3, steps=steps, grace_rows=3, num_cpus=1, out=out,
+                         status_every=3600)  # fmt: skip
+    assert pressed, "the sweep finished without its Ctrl-C"
+    assert not ray.is_initialized()
+    assert first["interrupted"] and "continue it with resume=True" in capsys.readouterr().out
+    before = read_csv(out / "results.csv")
+    assert sorted(row["status"] for row in before) == ["completed", "unfinished", "unfinished"]
+    assert sorted(int(row["steps"]) // 200 for row in before) == [0, 2, 3]  # 600+ steps; 400+ (2 rows); none
+    rates = sorted(float(row["agent.learning_rate"]) for row in before)  # the one not started has its sample too
+    assert len(set(rates)) == 3 and all(3e-4 <= rate <= 3e-3 for rate in rates)
+    rows_before = trial_rows(experiment, key=lambda row: row["trial_id"])
+    (done,) = [trial for trial, rows in rows_before.items() if rows[-1]["step"] >= steps]
+    done_files = trial_files(experiment, f"*_{done}_*")
+
+    result = kt.sweep("CartPole-v1", resume=True, out=out, samples=99, steps=10)  # the first call's settings run
+    assert not ray.is_initialized() and not result["interrupted"]
+    printed = capsys.readouterr().out
+    assert "resuming the tune run" in printed and printed.count(" completed: ") == 2
+
+    rows = read_csv(out / "results.csv")
+    assert sorted(float(row["agent.learning_rate"]) for row in rows) == rates  # each trial once, none new
+    for row in rows:
+        assert row["status"] == "completed" and steps <= int(row["steps"]) <= steps + 8 and not row["error"], row
+    best = json.loads((out / "best_config.json").read_text())
+    assert best["agent"]["learning_rate"] == pytest.approx(float(rows[0]["agent.learning_rate"]))
+    assert (out / "best.h5").stat().st_size > 0
+    assert len(list(experiment.glob("*/result.json"))) == 3
+    assert trial_files(experiment, f"*_{done}_*") == done_files  # the finished trial did not train again
+    after = trial_rows(experiment, key=lambda row: row["trial_id"])
+    assert after[done] == rows_before[done] and len(after) == 3
+    for trial, trial_rows_after in after.items():
+        trained = {r["training_iteration"]: int(r["step"]) for r in trial_rows_after}
+        assert list(trained) == [1, 2, 3] and [step // 200 for step in trained.values()] == [1, 2, 3], trial
+
+
+def test_resume_with_nothing_to_resume(tmp_path, capsys, no_ray_left):
+    """--resume on an empty, missing or file --out: one line, before any Ray starts, and no folder made."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "file").write_text("")
+    for out in ("empty", "missing"):
+        with pytest.raises(ValueError, match=f"nothing to resume: .*{out}/tune holds no Tune experiment"):
+            kt.sweep("CartPole-v1", resume=True, out=tmp_path / out)
+        for command in ("tune", "seeds"):
+            assert cli.main([command, "CartPole-v1", "--resume", "--out", str(tmp_path / out)]) == 2
+            err = capsys.readouterr().err.strip()
+            assert err.startswith(f"keras-dqn {command}: nothing to resume: ") and "\n" not in err, err
+    with pytest.raises(ValueError, match="is a file, not a folder"):
+        kt.seeds("CartPole-v1", resume=True, out=tmp_path / "file")
+    assert not ray.is_initialized() and not (tmp_path / "missing").exists() and not any((tmp_path / "empty").iterdir())
