@@ -145,6 +145,8 @@ def _parser() -> argparse.ArgumentParser:
     seeds = commands.add_parser("seeds", help="one recipe on many seeds on Ray: IQM with a 95%% bootstrap CI")
     _ray_arguments(seeds, "seeds", "seed")
     seeds.add_argument("--seeds", type=int, default=10, help="train on seeds 0..N-1 (default 10)")
+    seeds.add_argument("--target", type=float, help="the final score that counts as solved, e.g. a published figure "
+                       "to match (default: the env's reward_threshold)")
     seeds.add_argument("--config", help="JSON file with 'agent' and 'train' sections overriding the recipe's "
                                         "settings, as train --config (e.g. a sweep's best_config.json)")  # fmt: skip
     seeds.add_argument("--final-episodes", type=int, default=100,
@@ -400,7 +402,7 @@ def cmd_seeds(args) -> int:
 
     result = tune.seeds(args.env_id, n_seeds=args.seeds, steps=args.steps, config=args.config, recipe=args.recipe,
                         cpus_per_trial=args.cpus_per_trial, address=args.address, out=args.out, resume=args.resume,
-                        final_episodes=args.final_episodes, storage=args.storage)  # fmt: skip
+                        final_episodes=args.final_episodes, storage=args.storage, target=args.target)  # fmt: skip
     return INTERRUPTED if result["interrupted"] else 0
 
 

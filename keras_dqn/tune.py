@@ -40,7 +40,7 @@ import numpy as np
 
 from keras_dqn import statistics
 from keras_dqn.checkpoint import CHECKPOINT_NAME
-from keras_dqn.checks import check_positive_int, check_positive_number
+from keras_dqn.checks import check_number, check_positive_int, check_positive_number
 from keras_dqn.envs import check_discrete, is_atari, make_env, make_vector_env
 from keras_dqn.evaluation import evaluate
 from keras_dqn.files import atomic_write
@@ -816,6 +816,7 @@ def seeds(
     num_cpus: int | None = None,
     storage: str | None = None,
     status_every: float = 30.0,
+    target: float | None = None,
 ) -> dict[str, Any]:
     """Train one recipe on seeds ``0 .. n_seeds - 1`` as parallel Ray trials, and summarize them honestly.
 
@@ -823,7 +824,8 @@ def seeds(
     ones: picking each seed's best evaluation flatters it) over ``final_episodes`` episodes
     that start from reset seeds ``1,000,000,000 + i``, which no training reset and no periodic
     evaluation (``10,000 + step``) uses.  Its solving time is the first log row whose greedy
-    evaluation reached the env's solved score (gymnasium's ``reward_threshold``).  Writes to
+    evaluation reached ``target`` (default: the env's solved score, gymnasium's
+    ``reward_threshold``), and ``fraction_solved`` counts final scores at or above it.  Writes to
     ``out``:
 
     * ``seeds.csv``: per seed its ``final_score``, ``last_eval`` (the last log row's),
@@ -854,6 +856,8 @@ def seeds(
         num_cpus: CPUs of the local Ray (default: all); only without ``address``.
         storage: where Tune keeps its experiment (default ``out``); see :func:`sweep`.
         status_every: seconds between status lines while it runs.
+        target: the score that counts as solved, e.g. a published figure to match (default:
+            the env's ``reward_threshold``; ``None`` there too: no solved statistics).
 
     Returns:
         ``{"out", "recipe", "summary", "seeds", "interrupted"}``: ``summary`` as written to
@@ -880,7 +884,8 @@ def seeds(
         total_steps = _check_settings(configured, {}, steps)
         job = {"kind": "seeds", "env_id": env_id, "recipe": chosen.name, "n_seeds": n_seeds,
                "agent": overrides["agent"], "train": {**overrides["train"], "total_steps": total_steps}, "seed": 0,
-               "cpus": cpus_per_trial, "final_episodes": final_episodes}  # fmt: skip
+               "cpus": cpus_per_trial, "final_episodes": final_episodes,
+               "target": None if target is None else check_number("target", target)}  # fmt: skip
     else:
         job = None
     _check_address(address)
@@ -888,7 +893,8 @@ def seeds(
     env_id = job["env_id"]
     chosen = get_recipe(job["recipe"])
     total_steps = job["train"]["total_steps"]
-    target = statistics.solved_score(env_id)
+    target = job.get("target")
+    target = statistics.solved_score(env_id) if target is None else target
     progress = _Progress(experiment, total=job["n_seeds"], total_steps=total_steps, target=None, every_s=status_every,
                          describe=lambda config: f"seed {config.get('seed')}")  # fmt: skip
     print(f"seeds: {chosen.name} on {env_id}, seeds 0..{job['n_seeds'] - 1}, {total_steps:,} steps each, "

@@ -167,6 +167,9 @@ def test_bad_seed_studies_and_addresses(tmp_path, no_ray_left):
         kt.seeds("CartPole-v1", n_seeds=0, out=tmp_path / "a")
     with pytest.raises(ValueError, match=r"unknown TargetDQNAgent settings: lr"):
         kt.seeds("CartPole-v1", config={"agent": {"lr": 0.1}}, out=tmp_path / "b")
+    with pytest.raises(ValueError, match="target must be a number, got 'high'"):
+        kt.seeds("CartPole-v1", target="high", out=tmp_path / "t")
+    assert not (tmp_path / "t").exists()
     with pytest.raises(ValueError, match="nothing to resume"):
         kt.seeds("CartPole-v1", resume=True, out=tmp_path / "c")
     start = time.monotonic()
@@ -296,7 +299,7 @@ def test_an_interrupted_seed_study_resumes(tmp_path, capsys, monkeypatch, no_ray
     with monkeypatch.context() as patch:
         pressed = ctrl_c_when(patch, seed_1s_third_row)
         first = kt.seeds("CartPole-v1", n_seeds=3, steps=steps, config={"train": train}, num_cpus=1, out=out,
-                         final_episodes=2, status_every=3600)  # fmt: skip
+                         final_episodes=2, status_every=3600, target=30.0)  # fmt: skip
     assert pressed == [{"seed": 1}], "the study finished without its Ctrl-C"
     assert not ray.is_initialized()
     printed = capsys.readouterr().out
@@ -349,6 +352,9 @@ def test_an_interrupted_seed_study_resumes(tmp_path, capsys, monkeypatch, no_ray
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["n_seeds"], summary["n_failed"], summary["n_unfinished"], summary["steps"]) == (3, 0, 0, steps)
     assert summary["mean"] == pytest.approx(sum(float(r["final_score"]) for r in rows) / 3)
+    # the first call's target (not CartPole's 475) still decides what counts as solved
+    assert summary["solved_at"] == 30.0
+    assert summary["fraction_solved"] == pytest.approx(sum(float(r["final_score"]) >= 30 for r in rows) / 3)
 
     # What there is to resume is the experiment and the job file beside it: without the job file, one clear error.
     shutil.copytree(experiment, tmp_path / "copy" / "seeds")
