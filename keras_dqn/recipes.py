@@ -654,11 +654,13 @@ _MOUNTAINCAR = _ACROBOT.replace(
     env_id="MountainCar-v0",
     agent_kwargs=dict(
         _ACROBOT.agent_kwargs,
-        gamma=0.98,
+        gamma=0.99,  # rl-zoo: 0.98; the goal is ~100 steps away
         learning_rate=4e-3,
         memory_size=10_000,
         target_update=300,  # gradient steps (rl-zoo: 600 env steps at 8 updates per 16 steps)
         epsilon_min=0.07,
+        n_step=5,  # not in rl-zoo: 5-step returns carry the rare goal reward back faster (2 of 2 seeds
+        # reached the goal with it, 1 of 2 with rl-zoo's 1-step returns)
     ),
     train_kwargs=dict(
         _ACROBOT.train_kwargs,
@@ -666,10 +668,11 @@ _MOUNTAINCAR = _ACROBOT.replace(
         n_envs=4,
         train_every=16,  # 8 gradient steps every 16 env steps, as rl-zoo
         gradient_steps=8,
-        exploration_fraction=0.2,
+        exploration_fraction=0.1,  # rl-zoo: 0.2
         exploration_final_eps=0.07,
     ),
-    description="TargetDQNAgent on MountainCar: rl-zoo's DQN settings (lr 4e-3, 8 updates per 16 steps), Double DQN",
+    description="TargetDQNAgent on MountainCar: rl-zoo's DQN settings (lr 4e-3, 8 updates per 16 steps), Double DQN, "
+    "5-step returns",
 )
 
 _LUNARLANDER = _ACROBOT.replace(
