@@ -236,6 +236,8 @@ def _loop(run: _Run, agent, resume: bool, seed: int | None, interrupt: _StopOnIn
 
         # 4. Learn: every train_every env steps, gradient_steps updates in one compiled call
         #    (after a resume without the saved memory, wait for it to refill as at the start).
+        #    Then epsilon moves along the agent's schedule (per gradient step, or per env step).
+        n_updates = 0
         if state.steps >= run.learning_starts and len(memory) >= _warm_size(run, memory):
             state.pending += new_steps
             n_updates = (state.pending // run.train_every) * run.gradient_steps
@@ -245,9 +247,7 @@ def _loop(run: _Run, agent, resume: bool, seed: int | None, interrupt: _StopOnIn
                     memory.anneal_beta(state.steps / run.total_steps)
                 losses = agent.train_on_batches(memory.sample_batches(n_updates, run.batch_size))
                 stats.losses.extend(losses.tolist())
-        else:
-            n_updates = 0
-        agent.decay_epsilon(n_updates, env_steps=state.steps)  # the agent's exploration schedule
+        agent.decay_epsilon(n_updates, env_steps=state.steps)
 
         # 5. Log: a progress-bar update per finished episode; every eval_every steps, a log row.
         if run.bar is not None and (ended.any() or state.steps >= run.total_steps):
