@@ -130,8 +130,9 @@ def plot_runs(
         axes[0, 0].set_xlabel("environment steps")
         if with_wall:
             axes[0, 1].set_xlabel("wall-clock hours (evaluations and checkpoints included)")
+        names = {"eval_mean": "greedy evaluation (mean return)", "episode_return": "training episodes (mean return)"}
         for ax in axes[0]:
-            ax.set_ylabel(column)
+            ax.set_ylabel(names.get(column, column))
             ax.grid(alpha=0.3)
             ax.legend()
         if title:
