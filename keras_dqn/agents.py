@@ -202,9 +202,11 @@ class DQNAgent:
         action_size: number of discrete actions (``env.action_space.n``).
         gamma: discount rate of future rewards.
         epsilon: initial exploration rate (probability of a random action).
-        epsilon_min: exploration never decays below this.
+        epsilon_min: the default schedule never decays epsilon below this (and it is a linear
+            schedule's end unless ``train``'s ``exploration_final_eps`` says otherwise).
         epsilon_decay: ``epsilon`` is multiplied by this after every gradient step (the
-            default schedule, :class:`keras_dqn.exploration.MultiplicativeDecay`).
+            default schedule, :class:`keras_dqn.exploration.MultiplicativeDecay`, built from
+            ``epsilon_decay`` and ``epsilon_min`` here: set ``agent.exploration`` to change it later).
         learning_rate: the optimizer's learning rate (Adam).
         memory_size: replay memory capacity (the blog's ``deque(maxlen=2000)``).
         hidden: units of the hidden ReLU layers.
@@ -228,7 +230,9 @@ class DQNAgent:
         n_atoms, v_min, v_max: the atoms of the distributional head (only with ``distributional``).
         exploration: how epsilon falls (:mod:`keras_dqn.exploration`); ``None``: the blog's
             ``MultiplicativeDecay(epsilon_decay, epsilon_min)``.  ``train(...,
-            exploration_fraction=...)`` replaces it with a linear schedule over the run.
+            exploration_fraction=...)`` follows a linear schedule over that run instead.  A
+            :class:`~keras_dqn.exploration.LinearDecay` counts env steps, which ``replay()``
+            does not see: in the blog loop call ``agent.decay_epsilon(env_steps=t)`` yourself.
 
     The Rainbow switches (``n_step``, ``prioritized``, ``noisy``, ``distributional``, with
     ``dueling`` and :class:`TargetDQNAgent`'s ``double``) change only what differs — the memory,
@@ -301,6 +305,8 @@ class DQNAgent:
         self.exploration: Schedule = exploration or MultiplicativeDecay(self.epsilon_decay, self.epsilon_min)
         if not callable(self.exploration):
             raise ValueError(f"exploration must be a schedule (see keras_dqn.exploration), got {exploration!r}")
+        if self.noisy and exploration is not None:
+            raise ValueError("exploration: a noisy agent explores with its noise (epsilon is 0); leave it unset")
         self.distributional = bool(distributional)
         # Atoms z_1..z_N of the return distribution (C51), or None: the network outputs Q-values.
         self.atoms: np.ndarray | None = support(n_atoms, v_min, v_max) if self.distributional else None

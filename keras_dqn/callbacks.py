@@ -41,7 +41,7 @@ class CSVLogger(keras.callbacks.CSVLogger):
         """The file's columns followed by the new ones; rewrites the file if there are new ones."""
         self.csv_file.flush()
         with open(self.filename, newline="") as f:
-            rows = list(csv.reader(f))
+            rows = list(csv.reader(f, delimiter=self.sep))
         header = rows[0]
         columns = [c for c in header if c != "epoch"]
         merged = columns + [k for k in keys if k not in columns]
@@ -51,7 +51,7 @@ class CSVLogger(keras.callbacks.CSVLogger):
 
             def write(tmp: Path) -> None:
                 with open(tmp, "w", newline="") as f:
-                    writer = csv.writer(f)
+                    writer = csv.writer(f, delimiter=self.sep)
                     writer.writerow(["epoch", *merged])
                     writer.writerows(row + [""] * (widths - len(row)) for row in rows[1:])
 

@@ -69,6 +69,7 @@ CONFIG_KEYS_SET_BY_THE_COMMAND = {
         "seed": "use --seed", "state_size": "the env sets it", "state_shape": "the env sets it",
         "action_size": "the env sets it", "model": "a JSON config cannot hold a model; use the Python API",
         "memory": "a JSON config cannot hold a replay memory; use the Python API",
+        "exploration": "a linear schedule is train.exploration_fraction and train.exploration_final_eps",
     },
 }  # fmt: skip
 
@@ -131,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("logdir", nargs="+", help="a run's log folder (or its progress.csv); several: compare them")
     plot.add_argument("--out", help="PNG path (default LOGDIR/learning_curve.png; needed to compare runs)")
     plot.add_argument("--labels", help="comma-separated names of the compared runs (default: their folders)")
-    plot.add_argument("--title", default="", help="the comparison's title")
+    plot.add_argument("--title", default="", help="the plot's title")
 
     sweep = commands.add_parser("tune", help="a hyperparameter sweep on Ray Tune, bad trials stopped early (ASHA)")
     _ray_arguments(sweep, "tune", "trial")
@@ -191,7 +192,7 @@ def _recipe(args) -> Recipe:
         print(f"recipe: {args.env_id} has no recipe of its own; using {recipe.name}'s settings with its shapes")
     if args.agent:
         chosen = get_recipe(AGENT_RECIPES[args.agent])
-        recipe = recipe.replace(agent=chosen.agent, agent_kwargs=chosen.agent_kwargs)
+        recipe = recipe.with_agent_of(chosen)
         print(f"agent: {chosen.agent} with {chosen.name}'s settings (--agent {args.agent})")
     return recipe
 
@@ -366,26 +367,19 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_plot(args) -> None:
-    from keras_dqn.viz import plot_learning_curve, plot_runs
+    from keras_dqn.viz import plot_learning_curve, plot_runs, run_label
 
     if len(args.logdir) == 1 and not args.labels:
-        print(f"wrote {plot_learning_curve(args.logdir[0], args.out)}")
+        print(f"wrote {plot_learning_curve(args.logdir[0], args.out, title=args.title or None)}")
         return
     if not args.out:
         raise ValueError("comparing runs needs --out, the PNG to write")
-    labels = args.labels.split(",") if args.labels else [_run_label(d) for d in args.logdir]
+    labels = args.labels.split(",") if args.labels else [run_label(d) for d in args.logdir]
     if len(labels) != len(args.logdir):
         raise ValueError(f"--labels names {len(labels)} runs, but {len(args.logdir)} were given")
     if len(set(labels)) != len(labels):
         raise ValueError(f"the compared runs need different labels, got {', '.join(labels)} (use --labels)")
     print(f"wrote {plot_runs(dict(zip(labels, args.logdir, strict=True)), args.out, title=args.title)}")
-
-
-def _run_label(log_dir: str) -> str:
-    """runs/X/logs -> X; runs/X -> X; a progress.csv -> its folder's label."""
-    path = Path(log_dir).resolve()
-    path = path.parent if path.suffix == ".csv" else path
-    return path.parent.name if path.name == "logs" else path.name
 
 
 def cmd_tune(args) -> int:

@@ -399,11 +399,35 @@ class Recipe:
         missing = {"n_envs", "total_steps"} - set(self.train_kwargs)
         if missing:
             raise ValueError(f"train_kwargs needs {', '.join(sorted(missing))}")
+        self._check_exploration(self.train_kwargs)
         object.__setattr__(self, "agent_kwargs", MappingProxyType(dict(self.agent_kwargs)))
         object.__setattr__(self, "train_kwargs", MappingProxyType(dict(self.train_kwargs)))
         check_search_space(self.agent_class, self.search_space)
         space = {section: MappingProxyType(dict(settings)) for section, settings in self.search_space.items()}
         object.__setattr__(self, "search_space", MappingProxyType(space))
+
+    @property
+    def noisy(self) -> bool:
+        """Whether the agent explores with noisy layers (then epsilon is 0 and no epsilon schedule applies)."""
+        return bool(self.agent_kwargs.get("noisy", agent_parameters(self.agent_class)["noisy"].default))
+
+    def _check_exploration(self, train_settings: Mapping[str, Any]) -> None:
+        """train()'s two exploration settings must make sense together and with the agent."""
+        fraction, final_eps = train_settings.get("exploration_fraction"), train_settings.get("exploration_final_eps")
+        if fraction is None and final_eps is not None:
+            raise ValueError(f"train.exploration_final_eps {final_eps!r} needs train.exploration_fraction (for the "
+                             "agent's own per-gradient-step decay set both to none)")  # fmt: skip
+        if fraction is not None and self.noisy:
+            raise ValueError(f"train.exploration_fraction: {self.agent} is noisy here (it explores with its noise); "
+                             "set exploration_fraction and exploration_final_eps to none")  # fmt: skip
+
+    def with_agent_of(self, other: Recipe) -> Recipe:
+        """This recipe's train settings with ``other``'s agent and agent settings (``keras-dqn train
+        ENV --agent NAME``); a noisy agent drops the epsilon schedule (its noise explores)."""
+        train_kwargs = dict(self.train_kwargs)
+        if other.noisy:
+            train_kwargs = {k: v for k, v in train_kwargs.items() if not k.startswith("exploration_")}
+        return self.replace(agent=other.agent, agent_kwargs=other.agent_kwargs, train_kwargs=train_kwargs)
 
     @property
     def agent_class(self) -> type[agents.DQNAgent]:
@@ -463,6 +487,7 @@ class Recipe:
         """
         check_train_settings(overrides)
         settings = {**self.train_kwargs, **overrides}
+        self._check_exploration(settings)
         return settings.pop("n_envs"), settings.pop("total_steps"), settings
 
 

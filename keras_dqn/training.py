@@ -181,21 +181,28 @@ def train(
         seed: seeds the environments' first reset.
         frames_per_step: emulator frames per env step (4 for Atari with frame skip 4): adds
             ``frames_per_s`` to the logs and shows frames/s on the progress bar.
-        exploration_fraction: set ``agent.exploration`` to a linear schedule from the agent's
-            epsilon to ``exploration_final_eps`` over this share of ``total_steps``, in (0, 1]
-            (``None``: keep the agent's schedule).  A resumed run keeps the checkpoint's.
+        exploration_fraction: for this call, epsilon falls linearly from the agent's epsilon
+            to ``exploration_final_eps`` over this share of ``total_steps``, in (0, 1]
+            (``None``: the agent's own schedule).  A resumed run follows the checkpoint's
+            schedule; ``agent.exploration`` is the agent's own again when ``train`` returns.
         exploration_final_eps: epsilon at the end of that share and after (``None``: the
             agent's ``epsilon_min``); only with ``exploration_fraction``.
 
     Returns:
         A ``keras.callbacks.History`` whose ``history`` maps each logged name to a list.
     """
+    schedule = _linear_exploration(agent, total_steps, exploration_fraction, exploration_final_eps)
     run = _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, learning_starts, eval_env,
                  eval_every, eval_episodes, target_score, callbacks, log_dir, checkpoint_dir, progress, resume,
                  save_memory, seed, frames_per_step)  # fmt: skip
-    _set_exploration(agent, total_steps, exploration_fraction, exploration_final_eps)
     with lock_run_folders(run.checkpoint_dir, log_dir), _StopOnInterrupt() as interrupt:
-        return _loop(run, agent, resume, seed, interrupt)
+        own_schedule = agent.exploration
+        if schedule is not None:  # for this call only (a resumed run's checkpoint restores the one it saved)
+            agent.exploration = schedule
+        try:
+            return _loop(run, agent, resume, seed, interrupt)
+        finally:
+            agent.exploration = own_schedule
 
 
 def _loop(run: _Run, agent, resume: bool, seed: int | None, interrupt: _StopOnInterrupt) -> keras.callbacks.History:
@@ -312,17 +319,18 @@ class _StopOnInterrupt:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def _set_exploration(agent, total_steps: int, fraction: float | None, final_eps: float | None) -> None:
-    """train()'s ``exploration_fraction``: a linear schedule over that share of the run
-    (a resumed run's checkpoint then restores the one it saved)."""
+def _linear_exploration(agent, total_steps: int, fraction: float | None, final_eps: float | None):
+    """train()'s ``exploration_fraction``: the linear schedule over that share of the run, or
+    ``None`` (the agent's own schedule); checked before anything is built."""
     if fraction is None:
         if final_eps is not None:
-            raise ValueError("exploration_final_eps needs exploration_fraction (the share of the run to fall over)")
-        return
+            raise ValueError("exploration_final_eps needs exploration_fraction (the share of the run to fall over); "
+                             "for the agent's own schedule leave both unset")  # fmt: skip
+        return None
     if agent.noisy:
         raise ValueError("exploration_fraction: this agent is noisy (it explores with its noise, epsilon is 0)")
     end = agent.epsilon_min if final_eps is None else final_eps
-    agent.exploration = linear_over_fraction(agent.epsilon, end, fraction, total_steps)
+    return linear_over_fraction(agent.epsilon, end, fraction, total_steps)
 
 
 def _start(run: _Run, agent, resume: bool, seed: int | None) -> tuple[_Progress, _RowStats, _Episodes]:

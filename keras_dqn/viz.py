@@ -48,21 +48,37 @@ def _progress_rows(log_dir_or_csv: str | os.PathLike) -> tuple[Path, list[dict[s
     return csv_path, rows
 
 
+def run_label(log_dir_or_csv: str | os.PathLike) -> str:
+    """A run's name from its log folder or progress.csv: ``runs/X/logs`` -> X, ``runs/X`` -> X."""
+    path = Path(log_dir_or_csv).resolve()
+    path = path.parent if path.suffix == ".csv" else path
+    return path.parent.name if path.name == "logs" else path.name
+
+
 def _column(rows: list[dict[str, str]], name: str) -> np.ndarray:
     """One column as floats; missing or empty cells are NaN."""
     return np.array([float(r[name]) if r.get(name) not in (None, "", "nan", "NA") else np.nan for r in rows])
 
 
-def plot_learning_curve(log_dir: str | os.PathLike, path: str | os.PathLike | None = None) -> Path:
+def plot_learning_curve(
+    log_dir: str | os.PathLike, path: str | os.PathLike | None = None, *, title: str | None = None
+) -> Path:
     """Plot ``log_dir/progress.csv`` (written by :func:`keras_dqn.train`) to a PNG.
 
     Draws the mean training-episode return and the greedy evaluation mean against env
-    steps.  Returns the PNG's path (default ``log_dir/learning_curve.png``).
+    steps.  Returns the PNG's path (default ``learning_curve.png`` beside the progress.csv).
+
+    Args:
+        log_dir: the run's log folder, or its progress.csv.
+        path: the PNG to write (must end in ``.png``).
+        title: the plot's title (default: "Learning curve: RUN").
 
     Raises:
         FileNotFoundError: ``log_dir`` has no progress.csv.
+        ValueError: ``path`` does not end in ``.png``.
     """
-    _, rows = _progress_rows(log_dir)
+    csv_path, rows = _progress_rows(log_dir)
+    out = _png_path(path if path else csv_path.parent / "learning_curve.png")
     plt = _pyplot()
     steps = _column(rows, "step")
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -74,16 +90,10 @@ def plot_learning_curve(log_dir: str | os.PathLike, path: str | os.PathLike | No
             ax.plot(steps, _column(rows, column), marker="o" if column == "eval_mean" else None, label=label)
     ax.set_xlabel("environment steps")
     ax.set_ylabel("return")
-    run = Path(log_dir).resolve()
-    ax.set_title(f"Learning curve: {run.parent.name if run.name == 'logs' else run.name}")  # runs/X/logs -> X
+    ax.set_title(title or f"Learning curve: {run_label(log_dir)}")
     ax.grid(alpha=0.3)
     ax.legend()
-    out = Path(path) if path else Path(log_dir) / "learning_curve.png"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
+    return _save_png(plt, fig, out)
 
 
 def plot_runs(

@@ -204,3 +204,32 @@ def test_train_an_mlp_agent_on_pong_is_refused(capsys, tmp_path):
     pytest.importorskip("cv2")
     code, out, err = train_in_process(capsys, "ALE/Pong-v5", "--agent", "target", tmp_path=tmp_path)
     assert code == 2 and "TargetDQNAgent takes flat observation vectors; got observations of shape (4, 84, 84)" in err
+
+
+def test_train_a_zoo_env_with_a_noisy_agent_drops_the_epsilon_schedule(capsys, tmp_path):
+    config = {"train": {"n_envs": 1, "eval_episodes": 0}}
+    code, out, err = train_in_process(capsys, "Acrobot-v1", "--agent", "rainbow", "--steps", "20", config=config,
+                                      tmp_path=tmp_path)  # fmt: skip
+    assert code == 0, err
+    settings = settings_line(out)
+    assert settings["agent"]["noisy"] is True and "exploration_fraction" not in settings["train"]
+
+
+def test_a_config_cannot_hold_an_exploration_object(capsys, tmp_path):
+    code, out, err = train_in_process(capsys, "Acrobot-v1", "--steps", "20", config={"agent": {"exploration": 0.1}},
+                                      tmp_path=tmp_path)  # fmt: skip
+    assert code == 2 and "train.exploration_fraction" in err
+
+
+def test_plot_a_csv_and_compare_two_runs(tmp_path):
+    for name, evals in (("a", (-21, -20)), ("b", (-20, -12))):
+        (tmp_path / name / "logs").mkdir(parents=True)
+        rows = [f"{i},{e},{(i + 1) * 50_000},{(i + 1) * 600}" for i, e in enumerate(evals)]
+        (tmp_path / name / "logs" / "progress.csv").write_text("epoch,eval_mean,step,wall_s\n" + "\n".join(rows))
+    single = keras_dqn_cli("plot", str(tmp_path / "a" / "logs" / "progress.csv"), "--title", "A alone")
+    assert single.returncode == 0, single.stderr
+    assert (tmp_path / "a" / "logs" / "learning_curve.png").is_file()
+    both = keras_dqn_cli("plot", str(tmp_path / "a" / "logs"), str(tmp_path / "b" / "logs"), "--out",
+                         str(tmp_path / "ab.png"))  # fmt: skip
+    assert both.returncode == 0, both.stderr
+    assert (tmp_path / "ab.png").stat().st_size > 10_000

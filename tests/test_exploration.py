@@ -63,7 +63,19 @@ def test_train_with_exploration_fraction_falls_linearly_over_that_share_of_the_r
                               exploration_final_eps=0.2)  # fmt: skip
     # rows at 200, 400, 600, 800 env steps: 1 -> 0.2 over the first 400
     assert history.history["epsilon"] == pytest.approx([0.6, 0.2, 0.2, 0.2])
-    assert agent.exploration == LinearDecay(1.0, 0.2, 400)
+    assert agent.exploration == MultiplicativeDecay(0.995, 0.01)  # the schedule was for that call only
+
+
+def test_a_second_train_call_never_sends_epsilon_back_up():
+    agent = keras_dqn.DQNAgent(4, 2, seed=0, epsilon_min=0.01)
+    settings = dict(learning_starts=64, eval_every=200, eval_episodes=0, progress=False, seed=0)
+    keras_dqn.train(agent, gym.make("CartPole-v1"), 400, exploration_fraction=0.5, exploration_final_eps=0.2,
+                    **settings)  # fmt: skip
+    assert agent.epsilon == pytest.approx(0.2)
+    steps_before = agent.train_steps
+    history = keras_dqn.train(agent, gym.make("CartPole-v1"), 400, **settings)  # the agent's own decay, from 0.2
+    assert all(epsilon < 0.2 for epsilon in history.history["epsilon"])
+    assert agent.epsilon == pytest.approx(max(0.01, 0.2 * 0.995 ** (agent.train_steps - steps_before)))
 
 
 def test_train_without_exploration_fraction_keeps_the_blogs_decay():
@@ -139,6 +151,11 @@ def test_a_noisy_agent_refuses_an_epsilon_schedule():
         keras_dqn.train(agent, gym.make("CartPole-v1"), 100, eval_episodes=0, progress=False,
                         exploration_fraction=0.1)  # fmt: skip
     assert agent.epsilon == 0.0
+
+
+def test_a_noisy_agent_refuses_an_injected_schedule():
+    with pytest.raises(ValueError, match="noisy agent explores with its noise"):
+        keras_dqn.DQNAgent(4, 2, noisy=True, exploration=LinearDecay(1.0, 0.1, 100))
 
 
 def test_an_exploration_that_is_not_callable_is_an_error():

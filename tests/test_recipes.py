@@ -245,3 +245,23 @@ def test_every_setting_has_help_text():
     for recipe in RECIPES.values():
         for action in _parser(recipe)._actions[1:]:
             assert action.help and "\n" not in action.help, action.dest
+
+
+def test_recipe_exploration_settings_must_agree_with_each_other_and_the_agent():
+    acrobot = get_recipe("acrobot")
+    with pytest.raises(ValueError, match=r"train.exploration_final_eps 0.1 needs train.exploration_fraction"):
+        acrobot.train_args(exploration_fraction=None)
+    _, _, settings = acrobot.train_args(exploration_fraction=None, exploration_final_eps=None)
+    assert settings["exploration_fraction"] is None  # train() then uses the agent's own decay
+    with pytest.raises(ValueError, match="RainbowAgent is noisy here"):
+        acrobot.replace(agent="RainbowAgent", agent_kwargs={})
+    assert acrobot.replace(agent="RainbowAgent", agent_kwargs={"noisy": False}).noisy is False
+
+
+def test_an_env_recipe_with_a_noisy_agent_drops_the_epsilon_schedule():
+    rainbow = get_recipe("acrobot").with_agent_of(get_recipe("cartpole-rainbow"))
+    assert rainbow.agent == "RainbowAgent" and rainbow.env_id == "Acrobot-v1"
+    assert not any(k.startswith("exploration_") for k in rainbow.train_kwargs)
+    assert rainbow.train_kwargs["batch_size"] == 128  # the env's own train settings stay
+    dqn = get_recipe("acrobot").with_agent_of(get_recipe("cartpole-dqn"))
+    assert dqn.train_kwargs["exploration_fraction"] == 0.12  # epsilon-greedy agents keep it

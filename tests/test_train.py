@@ -216,3 +216,13 @@ def test_appending_rows_with_a_new_column_rewrites_the_header_instead_of_shiftin
     assert [r["loss"] for r in rows] == ["0.5", "0.25", "0.125", ""]
     assert [r["wall_s"] for r in rows] == ["", "", "12.5", "20.0"]
     assert list(rows[0]) == ["epoch", "loss", "step", "wall_s"]
+
+
+def test_appending_with_another_separator_keeps_it(tmp_path):
+    path = tmp_path / "progress.csv"
+    path.write_text("epoch;loss;step\n0;0.5;300\n")
+    logger = keras_dqn.callbacks.CSVLogger(str(path), separator=";", append=True)
+    logger.on_train_begin()
+    logger.on_epoch_end(1, {"step": 600, "wall_s": 3.5, "loss": 0.25})
+    logger.on_train_end()
+    assert path.read_text().splitlines() == ["epoch;loss;step;wall_s", "0;0.5;300;", "1;0.25;600;3.5"]
