@@ -6,6 +6,7 @@ import gymnasium as gym
 from gymnasium.vector import VectorEnv
 
 ATARI_HINT = "Atari games need the atari extra: pip install 'keras_dqn[atari]' (ale-py with its ROMs, and OpenCV)"
+BOX2D_HINT = "Box2D envs (LunarLander) need the box2d extra: pip install 'keras_dqn[box2d]' (a wheel, no swig)"
 
 
 def is_atari(env_id: str) -> bool:
@@ -14,11 +15,16 @@ def is_atari(env_id: str) -> bool:
 
 
 def _gym_make(env_id: str, **kwargs) -> gym.Env:
-    """``gym.make(env_id)`` with an error that names the id when it is unknown."""
+    """``gym.make(env_id)`` with an error that names the id when it is unknown, and our extra's
+    name when it needs a missing package (Box2D)."""
     if not isinstance(env_id, str):
         raise ValueError(f"an env id must be a string such as 'CartPole-v1', got {env_id!r}")
     try:
         return gym.make(env_id, **kwargs)
+    except gym.error.DependencyNotInstalled as exc:
+        if "box2d" in str(exc).lower():  # gymnasium's own advice (swig, gymnasium[box2d]) needs a compiler
+            raise ImportError(BOX2D_HINT) from None
+        raise ImportError(f"{env_id!r} needs a package that is not installed: {exc}") from None
     except gym.error.Error as exc:
         raise ValueError(f"unknown or unavailable gymnasium environment {env_id!r}: {exc}") from exc
 

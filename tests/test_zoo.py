@@ -36,3 +36,14 @@ def test_every_zoo_env_has_its_recipe_and_shipped_agent():
         assert recipe is not None and recipe.agent == "TargetDQNAgent"
         assert recipe.train_kwargs["exploration_fraction"] is not None  # the linear schedule they were tuned with
         assert keras_dqn.weights_path(name).is_file()
+
+
+def test_a_box2d_env_without_box2d_says_which_extra_to_install(monkeypatch):
+    import gymnasium as gym
+
+    def missing(*args, **kwargs):
+        raise gym.error.DependencyNotInstalled('Box2D is not installed, you can install it by run `pip install swig`')
+
+    monkeypatch.setattr(gym, "make", missing)
+    with pytest.raises(ImportError, match=r"pip install 'keras_dqn\[box2d\]'"):
+        keras_dqn.make_env("LunarLander-v3")
