@@ -342,7 +342,10 @@ def _start(run: _Run, agent, resume: bool, seed: int | None) -> tuple[_Progress,
         if resume:
             print(f"no checkpoint in {run.checkpoint_dir}: starting from scratch")
         return state, stats, _Episodes(run.envs.reset(seed=seed)[0])
+    asked = agent.exploration
     saved = load_checkpoint(agent, run.checkpoint_dir)
+    if agent.exploration != asked:
+        print(f"resuming with the checkpoint's exploration schedule, {agent.exploration}, not {asked}")
     loop = saved.pop("loop_arrays", {})
     state = _Progress(steps=saved["steps"], row=saved["epoch"], best=saved["best"], pending=saved.get("pending", 0),
                       wall_s=saved.get("wall_s", 0.0))

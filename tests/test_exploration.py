@@ -95,7 +95,7 @@ def test_checkpoint_keeps_the_schedule_a_resumed_run_follows(tmp_path):
     assert fresh.exploration == LinearDecay(1.0, 0.05, 12_000)
 
 
-def test_resumed_linear_run_follows_the_schedule_it_started_with(tmp_path):
+def test_resumed_linear_run_follows_the_schedule_it_started_with(tmp_path, capsys):
     def run(steps, resume):
         agent = keras_dqn.DQNAgent(4, 2, seed=0)
         return keras_dqn.train(agent, gym.make("CartPole-v1"), steps, learning_starts=50, eval_every=200,
@@ -106,6 +106,8 @@ def test_resumed_linear_run_follows_the_schedule_it_started_with(tmp_path):
     # resumed with a longer run: the checkpoint's schedule (over 200 steps) wins over a new one
     # (which would be over 600 steps, at 1/3 by step 400)
     assert run(600, True).history["epsilon"] == pytest.approx([0.0, 0.0])
+    assert "resuming with the checkpoint's exploration schedule, LinearDecay(start=1.0, end=0.0, steps=200)" in (
+        capsys.readouterr().out)
 
 
 @pytest.mark.parametrize(
