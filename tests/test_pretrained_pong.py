@@ -13,9 +13,11 @@ HAS_ALE = importlib.util.find_spec("ale_py") is not None and importlib.util.find
 
 
 @pytest.mark.skipif(not HAS_ALE, reason="ale-py/opencv missing: pip install -e '.[atari]' to run this")
-def test_shipped_pong_weights_beat_the_opponent_in_a_full_greedy_game():
-    agent = keras_dqn.load_agent(keras_dqn.weights_path("pong-conv-dqn"))
+@pytest.mark.parametrize(("name", "rainbow"), [("pong-conv-dqn", False), ("pong-rainbow", True)])
+def test_shipped_pong_weights_beat_the_opponent_in_a_full_greedy_game(name, rainbow):
+    agent = keras_dqn.load_agent(keras_dqn.weights_path(name))
     assert isinstance(agent, keras_dqn.ConvDQNAgent)
+    assert isinstance(agent, keras_dqn.ConvRainbowAgent) == rainbow  # the file records every switch
     assert agent.env_id == "ALE/Pong-v5"  # the file says which game it plays
 
     # A whole game (first to 21 points), unclipped, no episode end on a lost point: the real thing.
