@@ -18,7 +18,9 @@ reference to the gradient function).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any
 
 PREFIX = "CustomGradient-"  # the names tf.custom_gradient's graph mode registers
 
@@ -44,3 +46,78 @@ def release_custom_gradients() -> Iterator[None]:
         if registry is not None:
             for name in [n for n in registry if n not in before and str(n).startswith(PREFIX)]:
                 registry.pop(name, None)
+
+
+class SharedFunctions:
+    """Traced functions shared by objects that differ only in their variables' values.
+
+    XLA keeps every function it compiles for the life of the process (its compilation cache
+    has no eviction): ~4 MB for an MLP's training step.  So agents of the same architecture
+    and settings share one traced function here.  Each runs it on its own variables: the
+    function's captured inputs (the template's variable handles) are swapped for the
+    matching variables of the caller, found by position in a list of variables both build
+    the same way.  The cache holds at most ``maxsize`` functions, least recently used first out.
+    """
+
+    def __init__(self, maxsize: int = 16):
+        self.maxsize = maxsize
+        self._entries: OrderedDict = OrderedDict()  # key -> (ConcreteFunction, capture positions, specs)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def get(self, key: Hashable | None, variables: list, trace: Callable[[], Any]) -> Callable[..., Any]:
+        """The function for ``key`` bound to ``variables`` (traced by ``trace()`` on a miss).
+
+        ``trace()`` must return a ``ConcreteFunction`` whose captured inputs are all among
+        ``variables``; otherwise (or with ``key`` None) it is used alone and not shared."""
+        if key is None:
+            return trace()
+        entry = self._entries.get(key)
+        if entry is None:
+            function = trace()
+            positions = _capture_positions(function, variables)
+            if positions is None:
+                return function
+            entry = (function, positions, [_spec(variables[i]) for i in positions])
+            self._entries[key] = entry
+            while self._entries and len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        elif [_spec(variables[i]) for i in entry[1]] != entry[2]:  # a key that missed a difference: never share
+            del self._entries[key]
+            return trace()
+        else:
+            self._entries.move_to_end(key)
+        function, positions, _ = entry
+        return BoundFunction(function, [_handle(variables[i]) for i in positions])
+
+
+class BoundFunction:
+    """A ``ConcreteFunction`` called with other captured inputs (another object's variables)."""
+
+    def __init__(self, function: Any, captured: list):
+        self.function = function
+        self._captured = captured
+
+    def __call__(self, *tensors: Any) -> Any:
+        return self.function._call_flat(list(tensors), self._captured)  # private: tf.function has no public way
+
+
+def _handle(variable: Any) -> Any:
+    return variable.handle  # a tf.Variable's resource handle (a Keras variable hands on its tf.Variable's)
+
+
+def _spec(variable: Any) -> tuple:
+    return tuple(variable.shape), str(variable.dtype)
+
+
+def _capture_positions(function: Any, variables: list) -> list[int] | None:
+    """Where each of ``function``'s captured inputs sits in ``variables``; None if one is not a variable there."""
+    if not callable(getattr(function, "_call_flat", None)):
+        return None
+    where = {id(_handle(v)): i for i, v in enumerate(variables)}
+    positions = [where.get(id(captured)) for captured in function.captured_inputs]
+    return None if None in positions else positions

@@ -11,15 +11,18 @@
 
 One mechanism, many agents.  The whole TD update is one method, :meth:`DQNAgent.td_update`:
 targets, Q(s, a), loss, gradient, target sync, in that order.  :class:`TrainStep` compiles it
-once per agent.  Agents differ only in the hooks the update calls: :meth:`DQNAgent.compute_targets`
+once per kind of agent (agents alike in all but their weights share it).  Agents differ only
+in the hooks the update calls: :meth:`DQNAgent.compute_targets`
 (``TargetDQNAgent``: target network, Double DQN) and :meth:`DQNAgent.sync_target`, and in the
 network and memory they build (``ConvDQNAgent``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,7 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_dqn._tf_leaks import release_custom_gradients
+from keras_dqn._tf_leaks import SharedFunctions, release_custom_gradients
 from keras_dqn.checks import (
     check_action,
     check_choice,
@@ -64,17 +67,24 @@ class TrainStep:
     TensorFlow costs microseconds, and on one CartPole these calls happen every few env steps.
     (Each call still costs ~0.5 ms however small: XLA's launch reads and writes every variable
     it touches, ~26 for a Double DQN MLP with Adam.)
+
+    TensorFlow never frees an XLA compilation (~4 MB for an MLP's step), so our own agent
+    classes, on networks they built, share one traced step among agents alike in all but their
+    weights (a learning-rate or gamma sweep, a seed study): each runs it on its own variables.
     """
 
     def __init__(self, agent: DQNAgent):
         self.agent = agent
-        self._functions: dict[bool, Any] = {}  # single update?, -> concrete function, traced for the settings below
+        self._functions: dict[int | None, Any] = {}  # K unrolled (or None: a loop) -> traced for the settings below
         self._settings: tuple | None = None
         self._learning_rate = agent.learning_rate  # the optimizer's; agent.learning_rate may change
         self._state_dtype = tf.as_dtype(agent.state_dtype)
-        shapes = [tuple(w.shape) for w in agent.model.weights]
-        self._weight_shapes = shapes
-        self._weight_splits = np.cumsum([int(np.prod(shape)) for shape in shapes])[:-1]
+        # where each weight sits in the flat tensor of new weights a call hands back
+        self._weight_slices, start = [], 0
+        for shape in (tuple(w.shape) for w in agent.model.weights):
+            size = int(np.prod(shape))
+            self._weight_slices.append((slice(start, start + size), shape))
+            start += size
 
     def invalidate(self) -> None:
         """Forget the compiled functions: the next call traces them again."""
@@ -86,9 +96,11 @@ class TrainStep:
         if self._settings != agent.traced_settings():
             self._functions.clear()
             self._settings = agent.traced_settings()
-        single = len(batches.actions) == 1  # replay(): one update, without the loop's fixed cost
-        if single not in self._functions:
-            self._functions[single] = self._compile(single)
+        # A few updates are unrolled (replay()'s one, train()'s K on one env): XLA's while loop
+        # costs ~0.3 ms a call on its own.  More run in a loop: one trace for any K.
+        unrolled = len(batches.actions) if len(batches.actions) <= UNROLL_UPDATES else None
+        if unrolled not in self._functions:
+            self._functions[unrolled] = self._compile(unrolled)
         rate = agent.model.optimizer.learning_rate
         if self._learning_rate != agent.learning_rate and hasattr(rate, "assign"):  # agent.learning_rate changed
             rate.assign(agent.learning_rate)  # (a schedule keeps its own)
@@ -109,7 +121,7 @@ class TrainStep:
         before = None  # MLPs: the weights before this call (acting's copy), to put back if it goes wrong
         if agent.numpy_model is not None:
             before = agent.policy_weights if agent.policy_weights is not None else agent.model.get_weights()
-        losses, priorities, flat_weights = self._functions[single](
+        losses, priorities, flat_weights = self._functions[unrolled](
             tf.constant(states, self._state_dtype), tf.constant(scalars)
         )
         losses = losses.numpy()
@@ -117,8 +129,7 @@ class TrainStep:
         if not np.isfinite(losses).all() or (flat is not None and not np.isfinite(flat).all()):
             self._stop(losses, before)
         if flat is not None:  # hand the new weights to the NumPy forward pass
-            parts = np.split(flat, self._weight_splits)
-            agent.policy_weights = [p.reshape(shape) for p, shape in zip(parts, self._weight_shapes, strict=True)]
+            agent.policy_weights = [flat[where].reshape(shape) for where, shape in self._weight_slices]
         agent.train_steps += len(losses)
         if batches.indices is not None:  # prioritized replay: sampled transitions get their new TD errors
             agent.memory.update_priorities(batches.indices, priorities.numpy())
@@ -146,14 +157,14 @@ class TrainStep:
             "load a checkpoint or weights into a new agent"
         )
 
-    def _compile(self, single: bool):
-        """Trace the K-update function (a ``tf.range`` loop), or the one-update function ``replay`` uses
-        (XLA's while loop costs ~0.3 ms a call on its own)."""
+    def _compile(self, unrolled: int | None):
+        """Trace the function of ``unrolled`` updates, one after the other, or of any number of
+        updates in a ``tf.range`` loop (``None``)."""
         agent = self.agent
         if getattr(agent.model, "optimizer", None) is None:
             raise ValueError("the agent's model is not compiled: call model.compile(optimizer=..., loss=...) first")
         agent.model.optimizer.build(agent.model.trainable_variables)
-        returns_weights = agent.numpy_model is not None  # big CNNs act in TensorFlow: no copy needed
+        returns_weights = self.returns_weights  # big CNNs act in TensorFlow: no copy needed
 
         def update(states, scalars, i, healthy):
             batch = Batch(
@@ -168,14 +179,19 @@ class TrainStep:
             return agent.td_update(batch, healthy)
 
         def k_updates(states, scalars):
-            if single:
-                loss, priorities = update(states, scalars, 0, True)
-                losses, priorities = loss[None], priorities[None]
+            healthy = tf.constant(True)  # after a non-finite update, the rest of the call changes nothing
+            if unrolled is not None:
+                loss_list, priority_list = [], []
+                for i in range(unrolled):
+                    loss, priorities = update(states, scalars, i, healthy)
+                    healthy = tf.logical_and(healthy, tf.math.is_finite(loss)) if i + 1 < unrolled else healthy
+                    loss_list.append(loss)
+                    priority_list.append(priorities)
+                losses, priorities = tf.stack(loss_list), tf.stack(priority_list)
             else:
                 k = tf.shape(scalars)[0]
                 loss_array = tf.TensorArray(tf.float32, size=k)
                 priority_array = tf.TensorArray(tf.float32, size=k)
-                healthy = tf.constant(True)  # after a non-finite update, the rest of the call changes nothing
                 for i in tf.range(k):
                     loss, priorities = update(states, scalars, i, healthy)
                     healthy = tf.logical_and(healthy, tf.math.is_finite(loss))
@@ -185,12 +201,73 @@ class TrainStep:
             weights = [tf.reshape(w.value, [-1]) for w in agent.model.weights] if returns_weights else []
             return losses, priorities, tf.concat(weights, axis=0) if weights else tf.zeros([0])
 
-        k = 1 if single else None
-        with release_custom_gradients():  # else TF's gradient registry keeps the graph alive for good
-            return tf.function(k_updates, jit_compile=agent.jit_compile).get_concrete_function(
-                tf.TensorSpec((k, None, 2, *agent.state_shape), self._state_dtype),
-                tf.TensorSpec((k, None, 5), tf.float32),
-            )
+        def trace() -> Any:
+            with release_custom_gradients():  # else TF's gradient registry keeps the graph alive for good
+                return tf.function(k_updates, jit_compile=agent.jit_compile).get_concrete_function(
+                    tf.TensorSpec((unrolled, None, 2, *agent.state_shape), self._state_dtype),
+                    tf.TensorSpec((unrolled, None, 5), tf.float32),
+                )
+
+        # Agents alike in all but their weights share one trace (XLA never frees a compilation).
+        return _SHARED_STEPS.get(self._sharing_key(unrolled), self._variables(), trace)
+
+    def _variables(self) -> list:
+        """Every variable the step reads or writes, in an order the same for every agent alike."""
+        agent = self.agent
+        target = getattr(agent, "target_model", None)
+        return [*agent.model.variables, *(target.variables if target is not None else []),
+                *agent.model.optimizer.variables]  # fmt: skip
+
+    def _sharing_key(self, unrolled: int | None) -> tuple | None:
+        """What the traced step depends on besides its variables' values; None: don't share it.
+
+        Only the XLA-compiled steps of our own agent classes, on networks they built, are
+        shared: a subclass or a model of yours may bake in anything."""
+        agent = self.agent
+        if not agent.jit_compile or type(agent).__module__ != __name__ or agent._own_model() is not agent.model:
+            return None
+        config = {k: v for k, v in agent.get_config().items() if k not in _DATA_ONLY}
+        optimizer = agent.model.optimizer
+        optimizer_config = optimizer.get_config()
+        optimizer_config.pop("name", None)
+        if isinstance(optimizer_config.get("learning_rate"), float):  # a variable (a schedule is traced)
+            del optimizer_config["learning_rate"]
+        networks = [agent.model, getattr(agent, "target_model", None)]
+        parts = [config, type(optimizer).__name__, optimizer_config, agent.model.loss, [_layers(n) for n in networks]]
+        try:
+            described = json.dumps(parts, sort_keys=True)
+        except TypeError:  # something only its repr describes
+            return None
+        return type(agent), unrolled, described, agent.traced_settings(), self._state_dtype.name, self.returns_weights
+
+    @property
+    def returns_weights(self) -> bool:
+        """MLPs act with a NumPy twin, which needs the new weights after each call."""
+        return self.agent.numpy_model is not None
+
+
+UNROLL_UPDATES = 4  # TrainStep unrolls calls of up to this many updates (each K is traced once)
+
+# Constructor arguments that reach the compiled step as data (batches, variables), not traced into it.
+_DATA_ONLY = frozenset({"env_id", "gamma", "learning_rate", "seed", "epsilon", "epsilon_min", "epsilon_decay",
+                        "memory_size"})  # fmt: skip
+_SHARED_STEPS = SharedFunctions()
+
+
+def _layers(network: keras.Model | None) -> list | None:
+    """A network's layers as the compiled step sees them: their types and settings, not names or initializers."""
+    if network is None:
+        return None
+    return [[type(layer).__name__, _settings(layer.get_config())] for layer in network.layers]
+
+
+def _settings(config: Any) -> Any:
+    if isinstance(config, dict):
+        return {k: _settings(v) for k, v in config.items()
+                if k not in ("name", "seed") and not k.endswith("initializer")}  # fmt: skip
+    if isinstance(config, (list, tuple)):
+        return [_settings(v) for v in config]
+    return config
 
 
 class DQNAgent:
@@ -316,6 +393,7 @@ class DQNAgent:
         capacity = check_positive_int("memory_size", memory_size)
         self.memory = self._build_memory(capacity) if memory is None else self._check_memory(memory)
         self.model = self._build_model() if model is None else self._check_model(model)
+        self._own_model = weakref.ref(self.model) if model is None else lambda: None  # built here (see TrainStep)
 
         # Acting: a NumPy twin of the model when it is a plain MLP (else one compiled TF call).
         self.numpy_model = NumpyMLP.from_model(self.model)
