@@ -116,6 +116,28 @@ def linear_over_fraction(start: float, end: float, fraction: float, total_steps:
     return LinearDecay(start, end, max(1, round(fraction * check_positive_int("total_steps", total_steps))))
 
 
+def check_linear_settings(fraction: float | None, final_eps: float | None, *, noisy: bool, agent: str = "this agent",
+                          prefix: str = "") -> None:  # fmt: skip
+    """``train()``'s two exploration settings: together, and only for an agent that explores with epsilon.
+
+    The one home of this rule: ``train()`` and recipes (``prefix="train."``) both call it.
+
+    :param fraction: ``exploration_fraction`` (``None``: the agent's own schedule).
+    :param final_eps: ``exploration_final_eps`` (only with ``fraction``).
+    :param noisy: whether the agent explores with noisy layers (epsilon is then 0).
+    :param agent: how to name the agent in the error.
+    :param prefix: how the settings are named where they were given (``"train."`` in a recipe).
+    :raises ValueError: ``final_eps`` without ``fraction``, or ``fraction`` for a noisy agent.
+    """
+    if fraction is None and final_eps is not None:
+        raise ValueError(f"{prefix}exploration_final_eps needs {prefix}exploration_fraction, the share of the run "
+                         f"epsilon falls over (got exploration_final_eps={final_eps!r}); for the agent's own "
+                         "schedule leave both unset")  # fmt: skip
+    if fraction is not None and noisy:
+        raise ValueError(f"{prefix}exploration_fraction: {agent} is noisy (it explores with its noise, epsilon is 0); "
+                         "leave exploration_fraction and exploration_final_eps unset")  # fmt: skip
+
+
 _KINDS: dict[str, type] = {"multiplicative": MultiplicativeDecay, "linear": LinearDecay}
 
 

@@ -63,6 +63,7 @@ from keras_dqn.checks import (
     check_positive_int,
     check_positive_number,
 )
+from keras_dqn.exploration import check_linear_settings
 from keras_dqn.training import train
 
 # train() arguments a recipe does not set: what to train, and where and how to log it.
@@ -413,13 +414,8 @@ class Recipe:
 
     def _check_exploration(self, train_settings: Mapping[str, Any]) -> None:
         """train()'s two exploration settings must make sense together and with the agent."""
-        fraction, final_eps = train_settings.get("exploration_fraction"), train_settings.get("exploration_final_eps")
-        if fraction is None and final_eps is not None:
-            raise ValueError(f"train.exploration_final_eps {final_eps!r} needs train.exploration_fraction (for the "
-                             "agent's own per-gradient-step decay set both to none)")  # fmt: skip
-        if fraction is not None and self.noisy:
-            raise ValueError(f"train.exploration_fraction: {self.agent} is noisy here (it explores with its noise); "
-                             "set exploration_fraction and exploration_final_eps to none")  # fmt: skip
+        check_linear_settings(train_settings.get("exploration_fraction"), train_settings.get("exploration_final_eps"),
+                              noisy=self.noisy, agent=f"the recipe's {self.agent}", prefix="train.")  # fmt: skip
 
     def with_agent_of(self, other: Recipe) -> Recipe:
         """This recipe's train settings with ``other``'s agent and agent settings (``keras-dqn train

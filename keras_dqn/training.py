@@ -32,7 +32,7 @@ from keras_dqn.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoi
 from keras_dqn.checks import check_non_negative_int, check_optional_int, check_positive_int
 from keras_dqn.envs import make_env
 from keras_dqn.evaluation import check_actions, evaluate
-from keras_dqn.exploration import linear_over_fraction
+from keras_dqn.exploration import check_linear_settings, linear_over_fraction
 from keras_dqn.runs import lock_run_folders
 
 RECENT_EPISODES = 20  # log rows show the mean return of this many latest training episodes
@@ -322,13 +322,9 @@ class _StopOnInterrupt:
 def _linear_exploration(agent, total_steps: int, fraction: float | None, final_eps: float | None):
     """train()'s ``exploration_fraction``: the linear schedule over that share of the run, or
     ``None`` (the agent's own schedule); checked before anything is built."""
+    check_linear_settings(fraction, final_eps, noisy=agent.noisy, agent=f"this {type(agent).__name__}")
     if fraction is None:
-        if final_eps is not None:
-            raise ValueError("exploration_final_eps needs exploration_fraction (the share of the run to fall over); "
-                             "for the agent's own schedule leave both unset")  # fmt: skip
         return None
-    if agent.noisy:
-        raise ValueError("exploration_fraction: this agent is noisy (it explores with its noise, epsilon is 0)")
     end = agent.epsilon_min if final_eps is None else final_eps
     return linear_over_fraction(agent.epsilon, end, fraction, total_steps)
 

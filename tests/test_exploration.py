@@ -149,7 +149,7 @@ def test_bad_exploration_arguments_to_train_fail_before_any_step(kwargs, message
 
 def test_a_noisy_agent_refuses_an_epsilon_schedule():
     agent = keras_dqn.DQNAgent(4, 2, seed=0, noisy=True)
-    with pytest.raises(ValueError, match="noisy"):
+    with pytest.raises(ValueError, match="exploration_fraction: this DQNAgent is noisy"):
         keras_dqn.train(agent, gym.make("CartPole-v1"), 100, eval_episodes=0, progress=False,
                         exploration_fraction=0.1)  # fmt: skip
     assert agent.epsilon == 0.0

@@ -249,11 +249,11 @@ def test_every_setting_has_help_text():
 
 def test_recipe_exploration_settings_must_agree_with_each_other_and_the_agent():
     acrobot = get_recipe("acrobot")
-    with pytest.raises(ValueError, match=r"train.exploration_final_eps 0.1 needs train.exploration_fraction"):
+    with pytest.raises(ValueError, match=r"train.exploration_final_eps needs train.exploration_fraction, .*=0.1"):
         acrobot.train_args(exploration_fraction=None)
     _, _, settings = acrobot.train_args(exploration_fraction=None, exploration_final_eps=None)
     assert settings["exploration_fraction"] is None  # train() then uses the agent's own decay
-    with pytest.raises(ValueError, match="RainbowAgent is noisy here"):
+    with pytest.raises(ValueError, match="train.exploration_fraction: the recipe.s RainbowAgent is noisy"):
         acrobot.replace(agent="RainbowAgent", agent_kwargs={})
     assert acrobot.replace(agent="RainbowAgent", agent_kwargs={"noisy": False}).noisy is False
 
