@@ -175,7 +175,7 @@ def test_whole_float_target_update_means_hard_copy_period():
 
 
 @pytest.mark.parametrize("target_update", [2, 0.2])
-@pytest.mark.parametrize("k", [3, 6], ids=["unrolled", "loop"])  # UNROLL_UPDATES is 4
+@pytest.mark.parametrize("k", [1, 5])
 def test_k_steps_in_one_call_equal_k_single_steps(target_update, k):
     """train_on_batches (K updates in one compiled call) == train_on_batch K times, target syncs included."""
     a = filled(TargetDQNAgent(4, 2, seed=0, target_update=target_update))
