@@ -75,7 +75,7 @@ class TrainStep:
 
     def __init__(self, agent: DQNAgent):
         self.agent = agent
-        self._functions: dict[int | None, Any] = {}  # K unrolled (or None: a loop) -> traced for the settings below
+        self._functions: dict[bool, Any] = {}  # single update?, -> concrete function, traced for the settings below
         self._settings: tuple | None = None
         self._learning_rate = agent.learning_rate  # the optimizer's; agent.learning_rate may change
         self._state_dtype = tf.as_dtype(agent.state_dtype)
@@ -98,9 +98,9 @@ class TrainStep:
             self._settings = agent.traced_settings()
         # replay()'s one update is traced without a loop; K updates run in a tf.range loop, one
         # trace for any K (unrolling 4 of them measured no faster: 0.95 ms a call either way).
-        unrolled = len(batches.actions) if len(batches.actions) <= UNROLL_UPDATES else None
-        if unrolled not in self._functions:
-            self._functions[unrolled] = self._compile(unrolled)
+        single = len(batches.actions) == 1
+        if single not in self._functions:
+            self._functions[single] = self._compile(single)
         rate = agent.model.optimizer.learning_rate
         if self._learning_rate != agent.learning_rate and hasattr(rate, "assign"):  # agent.learning_rate changed
             rate.assign(agent.learning_rate)  # (a schedule keeps its own)
@@ -121,7 +121,7 @@ class TrainStep:
         before = None  # MLPs: the weights before this call (acting's copy), to put back if it goes wrong
         if agent.numpy_model is not None:
             before = agent.policy_weights if agent.policy_weights is not None else agent.model.get_weights()
-        losses, priorities, flat_weights = self._functions[unrolled](
+        losses, priorities, flat_weights = self._functions[single](
             tf.constant(states, self._state_dtype), tf.constant(scalars)
         )
         losses = losses.numpy()
@@ -157,9 +157,8 @@ class TrainStep:
             "load a checkpoint or weights into a new agent"
         )
 
-    def _compile(self, unrolled: int | None):
-        """Trace the function of ``unrolled`` updates, one after the other, or of any number of
-        updates in a ``tf.range`` loop (``None``)."""
+    def _compile(self, single: bool):
+        """Trace the K-update function (a ``tf.range`` loop), or the one-update function ``replay`` uses."""
         agent = self.agent
         if getattr(agent.model, "optimizer", None) is None:
             raise ValueError("the agent's model is not compiled: call model.compile(optimizer=..., loss=...) first")
@@ -179,19 +178,14 @@ class TrainStep:
             return agent.td_update(batch, healthy)
 
         def k_updates(states, scalars):
-            healthy = tf.constant(True)  # after a non-finite update, the rest of the call changes nothing
-            if unrolled is not None:
-                loss_list, priority_list = [], []
-                for i in range(unrolled):
-                    loss, priorities = update(states, scalars, i, healthy)
-                    healthy = tf.logical_and(healthy, tf.math.is_finite(loss)) if i + 1 < unrolled else healthy
-                    loss_list.append(loss)
-                    priority_list.append(priorities)
-                losses, priorities = tf.stack(loss_list), tf.stack(priority_list)
+            if single:
+                loss, priorities = update(states, scalars, 0, True)
+                losses, priorities = loss[None], priorities[None]
             else:
                 k = tf.shape(scalars)[0]
                 loss_array = tf.TensorArray(tf.float32, size=k)
                 priority_array = tf.TensorArray(tf.float32, size=k)
+                healthy = tf.constant(True)  # after a non-finite update, the rest of the call changes nothing
                 for i in tf.range(k):
                     loss, priorities = update(states, scalars, i, healthy)
                     healthy = tf.logical_and(healthy, tf.math.is_finite(loss))
@@ -204,12 +198,12 @@ class TrainStep:
         def trace() -> Any:
             with release_custom_gradients():  # else TF's gradient registry keeps the graph alive for good
                 return tf.function(k_updates, jit_compile=agent.jit_compile).get_concrete_function(
-                    tf.TensorSpec((unrolled, None, 2, *agent.state_shape), self._state_dtype),
-                    tf.TensorSpec((unrolled, None, 5), tf.float32),
+                    tf.TensorSpec((1 if single else None, None, 2, *agent.state_shape), self._state_dtype),
+                    tf.TensorSpec((1 if single else None, None, 5), tf.float32),
                 )
 
         # Agents alike in all but their weights share one trace (XLA never frees a compilation).
-        return _SHARED_STEPS.get(self._sharing_key(unrolled), self._variables(), trace)
+        return _SHARED_STEPS.get(self._sharing_key(single), self._variables(), trace)
 
     def _variables(self) -> list:
         """Every variable the step reads or writes, in an order the same for every agent alike."""
@@ -218,7 +212,7 @@ class TrainStep:
         return [*agent.model.variables, *(target.variables if target is not None else []),
                 *agent.model.optimizer.variables]  # fmt: skip
 
-    def _sharing_key(self, unrolled: int | None) -> tuple | None:
+    def _sharing_key(self, single: bool) -> tuple | None:
         """What the traced step depends on besides its variables' values; None: don't share it.
 
         Only the XLA-compiled steps of our own agent classes, on networks they built, are
@@ -238,15 +232,13 @@ class TrainStep:
             described = json.dumps(parts, sort_keys=True)
         except TypeError:  # something only its repr describes
             return None
-        return type(agent), unrolled, described, agent.traced_settings(), self._state_dtype.name, self.returns_weights
+        return type(agent), single, described, agent.traced_settings(), self._state_dtype.name, self.returns_weights
 
     @property
     def returns_weights(self) -> bool:
         """MLPs act with a NumPy twin, which needs the new weights after each call."""
         return self.agent.numpy_model is not None
 
-
-UNROLL_UPDATES = 1  # TrainStep traces calls of up to this many updates without a loop (each such K once)
 
 # Constructor arguments that reach the compiled step as data (batches, variables), not traced into it.
 _DATA_ONLY = frozenset({"env_id", "gamma", "learning_rate", "seed", "epsilon", "epsilon_min", "epsilon_decay",

@@ -107,8 +107,8 @@ def _train(agent, updates: int = 5):
     return agent
 
 
-def _step_function(agent, unrolled: int | None = 1):
-    function = agent.train_step._functions[unrolled]
+def _step_function(agent, single: bool = True):
+    function = agent.train_step._functions[single]
     return getattr(function, "function", function)
 
 
@@ -126,8 +126,8 @@ def test_agents_alike_share_one_traced_step_and_train_as_if_alone(make, monkeypa
     template = _train(make(5))  # traces the step the next agent reuses
     shared = _train(make(0))
     assert _step_function(shared) is _step_function(template)
-    for unrolled in (1, None):
-        assert _step_function(shared, unrolled) is _step_function(template, unrolled)
+    for single in (True, False):
+        assert _step_function(shared, single) is _step_function(template, single)
     monkeypatch.setattr(_SHARED_STEPS, "maxsize", 0)  # nothing kept: this agent traces its own
     _SHARED_STEPS.clear()
     alone = _train(make(0))
