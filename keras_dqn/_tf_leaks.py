@@ -84,7 +84,7 @@ class SharedFunctions:
                 return function
             entry = (function, positions, [_spec(variables[i]) for i in positions])
             self._entries[key] = entry
-            while self._entries and len(self._entries) > self.maxsize:
+            while len(self._entries) > self.maxsize:
                 self._entries.popitem(last=False)
         elif [_spec(variables[i]) for i in entry[1]] != entry[2]:  # a key that missed a difference: never share
             del self._entries[key]
