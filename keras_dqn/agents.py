@@ -61,12 +61,13 @@ class TrainStep:
 
     The call takes a :class:`~keras_dqn.memory.Batch` whose arrays have a leading ``K`` axis
     and returns the ``K`` losses; a prioritized memory gets the new priorities of the sampled
-    transitions (the TD errors the step computed anyway).  Every array is handed over in two
-    packed tensors (states and next states; actions, rewards, dones, discounts and importance
-    weights) and the new weights come back as one flat tensor: each tensor crossing into
-    TensorFlow costs microseconds, and on one CartPole these calls happen every few env steps.
-    (Each call still costs ~0.5 ms however small: XLA's launch reads and writes every variable
-    it touches, ~26 for a Double DQN MLP with Adam.)
+    transitions (the TD errors the step computed anyway).  Every array is handed over in one
+    packed float32 tensor (states, next states, actions, rewards, dones, discounts and
+    importance weights side by side; uint8 frames come in a second tensor of their own) and
+    the losses and new weights come back in one flat tensor: each tensor crossing into
+    TensorFlow costs ~10-30 µs, and on one CartPole these calls happen every few env steps.
+    (Each call still costs ~0.4 ms however small: XLA's launch reads and writes every variable
+    it touches, ~7 µs each, 19 for a DQN MLP with Adam.)
 
     TensorFlow never frees an XLA compilation (~4 MB for an MLP's step), so our own agent
     classes, on networks they built, share one traced step among agents alike in all but their
@@ -79,6 +80,9 @@ class TrainStep:
         self._settings: tuple | None = None
         self._learning_rate = agent.learning_rate  # the optimizer's; agent.learning_rate may change
         self._state_dtype = tf.as_dtype(agent.state_dtype)
+        # float32 states travel in the one packed tensor, next to the scalars; frames in their own
+        self._packed = self._state_dtype == tf.float32
+        self._state_size = int(np.prod(agent.state_shape))
         # where each weight sits in the flat tensor of new weights a call hands back
         self._weight_slices, start = [], 0
         for shape in (tuple(w.shape) for w in agent.model.weights):
@@ -110,25 +114,32 @@ class TrainStep:
                 "this batch comes from a prioritized memory (it has indices), but the agent's memory cannot take "
                 "new priorities; train on batches of the agent's own memory"
             )
-        states = np.stack((batches.states, batches.next_states), axis=2)  # (K, B, 2, *state_shape)
-        scalars = np.empty((*np.shape(batches.actions), 5), np.float32)  # (K, B, 5), one column per field:
+        k, b = np.shape(batches.actions)
+        size = 2 * self._state_size if self._packed else 0
+        packed = np.empty((k, b, size + 5), np.float32)  # (K, B, [state, next state,] 5 scalars)
+        if self._packed:
+            packed[..., : self._state_size] = batches.states.reshape(k, b, -1)
+            packed[..., self._state_size : size] = batches.next_states.reshape(k, b, -1)
+        scalars = packed[..., size:]  # one column per field:
         scalars[..., 0], scalars[..., 1], scalars[..., 2] = batches.actions, batches.rewards, batches.dones
         # the bootstrap's discount: gamma**k for k rewards summed by an n-step memory (0 after a
         # termination), else the agent's own gamma (a memory may be shared by agents) ...
         n_step = batches.discounts is not None and agent.n_step > 1
         scalars[..., 3] = batches.discounts if n_step else agent.gamma * (1 - scalars[..., 2])
         scalars[..., 4] = batches.weights if batches.weights is not None else 1.0  # ... and importance weights
+        inputs = [tf.constant(packed)]
+        if not self._packed:  # frames: (K, B, 2, *state_shape) in their own dtype
+            inputs.append(tf.constant(np.stack((batches.states, batches.next_states), axis=2), self._state_dtype))
         before = None  # MLPs: the weights before this call (acting's copy), to put back if it goes wrong
         if agent.numpy_model is not None:
             before = agent.policy_weights if agent.policy_weights is not None else agent.model.get_weights()
-        losses, priorities, flat_weights = self._functions[single](
-            tf.constant(states, self._state_dtype), tf.constant(scalars)
-        )
-        losses = losses.numpy()
-        flat = flat_weights.numpy() if before is not None else None
-        if not np.isfinite(losses).all() or (flat is not None and not np.isfinite(flat).all()):
+        report, priorities = self._functions[single](*inputs)
+        report = report.numpy()  # [K losses, 1 if the new weights are finite, the new weights (MLPs)]
+        losses = report[:k]
+        if not np.isfinite(losses).all() or report[k] != 1:
             self._stop(losses, before)
-        if flat is not None:  # hand the new weights to the NumPy forward pass
+        if before is not None:  # hand the new weights to the NumPy forward pass
+            flat = report[k + 1 :]
             agent.policy_weights = [flat[where].reshape(shape) for where, shape in self._weight_slices]
         agent.train_steps += len(losses)
         if batches.indices is not None:  # prioritized replay: sampled transitions get their new TD errors
@@ -165,6 +176,16 @@ class TrainStep:
         agent.model.optimizer.build(agent.model.trainable_variables)
         returns_weights = self.returns_weights  # big CNNs act in TensorFlow: no copy needed
 
+        size = self._state_size
+
+        def unpack(packed, frames=None):
+            """The packed tensor (and the frames) as states (K, B, 2, *state_shape) and scalars (K, B, 5)."""
+            if frames is not None:
+                return frames, packed
+            shape = tf.shape(packed)
+            states = tf.reshape(packed[..., : 2 * size], tf.concat([shape[:2], [2], agent.state_shape], axis=0))
+            return states, packed[..., 2 * size :]
+
         def update(states, scalars, i, healthy):
             batch = Batch(
                 states=states[i, :, 0],
@@ -177,7 +198,8 @@ class TrainStep:
             )
             return agent.td_update(batch, healthy)
 
-        def k_updates(states, scalars):
+        def k_updates(*inputs):
+            states, scalars = unpack(*inputs)
             if single:
                 loss, priorities = update(states, scalars, 0, True)
                 losses, priorities = loss[None], priorities[None]
@@ -192,15 +214,19 @@ class TrainStep:
                     loss_array = loss_array.write(i, loss)
                     priority_array = priority_array.write(i, priorities)
                 losses, priorities = loss_array.stack(), priority_array.stack()
-            weights = [tf.reshape(w.value, [-1]) for w in agent.model.weights] if returns_weights else []
-            return losses, priorities, tf.concat(weights, axis=0) if weights else tf.zeros([0])
+            # One tensor back: the losses, whether the new weights are all finite, the new weights.
+            weights = [tf.reshape(tf.cast(w.value, tf.float32), [-1]) for w in agent.model.weights]
+            finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(w)) for w in weights]) if returns_weights else True
+            report = [losses, tf.cast(finite, tf.float32)[None], *(weights if returns_weights else [])]
+            return tf.concat(report, axis=0), priorities
 
         def trace() -> Any:
             with release_custom_gradients():  # else TF's gradient registry keeps the graph alive for good
-                return tf.function(k_updates, jit_compile=agent.jit_compile).get_concrete_function(
-                    tf.TensorSpec((1 if single else None, None, 2, *agent.state_shape), self._state_dtype),
-                    tf.TensorSpec((1 if single else None, None, 5), tf.float32),
-                )
+                k = 1 if single else None
+                specs = [tf.TensorSpec((k, None, 2 * size + 5 if self._packed else 5), tf.float32)]
+                if not self._packed:
+                    specs.append(tf.TensorSpec((k, None, 2, *agent.state_shape), self._state_dtype))
+                return tf.function(k_updates, jit_compile=agent.jit_compile).get_concrete_function(*specs)
 
         # Agents alike in all but their weights share one trace (XLA never frees a compilation).
         return _SHARED_STEPS.get(self._sharing_key(single), self._variables(), trace)
