@@ -501,7 +501,8 @@ class ReplayBuffer(_RingStorage):
         if env_indices is None and _one_row(states, actions, rewards, next_states, dones, truncated,
                                             self.state_shape):  # fmt: skip
             # One env's step (the common case on one env): a single transition's checks are much cheaper.
-            checked = self._check_transition((states[0], actions[0], rewards[0], next_states[0], dones[0]), "extend()")
+            checked = self._check_transition((states[0], actions.item(), rewards.item(), next_states[0], dones.item()),
+                                             "extend()")  # (Python scalars take the checks' fast paths)  # fmt: skip
             slot = self._next
             self._store(slot, 1, *checked)
             if self._n_step > 1:

@@ -222,7 +222,8 @@ def _loop(run: _Run, agent, resume: bool, seed: int | None, interrupt: _StopOnIn
         q = agent.q_values(obs, greedy=False)
         actions = np.argmax(q, axis=1)
         explore = rng.random(envs.num_envs) < agent.epsilon
-        actions[explore] = rng.integers(agent.action_size, size=int(explore.sum()))
+        if explore.any():  # (drawing no integers costs as much as drawing a few)
+            actions[explore] = rng.integers(agent.action_size, size=int(explore.sum()))
         stats.max_q_sum += float(q.max(axis=1).sum())
         stats.max_q_count += envs.num_envs
 
@@ -233,12 +234,13 @@ def _loop(run: _Run, agent, resume: bool, seed: int | None, interrupt: _StopOnIn
         #    ends n-step sums there).  A step that only reset a finished sub-env is no transition.
         real = ~episodes.after_done
         if real.all():
+            real, new_steps = True, envs.num_envs
             memory.extend(obs, actions, rewards, next_obs, terminated, truncated=truncated)
         else:  # env_indices: which sub-env each came from (n-step sums and frame stacks follow each)
+            new_steps = int(real.sum())
             memory.extend(obs[real], actions[real], rewards[real], next_obs[real], terminated[real],
                           env_indices=np.flatnonzero(real), truncated=truncated[real])  # fmt: skip
         ended = episodes.advance(next_obs, rewards, terminated | truncated, real, stats.returns)
-        new_steps = int(real.sum())
         state.steps += new_steps
 
         # 4. Learn: every train_every env steps, gradient_steps updates in one compiled call
@@ -284,8 +286,10 @@ class _Episodes:
         self.returns = np.zeros(len(obs)) if returns is None else returns.astype(np.float64)
 
     def advance(self, next_obs, rewards, done, real, finished: deque) -> np.ndarray:
-        """Move on one step; append the return of each episode that ended to ``finished``."""
-        self.returns += np.where(real, rewards, 0.0)
+        """Move on one step; append the return of each episode that ended to ``finished``.
+
+        ``real``: which sub-envs took a step of an episode (``True``: all; the others only reset)."""
+        self.returns += rewards if real is True else np.where(real, rewards, 0.0)
         ended = done & real
         if ended.any():
             for i in np.flatnonzero(ended):
