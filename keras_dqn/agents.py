@@ -105,10 +105,11 @@ class TrainStep:
         single = len(batches.actions) == 1
         if single not in self._functions:
             self._functions[single] = self._compile(single)
-        rate = agent.model.optimizer.learning_rate
-        if self._learning_rate != agent.learning_rate and hasattr(rate, "assign"):  # agent.learning_rate changed
-            rate.assign(agent.learning_rate)  # (a schedule keeps its own)
-        self._learning_rate = agent.learning_rate
+        if self._learning_rate != agent.learning_rate:  # agent.learning_rate changed
+            rate = agent.model.optimizer.learning_rate
+            if hasattr(rate, "assign"):  # (a schedule keeps its own)
+                rate.assign(agent.learning_rate)
+            self._learning_rate = agent.learning_rate
         if batches.indices is not None and not hasattr(agent.memory, "update_priorities"):
             raise ValueError(
                 "this batch comes from a prioritized memory (it has indices), but the agent's memory cannot take "
@@ -134,9 +135,9 @@ class TrainStep:
         if agent.numpy_model is not None:
             before = agent.policy_weights if agent.policy_weights is not None else agent.model.get_weights()
         report, priorities = self._functions[single](*inputs)
-        report = report.numpy()  # [K losses, 1 if the new weights are finite, the new weights (MLPs)]
+        report = report.numpy()  # [K losses, 1 if they and the new weights are finite, the new weights (MLPs)]
         losses = report[:k]
-        if not np.isfinite(losses).all() or report[k] != 1:
+        if report[k] != 1:
             self._stop(losses, before)
         if before is not None:  # hand the new weights to the NumPy forward pass
             flat = report[k + 1 :]
@@ -214,9 +215,10 @@ class TrainStep:
                     loss_array = loss_array.write(i, loss)
                     priority_array = priority_array.write(i, priorities)
                 losses, priorities = loss_array.stack(), priority_array.stack()
-            # One tensor back: the losses, whether the new weights are all finite, the new weights.
+            # One tensor back: the losses, whether they and the new weights are all finite, the new weights.
             weights = [tf.reshape(tf.cast(w.value, tf.float32), [-1]) for w in agent.model.weights]
-            finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(w)) for w in weights]) if returns_weights else True
+            finite = [tf.reduce_all(tf.math.is_finite(x)) for x in [losses, *(weights if returns_weights else [])]]
+            finite = tf.reduce_all(finite)
             report = [losses, tf.cast(finite, tf.float32)[None], *(weights if returns_weights else [])]
             return tf.concat(report, axis=0), priorities
 
