@@ -1053,15 +1053,38 @@ class ConvDQNAgent(TargetDQNAgent):
         return config
 
 
-class _PaperPriorities:
-    """Rainbow's priority exponent, 0.5 (a prioritized memory's own default is 0.6, the PER paper's)."""
+class _RainbowSwitches:
+    """What both Rainbow agents share: the paper's switches, all on, and its priority exponent,
+    0.5 (a prioritized memory's own default is 0.6, the PER paper's).  Each agent class adds
+    only its own defaults: the atoms' range, the optimizer and the target copy."""
+
+    def __init__(
+        self,
+        state: Any,  # state_size or state_shape
+        action_size: int,
+        /,
+        *,
+        n_step: int = 3,
+        prioritized: bool = True,
+        noisy: bool = True,
+        distributional: bool = True,
+        n_atoms: int = 51,
+        v_min: float = -10.0,
+        dueling: bool = True,
+        double: bool = True,
+        **kwargs: Any,
+    ):
+        super().__init__(
+            state, action_size, n_step=n_step, prioritized=prioritized, noisy=noisy, distributional=distributional,
+            n_atoms=n_atoms, v_min=v_min, dueling=dueling, double=double, **kwargs,
+        )  # fmt: skip
 
     def _memory_settings(self) -> dict[str, Any]:
         settings = super()._memory_settings()
         return {**settings, "alpha": 0.5} if self.prioritized else settings
 
 
-class RainbowAgent(_PaperPriorities, TargetDQNAgent):
+class RainbowAgent(_RainbowSwitches, TargetDQNAgent):
     """Rainbow (Hessel et al., 2018) for vector states: all six DQN improvements at once.
 
     Double DQN and a dueling head (which :class:`TargetDQNAgent` has), plus 3-step returns,
@@ -1075,10 +1098,12 @@ class RainbowAgent(_PaperPriorities, TargetDQNAgent):
 
     Args:
         state_size, action_size: as :class:`DQNAgent`.
-        n_step, prioritized, noisy, distributional, n_atoms, v_min, v_max, dueling, double:
-            the switches, all on (see :class:`DQNAgent`).
+        v_max: the top atom (CartPole's returns reach 100).
         learning_rate, target_update: as :class:`TargetDQNAgent`.
-        **kwargs: any other :class:`TargetDQNAgent` argument.
+        **kwargs: the switches, all on by default (see :class:`DQNAgent`): ``n_step=3``,
+            ``prioritized=True``, ``noisy=True``, ``distributional=True``, ``n_atoms=51``,
+            ``v_min=-10.0``, ``dueling=True``, ``double=True``; and any other
+            :class:`TargetDQNAgent` argument.
     """
 
     def __init__(
@@ -1086,27 +1111,16 @@ class RainbowAgent(_PaperPriorities, TargetDQNAgent):
         state_size: int,
         action_size: int,
         *,
-        n_step: int = 3,
-        prioritized: bool = True,
-        noisy: bool = True,
-        distributional: bool = True,
-        n_atoms: int = 51,
-        v_min: float = -10.0,
         v_max: float = 100.0,
-        dueling: bool = True,
-        double: bool = True,
         learning_rate: float = 0.001,
         target_update: int | float = 500,
         **kwargs: Any,
     ):
-        super().__init__(
-            state_size, action_size, n_step=n_step, prioritized=prioritized, noisy=noisy,
-            distributional=distributional, n_atoms=n_atoms, v_min=v_min, v_max=v_max, dueling=dueling,
-            double=double, learning_rate=learning_rate, target_update=target_update, **kwargs,
-        )  # fmt: skip
+        super().__init__(state_size, action_size, v_max=v_max, learning_rate=learning_rate,
+                         target_update=target_update, **kwargs)  # fmt: skip
 
 
-class ConvRainbowAgent(_PaperPriorities, ConvDQNAgent):
+class ConvRainbowAgent(_RainbowSwitches, ConvDQNAgent):
     """Rainbow for Atari frames: :class:`ConvDQNAgent` with all six switches on.
 
     The paper's switches (Hessel et al., 2018): 3-step returns, prioritized replay (exponent
@@ -1119,9 +1133,10 @@ class ConvRainbowAgent(_PaperPriorities, ConvDQNAgent):
 
     Args:
         state_shape, action_size: as :class:`ConvDQNAgent`.
-        n_step, prioritized, noisy, distributional, n_atoms, v_min, v_max, dueling, double,
-            learning_rate, target_update: as :class:`RainbowAgent`, with the paper's Atari values.
-        **kwargs: any other :class:`ConvDQNAgent` argument (memory_size, precision, seed...).
+        v_max: the top atom (the paper's Atari value).
+        learning_rate, target_update: as :class:`ConvDQNAgent`.
+        **kwargs: the switches, all on as in :class:`RainbowAgent`; and any other
+            :class:`ConvDQNAgent` argument (memory_size, precision, seed...).
     """
 
     def __init__(
@@ -1129,24 +1144,13 @@ class ConvRainbowAgent(_PaperPriorities, ConvDQNAgent):
         state_shape: Sequence[int],
         action_size: int,
         *,
-        n_step: int = 3,
-        prioritized: bool = True,
-        noisy: bool = True,
-        distributional: bool = True,
-        n_atoms: int = 51,
-        v_min: float = -10.0,
         v_max: float = 10.0,
-        dueling: bool = True,
-        double: bool = True,
         learning_rate: float = 1e-4,
         target_update: int | float = 1000,
         **kwargs: Any,
     ):
-        super().__init__(
-            state_shape, action_size, n_step=n_step, prioritized=prioritized, noisy=noisy,
-            distributional=distributional, n_atoms=n_atoms, v_min=v_min, v_max=v_max, dueling=dueling,
-            double=double, learning_rate=learning_rate, target_update=target_update, **kwargs,
-        )  # fmt: skip
+        super().__init__(state_shape, action_size, v_max=v_max, learning_rate=learning_rate,
+                         target_update=target_update, **kwargs)  # fmt: skip
 
 
 def _check_precision(precision: Any) -> str:

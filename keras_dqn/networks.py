@@ -234,8 +234,38 @@ def _check_atoms(n_atoms: Any) -> int:
     return check_positive_int("n_atoms (atoms per action; 1 for plain Q-values)", n_atoms)
 
 
+class _Head(keras.layers.Layer):
+    """What :class:`DuelingHead` and :class:`DistributionalHead` share: their settings, checked
+    here once, their linear streams and their config."""
+
+    def __init__(self, action_size: int, n_atoms: int, kernel_initializer: Any, noisy: bool, sigma0: float,
+                 seed: int | None, **kwargs):  # fmt: skip
+        super().__init__(**kwargs)
+        self.action_size = check_positive_int("action_size", action_size)
+        self.n_atoms = _check_atoms(n_atoms)
+        self.noisy = bool(noisy)
+        self.sigma0 = check_positive_number("sigma0", sigma0)
+        self.seed = check_optional_int("seed", seed)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def _stream(self, units: int, seed: int | None, name: str) -> keras.layers.Layer:
+        settings = dict(noisy=self.noisy, sigma0=self.sigma0, kernel_initializer=self.kernel_initializer)
+        return _linear_stream(units, seed=seed, name=name, dtype=self.dtype_policy, **settings)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "action_size": self.action_size,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "n_atoms": self.n_atoms,
+            "noisy": self.noisy,
+            "sigma0": self.sigma0,
+            "seed": self.seed,
+        }
+
+
 @keras.saving.register_keras_serializable(package="keras_dqn")
-class DuelingHead(keras.layers.Layer):
+class DuelingHead(_Head):
     """Dueling Q-values (Wang et al., 2016): ``Q(s, a) = V(s) + A(s, a) - mean_a' A(s, a')``.
 
     A value stream (one unit) and an advantage stream (one unit per action) read the same
@@ -271,21 +301,10 @@ class DuelingHead(keras.layers.Layer):
         seed: int | None = None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.action_size = check_positive_int("action_size", action_size)
-        self.n_atoms = _check_atoms(n_atoms)
-        self.noisy = bool(noisy)
-        self.sigma0 = check_positive_number("sigma0", sigma0)
-        self.seed = check_optional_int("seed", seed)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        super().__init__(action_size, n_atoms, kernel_initializer, noisy, sigma0, seed, **kwargs)
         value_seed, advantage_seed = _child_seeds(self.seed, 2)
-        common = dict(
-            noisy=self.noisy, sigma0=self.sigma0, kernel_initializer=self.kernel_initializer, dtype=self.dtype_policy
-        )
-        self.value = _linear_stream(self.n_atoms, seed=value_seed, name="value", **common)
-        self.advantage = _linear_stream(
-            self.action_size * self.n_atoms, seed=advantage_seed, name="advantage", **common
-        )
+        self.value = self._stream(self.n_atoms, value_seed, "value")
+        self.advantage = self._stream(self.action_size * self.n_atoms, advantage_seed, "advantage")
 
     def build(self, input_shape):
         self.value.build(input_shape)
@@ -304,20 +323,9 @@ class DuelingHead(keras.layers.Layer):
         atoms = () if self.n_atoms == 1 else (self.n_atoms,)
         return (*input_shape[:-1], self.action_size, *atoms)
 
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "action_size": self.action_size,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "n_atoms": self.n_atoms,
-            "noisy": self.noisy,
-            "sigma0": self.sigma0,
-            "seed": self.seed,
-        }
-
 
 @keras.saving.register_keras_serializable(package="keras_dqn")
-class DistributionalHead(keras.layers.Layer):
+class DistributionalHead(_Head):
     """C51's output (Bellemare et al., 2017): a probability over ``n_atoms`` returns for each action.
 
     One linear layer gives ``action_size * n_atoms`` logits, read as an
@@ -348,24 +356,10 @@ class DistributionalHead(keras.layers.Layer):
         seed: int | None = None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.action_size = check_positive_int("action_size", action_size)
-        self.n_atoms = _check_atoms(n_atoms)
+        super().__init__(action_size, n_atoms, kernel_initializer, noisy, sigma0, seed, **kwargs)
         if self.n_atoms < 2:
             raise ValueError(f"a distributional head needs n_atoms >= 2, got {n_atoms!r}")
-        self.noisy = bool(noisy)
-        self.sigma0 = check_positive_number("sigma0", sigma0)
-        self.seed = check_optional_int("seed", seed)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.logits = _linear_stream(
-            self.action_size * self.n_atoms,
-            noisy=self.noisy,
-            sigma0=self.sigma0,
-            seed=self.seed,
-            kernel_initializer=self.kernel_initializer,
-            name="logits",
-            dtype=self.dtype_policy,
-        )
+        self.logits = self._stream(self.action_size * self.n_atoms, self.seed, "logits")
 
     def build(self, input_shape):
         self.logits.build(input_shape)
@@ -376,17 +370,6 @@ class DistributionalHead(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.action_size, self.n_atoms)
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "action_size": self.action_size,
-            "n_atoms": self.n_atoms,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "noisy": self.noisy,
-            "sigma0": self.sigma0,
-            "seed": self.seed,
-        }
 
 
 def _q_head(

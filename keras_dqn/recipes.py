@@ -100,7 +100,9 @@ def agent_parameters(agent_class: type[agents.DQNAgent]) -> dict[str, inspect.Pa
     params: dict[str, inspect.Parameter] = {}
     for init in _agent_inits(agent_class):
         for name, param in inspect.signature(init).parameters.items():
-            if param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL) and name not in _AGENT_CALL_ONLY:
+            if param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL, param.POSITIONAL_ONLY) and (
+                name not in _AGENT_CALL_ONLY
+            ):
                 params.setdefault(name, param)
     return params
 

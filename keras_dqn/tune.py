@@ -465,6 +465,17 @@ def _is_nan(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+def _write_rows(path: Path, rows: list[dict[str, Any]], resume_command: str) -> bool:
+    """Write a sweep's or seed study's rows to ``path`` (CSV); return whether any is unfinished,
+    after saying how to continue it (``resume=True``, or ``resume_command`` on the command line)."""
+    _write_csv(path, rows)
+    print(f"wrote {path} ({len(rows)} row{'s' * (len(rows) != 1)})")
+    interrupted = any(r["status"] == "unfinished" for r in rows)
+    if interrupted:
+        print(f"not every run finished: continue with resume=True ({resume_command})")
+    return interrupted
+
+
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
     columns = list(dict.fromkeys(key for row in rows for key in row))
 
@@ -732,13 +743,9 @@ def _sweep_outputs(job: dict, out: Path, trials: list[dict], varied: list[tuple[
                                                       rows[i]["best_step"] or 0))  # fmt: skip
     rows = [rows[i] for i in order]
     trials = [trials[i] for i in order]
-    _write_csv(out / "results.csv", rows)
-    print(f"wrote {out / 'results.csv'} ({len(rows)} trial{'s' * (len(rows) != 1)})")
-    interrupted = any(t["status"] == "unfinished" for t in trials)
+    interrupted = _write_rows(out / "results.csv", rows, f"keras-dqn tune {env_id} --out {out} --resume")
     result: dict[str, Any] = {"out": str(out), "recipe": recipe, "best": None, "trials": rows,
                               "interrupted": interrupted}  # fmt: skip
-    if interrupted:
-        print(f"the sweep did not finish: continue it with resume=True (keras-dqn tune {env_id} --out {out} --resume)")
     scored = [t for t in trials if t["summary"]["best_eval"] is not None]
     if not scored:
         print("no trial reported an evaluation: no best_config.json, best.h5 or curves.png")
@@ -923,13 +930,9 @@ def _seeds_outputs(job: dict, out: Path, trials: list[dict], target: float | Non
                      "seconds_to_solve": None if solved is None else round(float(solved["wall_s"]), 1),
                      "status": status, "node": summary["node"], "host": summary["host"],
                      "error": trial["error"]})  # fmt: skip
-    _write_csv(out / "seeds.csv", rows)
-    print(f"wrote {out / 'seeds.csv'}")
-    interrupted = any(r["status"] == "unfinished" for r in rows)
+    interrupted = _write_rows(out / "seeds.csv", rows, f"keras-dqn seeds {env_id} --out {out} --resume")
     result: dict[str, Any] = {"out": str(out), "recipe": recipe, "summary": None, "seeds": rows,
                               "interrupted": interrupted}  # fmt: skip
-    if interrupted:
-        print(f"not every seed finished: continue with resume=True (keras-dqn seeds {env_id} --out {out} --resume)")
     done = [r for r in rows if r["final_score"] is not None]
     if not done:
         print("no seed finished: no summary.json or curve.png")
