@@ -293,6 +293,25 @@ def test_a_bad_update_with_a_momentum_optimizer_leaves_the_weights_from_before_i
     np.testing.assert_array_equal(agent.q_values(states[:3]), agent.model(states[:3].astype(np.float32)).numpy())
 
 
+def test_an_update_whose_loss_is_finite_but_whose_new_weights_are_not_is_undone():
+    import keras
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.SGD(1e38), loss="mse")  # a step that overflows the weights
+    agent = DQNAgent(4, 2, model=model, seed=0)
+    states = np.random.default_rng(0).normal(size=(64, 4))
+    for i, s in enumerate(states):
+        agent.remember(s, i % 2, 100.0, s, False)
+    before = agent.model.get_weights()
+    batch = agent.memory.sample(32)
+    assert np.isfinite(agent.model.evaluate(batch.states, np.zeros((32, 2)), verbose=0))  # the loss itself is fine
+    with pytest.raises(FloatingPointError, match="gradient step 1: .*restored"):
+        agent.train_on_batch(batch)
+    for w, b in zip(agent.model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(w, b)
+    np.testing.assert_array_equal(agent.q_values(states[:3]), agent.model(states[:3].astype(np.float32)).numpy())
+
+
 def test_a_bad_update_of_the_conv_agent_is_skipped_exactly():
     from keras_dqn import ConvDQNAgent
 
