@@ -75,8 +75,8 @@ def summarize(variant: str, rows: list[dict[str, float]], score: float, steps: i
 
 def train_variant(variant: str, out: Path, steps: int, score: float, eval_every: int, seed: int) -> None:
     """Train (or resume) one variant through the CLI's train command: one home for a training run."""
-    out.mkdir(parents=True, exist_ok=True)
-    config = out / "config.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    config = out.parent / f"{variant}.json"  # beside the run: keras-dqn train wants its --out to itself
     config.write_text(json.dumps({"agent": VARIANTS[variant], "train": {"eval_every": eval_every}}))
     argv = ["train", "ALE/Pong-v5", "--recipe", RECIPE, "--config", str(config), "--steps", str(steps),
             "--seed", str(seed), "--target-score", str(score), "--out", str(out), "--no-progress"]  # fmt: skip
