@@ -217,10 +217,9 @@ class TrainStep:
                 losses, priorities = loss_array.stack(), priority_array.stack()
             # One tensor back: the losses, whether they and the new weights are all finite, the new weights.
             weights = [tf.reshape(tf.cast(w.value, tf.float32), [-1]) for w in agent.model.weights]
-            finite = [tf.reduce_all(tf.math.is_finite(x)) for x in [losses, *(weights if returns_weights else [])]]
-            finite = tf.reduce_all(finite)
-            report = [losses, tf.cast(finite, tf.float32)[None], *(weights if returns_weights else [])]
-            return tf.concat(report, axis=0), priorities
+            weights = weights if returns_weights else []
+            finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(x)) for x in [losses, *weights]])
+            return tf.concat([losses, tf.cast(finite, tf.float32)[None], *weights], axis=0), priorities
 
         def trace() -> Any:
             with release_custom_gradients():  # else TF's gradient registry keeps the graph alive for good
