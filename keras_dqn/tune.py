@@ -472,7 +472,7 @@ def _write_rows(path: Path, rows: list[dict[str, Any]], resume_command: str) -> 
     print(f"wrote {path} ({len(rows)} row{'s' * (len(rows) != 1)})")
     interrupted = any(r["status"] == "unfinished" for r in rows)
     if interrupted:
-        print(f"not every run finished: continue with resume=True ({resume_command})")
+        print(f"not every run finished: continue it with resume=True ({resume_command})")
     return interrupted
 
 

@@ -303,7 +303,7 @@ def test_an_interrupted_seed_study_resumes(tmp_path, capsys, monkeypatch, no_ray
     assert pressed == [{"seed": 1}], "the study finished without its Ctrl-C"
     assert not ray.is_initialized()
     printed = capsys.readouterr().out
-    assert first["interrupted"] and "continue with resume=True" in printed
+    assert first["interrupted"] and "continue it with resume=True" in printed
     assert "2 seed(s) did not finish (resume the run)" in printed and "failed" not in printed
     before = {row["seed"]: row for row in read_csv(out / "seeds.csv")}
     assert list(before) == ["0", "1", "2"]
