@@ -309,6 +309,11 @@ def cmd_train(args) -> int:
     if args.resume and args.overwrite:
         raise UsageError("--resume continues the run in --out and --overwrite starts it over: pass one of them")
     recipe, config = _config(_recipe(args), args.config)
+    made_for = get_recipe(AGENT_RECIPES[args.agent]).env_id if args.agent else None  # the agent settings' env
+    try:
+        recipe.check_atoms_for(args.env_id, made_for=made_for, given=config["agent"])
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     n_envs, total_steps, settings = recipe.train_args(**_flag_overrides(args, config["train"]))
     name = _run_name(args, recipe)
     out = _out_folder(args, name)

@@ -63,6 +63,7 @@ from keras_dqn.checks import (
     check_positive_int,
     check_positive_number,
 )
+from keras_dqn.envs import is_atari
 from keras_dqn.exploration import check_linear_settings
 from keras_dqn.training import train
 
@@ -413,6 +414,36 @@ class Recipe:
     def noisy(self) -> bool:
         """Whether the agent explores with noisy layers (then epsilon is 0 and no epsilon schedule applies)."""
         return bool(self.agent_kwargs.get("noisy", agent_parameters(self.agent_class)["noisy"].default))
+
+    def check_atoms_for(self, env_id: str, *, made_for: str | None = None, given: Sequence[str] = ()) -> None:
+        """A distributional (C51) agent's atoms must span the returns of the env it trains on.
+
+        ``v_min``/``v_max`` are set for the env a recipe was made for (CartPole's returns lie in
+        [-10, 100], clipped Atari rewards' in [-10, 10]); on another env they would silently
+        clip every value the agent learns.  So training on another env needs both given.
+
+        Args:
+            env_id: the env to train on.
+            made_for: the env the agent settings were made for (default: this recipe's).
+            given: the agent settings the user set (``v_min`` and ``v_max`` both: no check).
+
+        Raises:
+            ValueError: a C51 agent on another env (Atari games share clipped rewards) without
+                ``v_min`` and ``v_max`` given, naming what to pass.
+        """
+        made_for = made_for or self.env_id
+        defaults = agent_parameters(self.agent_class)
+        distributional, lo, hi = (self.agent_kwargs.get(k, defaults[k].default)
+                                  for k in ("distributional", "v_min", "v_max"))  # fmt: skip
+        same_kind = env_id == made_for or (is_atari(env_id) and is_atari(made_for))
+        if not distributional or same_kind or {"v_min", "v_max"} <= set(given):
+            return
+        raise ValueError(
+            f"{self.agent}'s C51 atoms span [{lo:g}, {hi:g}], the returns of {made_for}; {env_id}'s returns may lie "
+            f"elsewhere and would be clipped to that range. Give its range: a config with "
+            f'{{"agent": {{"v_min": ..., "v_max": ...}}}} (the lowest and highest discounted return), '
+            f'or {{"agent": {{"distributional": false}}}}'
+        )
 
     def _check_exploration(self, train_settings: Mapping[str, Any]) -> None:
         """train()'s two exploration settings must make sense together and with the agent."""

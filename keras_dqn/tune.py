@@ -700,6 +700,7 @@ def sweep(
             raise ValueError(f"recipe {chosen.name} has no default search space: pass one (--space FILE)")
         checked = _check_space(chosen, given, f"recipe {chosen.name}" if space is None else
                                "space" if isinstance(space, Mapping) else str(space))  # fmt: skip
+        chosen.check_atoms_for(env_id, given=checked.get("agent", {}))
         total_steps = _check_settings(chosen, checked, steps)
         job = {"kind": "tune", "env_id": env_id, "recipe": chosen.name, "space": checked, "samples": samples,
                "agent": {}, "train": {"total_steps": total_steps}, "seed": seed, "cpus": cpus_per_trial,
@@ -888,6 +889,7 @@ def seeds(
         overrides = _config_overrides(chosen, config)
         configured = chosen.replace(agent_kwargs={**chosen.agent_kwargs, **overrides["agent"]},
                                     train_kwargs={**chosen.train_kwargs, **overrides["train"]})  # fmt: skip
+        configured.check_atoms_for(env_id, given=overrides["agent"])
         total_steps = _check_settings(configured, {}, steps)
         job = {"kind": "seeds", "env_id": env_id, "recipe": chosen.name, "n_seeds": n_seeds,
                "agent": overrides["agent"], "train": {**overrides["train"], "total_steps": total_steps}, "seed": 0,

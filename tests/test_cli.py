@@ -207,12 +207,26 @@ def test_train_an_mlp_agent_on_pong_is_refused(capsys, tmp_path):
 
 
 def test_train_a_zoo_env_with_a_noisy_agent_drops_the_epsilon_schedule(capsys, tmp_path):
-    config = {"train": {"n_envs": 1, "eval_episodes": 0}}
+    config = {"agent": {"v_min": -100.0, "v_max": 0.0}, "train": {"n_envs": 1, "eval_episodes": 0}}  # Acrobot's returns
     code, out, err = train_in_process(capsys, "Acrobot-v1", "--agent", "rainbow", "--steps", "20", config=config,
                                       tmp_path=tmp_path)  # fmt: skip
     assert code == 0, err
     settings = settings_line(out)
     assert settings["agent"]["noisy"] is True and "exploration_fraction" not in settings["train"]
+
+
+def test_train_refuses_c51_atoms_made_for_another_env(capsys, tmp_path):
+    # --agent rainbow brings cartpole-rainbow's atoms, [-10, 100]: Acrobot's returns, in [-100, 0], would be clipped.
+    code, out, err = train_in_process(capsys, "Acrobot-v1", "--agent", "rainbow", "--steps", "20", tmp_path=tmp_path)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "RainbowAgent's C51 atoms span [-10, 100], the returns of CartPole-v1; Acrobot-v1's returns" in err
+    assert '{"agent": {"v_min": ..., "v_max": ...}}' in err and not (tmp_path / "run").exists()
+    code, out, err = train_in_process(capsys, "Acrobot-v1", "--recipe", "cartpole-rainbow", "--steps", "20",
+                                      config={"agent": {"v_max": 0.0}}, tmp_path=tmp_path)  # one end is not enough
+    assert code == 2 and "the returns of CartPole-v1" in err
+    code, out, err = train_in_process(capsys, "Acrobot-v1", "--agent", "rainbow", "--steps", "20", tmp_path=tmp_path,
+                                      config={"agent": {"distributional": False}, "train": {"eval_episodes": 0}})
+    assert code == 0, err
 
 
 def test_a_config_cannot_hold_an_exploration_object(capsys, tmp_path):

@@ -265,3 +265,17 @@ def test_an_env_recipe_with_a_noisy_agent_drops_the_epsilon_schedule():
     assert rainbow.train_kwargs["batch_size"] == 128  # the env's own train settings stay
     dqn = get_recipe("acrobot").with_agent_of(get_recipe("cartpole-dqn"))
     assert dqn.train_kwargs["exploration_fraction"] == 0.12  # epsilon-greedy agents keep it
+
+
+def test_c51_atoms_must_be_made_for_the_env_they_train_on():
+    rainbow = get_recipe("cartpole-rainbow")
+    rainbow.check_atoms_for("CartPole-v1")  # its own env
+    get_recipe("pong-rainbow").check_atoms_for("ALE/Breakout-v5")  # clipped rewards: every game's returns alike
+    get_recipe("acrobot").check_atoms_for("CartPole-v1")  # no atoms, nothing to check
+    rainbow.check_atoms_for("Acrobot-v1", given={"v_min": -100.0, "v_max": 0.0})  # the user gave the range
+    with pytest.raises(ValueError, match=r"atoms span \[-10, 100\], the returns of CartPole-v1; LunarLander-v3's"):
+        rainbow.check_atoms_for("LunarLander-v3")
+    with pytest.raises(ValueError, match=r"the returns of CartPole-v1; Acrobot-v1's"):  # --agent rainbow on Acrobot
+        get_recipe("acrobot").with_agent_of(rainbow).check_atoms_for("Acrobot-v1", made_for="CartPole-v1")
+    with pytest.raises(ValueError, match="ALE/Pong-v5; CartPole-v1's"):
+        get_recipe("pong-rainbow").check_atoms_for("CartPole-v1", given={"v_max": 100.0})

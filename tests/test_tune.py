@@ -149,6 +149,7 @@ def test_three_seeds_on_a_local_ray(tmp_path, capsys, no_ray_left):
         (dict(samples=0), "samples must be a positive integer, got 0"),
         (dict(steps=0), "steps must be a positive integer, got 0"),
         (dict(recipe="cartpole"), "unknown recipe 'cartpole'"),
+        (dict(env_id="Acrobot-v1", recipe="cartpole-rainbow"), r"atoms span \[-10, 100\], the returns of CartPole-v1"),
     ],
 )  # fmt: skip
 def test_bad_sweeps_fail_before_ray_starts(call, message, tmp_path, no_ray_left):
@@ -169,6 +170,8 @@ def test_bad_seed_studies_and_addresses(tmp_path, no_ray_left):
         kt.seeds("CartPole-v1", config={"agent": {"lr": 0.1}}, out=tmp_path / "b")
     with pytest.raises(ValueError, match="target must be a number, got 'high'"):
         kt.seeds("CartPole-v1", target="high", out=tmp_path / "t")
+    with pytest.raises(ValueError, match=r"Acrobot-v1's returns may lie elsewhere"):  # C51 atoms of another env
+        kt.seeds("Acrobot-v1", recipe="cartpole-rainbow", config={"agent": {"v_min": -100.0}}, out=tmp_path / "t")
     assert not (tmp_path / "t").exists()
     with pytest.raises(ValueError, match="nothing to resume"):
         kt.seeds("CartPole-v1", resume=True, out=tmp_path / "c")
