@@ -156,6 +156,20 @@ def test_noisy_agent_explores_with_noise_and_acts_greedily_with_the_mean():
     assert {agent.act(states[0], greedy=True) for _ in range(20)} == {int(np.argmax(greedy[0]))}
 
 
+def test_sigma0_sets_every_noisy_layers_initial_noise_and_is_recorded(tmp_path):
+    for sigma0 in (0.5, 0.1):
+        agent = TargetDQNAgent(4, 3, seed=0, noisy=True, hidden=(16,), sigma0=sigma0)
+        noisy = [layer for layer in agent.model._flatten_layers() if isinstance(layer, keras_dqn.NoisyDense)]
+        assert len(noisy) == 2  # the hidden layer and the head
+        for layer in noisy:  # sigma = sigma0 / sqrt(inputs), weights and biases alike
+            inputs = layer.kernel_mu.shape[0]
+            np.testing.assert_allclose(layer.kernel_sigma.numpy(), sigma0 / np.sqrt(inputs), rtol=1e-6)
+            np.testing.assert_allclose(layer.bias_sigma.numpy(), sigma0 / np.sqrt(inputs), rtol=1e-6)
+    agent.save(tmp_path / "noisy.h5")
+    assert agent.get_config()["sigma0"] == 0.1 and keras_dqn.load_agent(tmp_path / "noisy.h5").sigma0 == 0.1
+    assert "sigma0" not in TargetDQNAgent(4, 3, seed=0).get_config()  # no noisy layers: nothing to record
+
+
 def test_distributional_q_values_are_the_expected_returns():
     agent = TargetDQNAgent(4, 2, seed=0, distributional=True, n_atoms=5, v_min=-2.0, v_max=2.0)
     states = np.random.default_rng(0).normal(size=(7, 4)).astype(np.float32)
@@ -262,6 +276,8 @@ def test_gamma_reaches_the_memory():
         (dict(n_step=3, memory=ReplayBuffer(10, (4,), n_step=3, gamma=0.5)), "gamma"),
         (dict(prioritized=True, memory=ReplayBuffer(10, (4,))), "prioritized"),
         (dict(memory=PrioritizedReplayBuffer(10, (4,))), "prioritized"),
+        (dict(noisy=True, sigma0=0.0), "sigma0 must be positive, got 0"),
+        (dict(sigma0=-1.0), "sigma0 must be positive"),
     ],
 )
 def test_bad_switches_are_refused(kwargs, message):

@@ -61,10 +61,15 @@ def test_the_validated_values():
     assert pong.train_args() == (4, 2_000_000, dict(batch_size=32, train_every=4, learning_starts=20_000,
                                                     eval_every=50_000, eval_episodes=4, frames_per_step=4))  # fmt: skip
     assert get_recipe("cartpole-dqn").death_reward == -10.0 and pong.death_reward is None
+    rainbow, eps = get_recipe("pong-rainbow"), get_recipe("pong-rainbow-eps")  # the timed +20.75 in 68 minutes
+    changed = {k: v for k, v in eps.agent_kwargs.items() if rainbow.agent_kwargs.get(k) != v}
+    assert changed == dict(noisy=False, epsilon=1.0, epsilon_min=0.01, epsilon_decay=0.99991)  # pong's schedule
+    assert dict(eps.train_kwargs) == {**rainbow.train_kwargs, "eval_every": 10_000} and not eps.noisy
 
 
 def test_unknown_recipe_is_one_clear_error():
-    known = "cartpole-dqn, cartpole-target, cartpole-rainbow, pong, pong-rainbow, acrobot, mountaincar, lunarlander"
+    known = ("cartpole-dqn, cartpole-target, cartpole-rainbow, pong, pong-rainbow, pong-rainbow-eps, acrobot, "
+             "mountaincar, lunarlander")
     with pytest.raises(ValueError, match=rf"^unknown recipe 'cartpole'; known recipes: {known}$"):
         get_recipe("cartpole")
 
