@@ -32,13 +32,15 @@ from keras_dqn import cli
 
 RECIPE = "pong-rainbow"
 FRAMES_PER_STEP = keras_dqn.get_recipe(RECIPE).train_kwargs["frames_per_step"]
-# Without noisy layers the agent explores with epsilon again: the DQN pong recipe's schedule.
-_EPSILON = {k: v for k, v in keras_dqn.get_recipe("pong").agent_kwargs.items() if k.startswith("epsilon")}
+# Without noisy layers the agent explores with epsilon again, as the recipe pong-rainbow-eps (the DQN pong
+# recipe's schedule); only its agent settings, so the evaluations stay every --eval-every steps.
+_EPS = keras_dqn.get_recipe("pong-rainbow-eps").agent_kwargs
+_NO_NOISY = {k: v for k, v in _EPS.items() if keras_dqn.get_recipe(RECIPE).agent_kwargs.get(k) != v}
 VARIANTS: dict[str, dict] = {
     "rainbow": {},  # every part on
     "no_n_step": {"n_step": 1},
     "no_prioritized": {"prioritized": False},
-    "no_noisy": {"noisy": False, **_EPSILON},
+    "no_noisy": _NO_NOISY,  # noisy False, epsilon 1 -> 0.01
     "no_distributional": {"distributional": False},
     "no_double": {"double": False},
     "no_dueling": {"dueling": False},
