@@ -322,7 +322,7 @@ class DQNAgent:
         noisy: explore with learned noise in the fully-connected layers (:class:`keras_dqn.NoisyDense`)
             instead of epsilon, which is then 0; greedy actions use the mean weights.
         sigma0: the noisy layers' initial noise scale (each sigma starts at ``sigma0 / sqrt(inputs)``;
-            only with ``noisy``).  The paper's 0.5 explores more than CartPole needs.
+            only with ``noisy``; the paper's 0.5).
         distributional: learn the distribution of returns on ``n_atoms`` atoms spread evenly over
             ``[v_min, v_max]`` (C51) instead of its mean; ``q_values`` returns the expected values.
         n_atoms, v_min, v_max: the atoms of the distributional head (only with ``distributional``).
