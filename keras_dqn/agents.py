@@ -36,6 +36,7 @@ from keras_dqn.checks import (
     check_choice,
     check_done,
     check_fraction,
+    check_non_negative_number,
     check_numeric_array,
     check_positive_int,
     check_positive_number,
@@ -319,6 +320,9 @@ class DQNAgent:
             (Rainbow's multi-step learning; 1 is one-step Q-learning).
         prioritized: sample transitions in proportion to their last TD error
             (:class:`keras_dqn.PrioritizedReplayBuffer`) and weight the loss to correct for it.
+        priority_alpha: how strongly priorities skew the sampling (only with ``prioritized``):
+            transition ``i`` is drawn with probability ``p_i**alpha / sum_k p_k**alpha``; 0 is
+            uniform replay, 1 fully proportional (the PER paper's 0.6; Rainbow's 0.5).
         noisy: explore with learned noise in the fully-connected layers (:class:`keras_dqn.NoisyDense`)
             instead of epsilon, which is then 0; greedy actions use the mean weights.
         sigma0: the noisy layers' initial noise scale (each sigma starts at ``sigma0 / sqrt(inputs)``;
@@ -370,6 +374,7 @@ class DQNAgent:
         memory: Any = None,
         n_step: int = 1,
         prioritized: bool = False,
+        priority_alpha: float = 0.6,
         noisy: bool = False,
         sigma0: float = 0.5,
         distributional: bool = False,
@@ -397,6 +402,7 @@ class DQNAgent:
         # The Rainbow switches (all off: the blog's DQN).
         self.n_step = check_positive_int("n_step", n_step)
         self.prioritized = bool(prioritized)
+        self.priority_alpha = check_non_negative_number("priority_alpha", priority_alpha, "0: uniform replay")
         self.noisy = bool(noisy)
         self.sigma0 = check_positive_number("sigma0", sigma0)
         if self.noisy:  # the noise explores; epsilon-greedy would only add random actions
@@ -459,8 +465,10 @@ class DQNAgent:
         )  # fmt: skip
 
     def _memory_settings(self) -> dict[str, Any]:
-        """What every replay memory the agent builds takes from it: the n-step window and gamma."""
-        return {"n_step": self.n_step, "gamma": self.gamma}
+        """What every replay memory the agent builds takes from it: the n-step window, gamma and,
+        for a prioritized one, the priority exponent."""
+        settings: dict[str, Any] = {"n_step": self.n_step, "gamma": self.gamma}
+        return {**settings, "alpha": self.priority_alpha} if self.prioritized else settings
 
     def _build_model(self) -> keras.Model:
         """The Q-network: Dense ReLU layers, one linear output per action (or a dueling head), Adam."""
@@ -498,6 +506,11 @@ class DQNAgent:
         if self.prioritized != hasattr(memory, "update_priorities"):
             raise ValueError(
                 f"the agent was given prioritized={self.prioritized} but the memory is a {type(memory).__name__}"
+            )
+        if self.prioritized and getattr(memory, "alpha", self.priority_alpha) != self.priority_alpha:
+            raise ValueError(
+                f"memory samples with priority exponent alpha {memory.alpha}, the agent was given "
+                f"priority_alpha={self.priority_alpha}"
             )
         if n_step > 1 and getattr(memory, "gamma", self.gamma) != self.gamma:
             raise ValueError(f"memory sums n-step returns with gamma {memory.gamma}, the agent's gamma is {self.gamma}")
@@ -800,6 +813,8 @@ class DQNAgent:
         """The Rainbow switches, on or off, as constructor arguments (a class's defaults may be either)."""
         config: dict[str, Any] = dict(n_step=self.n_step, prioritized=self.prioritized, noisy=self.noisy,
                                       distributional=self.distributional)  # fmt: skip
+        if self.prioritized:
+            config.update(priority_alpha=self.priority_alpha)
         if self.noisy:
             config.update(sigma0=self.sigma0)
         if self.atoms is not None:
@@ -1061,7 +1076,7 @@ class ConvDQNAgent(TargetDQNAgent):
 
 class _RainbowSwitches:
     """What both Rainbow agents share: the paper's switches, all on, and its priority exponent,
-    0.5 (a prioritized memory's own default is 0.6, the PER paper's).  Each agent class adds
+    0.5 (:class:`DQNAgent`'s default is 0.6, the PER paper's).  Each agent class adds
     only its own defaults: the atoms' range, the optimizer and the target copy."""
 
     def __init__(
@@ -1072,6 +1087,7 @@ class _RainbowSwitches:
         *,
         n_step: int = 3,
         prioritized: bool = True,
+        priority_alpha: float = 0.5,
         noisy: bool = True,
         distributional: bool = True,
         n_atoms: int = 51,
@@ -1081,13 +1097,9 @@ class _RainbowSwitches:
         **kwargs: Any,
     ):
         super().__init__(
-            state, action_size, n_step=n_step, prioritized=prioritized, noisy=noisy, distributional=distributional,
-            n_atoms=n_atoms, v_min=v_min, dueling=dueling, double=double, **kwargs,
+            state, action_size, n_step=n_step, prioritized=prioritized, priority_alpha=priority_alpha, noisy=noisy,
+            distributional=distributional, n_atoms=n_atoms, v_min=v_min, dueling=dueling, double=double, **kwargs,
         )  # fmt: skip
-
-    def _memory_settings(self) -> dict[str, Any]:
-        settings = super()._memory_settings()
-        return {**settings, "alpha": 0.5} if self.prioritized else settings
 
 
 class RainbowAgent(_RainbowSwitches, TargetDQNAgent):
@@ -1109,9 +1121,9 @@ class RainbowAgent(_RainbowSwitches, TargetDQNAgent):
             10 seeds slip after solving where 0.5 let 2, ``benchmarks/solve_cartpole.py``).
         learning_rate, target_update: as :class:`TargetDQNAgent`.
         **kwargs: the switches, all on by default (see :class:`DQNAgent`): ``n_step=3``,
-            ``prioritized=True``, ``noisy=True``, ``distributional=True``, ``n_atoms=51``,
-            ``v_min=-10.0``, ``dueling=True``, ``double=True``; and any other
-            :class:`TargetDQNAgent` argument.
+            ``prioritized=True`` (with ``priority_alpha=0.5``), ``noisy=True``,
+            ``distributional=True``, ``n_atoms=51``, ``v_min=-10.0``, ``dueling=True``,
+            ``double=True``; and any other :class:`TargetDQNAgent` argument.
     """
 
     def __init__(
@@ -1253,8 +1265,8 @@ def _read_agent_config(path: str | os.PathLike, config: Any) -> tuple[type[DQNAg
     missing = [key for key in (state_key, "action_size") if key not in config]
     if missing:
         raise broken(f"no {' or '.join(repr(key) for key in missing)}")
-    names = ["hidden", "gamma", "learning_rate", "loss", "dueling", "n_step", "prioritized", "noisy", "sigma0",
-             "distributional", "n_atoms", "v_min", "v_max"]  # fmt: skip
+    names = ["hidden", "gamma", "learning_rate", "loss", "dueling", "n_step", "prioritized", "priority_alpha", "noisy",
+             "sigma0", "distributional", "n_atoms", "v_min", "v_max"]  # fmt: skip
     if issubclass(cls, TargetDQNAgent):
         names += ["target_update", "double"]
     if issubclass(cls, ConvDQNAgent):

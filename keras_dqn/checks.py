@@ -63,6 +63,14 @@ def check_positive_number(name: str, value: Any) -> float:
     return number
 
 
+def check_non_negative_number(name: str, value: Any, meaning_of_zero: str = "") -> float:
+    """``value`` as a finite ``float`` >= 0 (``meaning_of_zero`` goes in the error, e.g. ``"0: uniform replay"``)."""
+    number = check_number(name, value)
+    if not number >= 0:
+        raise ValueError(f"{name} must be >= 0{f' ({meaning_of_zero})' if meaning_of_zero else ''}, got {value!r}")
+    return number
+
+
 def check_choice(name: str, value: Any, choices: Any) -> Any:
     """``value`` if it is one of ``choices``."""
     if value not in choices:

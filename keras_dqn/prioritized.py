@@ -52,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_dqn.checks import check_fraction, check_number, check_positive_number
+from keras_dqn.checks import check_fraction, check_non_negative_number, check_number, check_positive_number
 from keras_dqn.memory import Batch, FrameReplayBuffer, ReplayBuffer
 
 
@@ -172,9 +172,7 @@ class _Prioritized:
     def __init__(self, maxlen, state_shape, *, alpha: float = 0.6, beta: float = 0.4, epsilon: float = 1e-6,
                  **kwargs):  # fmt: skip
         name = type(self).__name__
-        self.alpha = check_number(f"{name} alpha", alpha)
-        if self.alpha < 0:
-            raise ValueError(f"{name} alpha must be >= 0 (0: uniform replay), got {alpha!r}")
+        self.alpha = check_non_negative_number(f"{name} alpha", alpha, "0: uniform replay")
         self.beta_start = check_fraction(f"{name} beta", beta)
         self.beta = self.beta_start
         self.epsilon = check_positive_number(f"{name} epsilon", epsilon)

@@ -64,6 +64,7 @@ from keras_dqn.checks import (
     check_choice,
     check_fraction,
     check_non_negative_int,
+    check_non_negative_number,
     check_number,
     check_positive_int,
     check_positive_number,
@@ -153,6 +154,7 @@ AGENT_SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "epsilon_decay": lambda name, value: check_fraction(name, value, low_open=True),
     "learning_rate": check_positive_number,
     "sigma0": check_positive_number,
+    "priority_alpha": lambda name, value: check_non_negative_number(name, value, "0: uniform replay"),
     "memory_size": check_positive_int,
     "hidden": _check_hidden,
     "loss": lambda name, value: check_choice(name, value, agents.LOSSES),
@@ -626,7 +628,8 @@ _CARTPOLE_RAINBOW = _CARTPOLE_TARGET.replace(
         {k: v for k, v in _CARTPOLE_TARGET.agent_kwargs.items() if not k.startswith("epsilon")},
         dueling=True,  # Rainbow's dueling head (on each atom's logits)
         n_step=3,  # 3-step returns: rewards reach back 3 steps per update
-        prioritized=True,  # replay surprising transitions more often (exponent 0.5, importance 0.4 -> 1)
+        prioritized=True,  # replay surprising transitions more often (importance exponent 0.4 -> 1) ...
+        priority_alpha=0.5,  # ... in proportion to |TD error| ** 0.5 (Rainbow's)
         noisy=True,  # learned noise explores: epsilon is 0
         sigma0=0.5,  # its initial scale, the paper's (0.25 kept fewer seeds solved: 7 of 10, against 8)
         distributional=True,  # C51: 51 atoms of the return distribution ...
@@ -660,6 +663,7 @@ _PONG_RAINBOW = _PONG.replace(
         clipnorm=10.0,
         n_step=3,
         prioritized=True,
+        priority_alpha=0.5,
         noisy=True,
         distributional=True,
         n_atoms=51,
@@ -828,6 +832,8 @@ SETTING_HELP: dict[str, str] = {
     "precision": "float32, or mixed_bfloat16: the CNN computes in bfloat16 (faster on CPUs with AVX-512 BF16/AMX)",
     "n_step": "learn from n-step returns: n rewards summed, then the bootstrap (Rainbow: 3)",
     "prioritized": "prioritized replay: sample transitions by their last TD error, loss weighted to correct for it",
+    "priority_alpha": "how strongly priorities skew replay: P(i) ~ p_i**alpha (0: uniform; the PER paper: 0.6, "
+    "Rainbow: 0.5)",
     "noisy": "noisy layers: learned noise explores instead of epsilon (epsilon is then 0)",
     "sigma0": "noisy layers' initial noise scale: each sigma starts at sigma0 / sqrt(inputs) (the paper: 0.5)",
     "distributional": "C51: learn the distribution of returns on n_atoms atoms over [v_min, v_max]",

@@ -170,6 +170,17 @@ def test_sigma0_sets_every_noisy_layers_initial_noise_and_is_recorded(tmp_path):
     assert "sigma0" not in TargetDQNAgent(4, 3, seed=0).get_config()  # no noisy layers: nothing to record
 
 
+def test_priority_alpha_reaches_the_memory_and_is_recorded(tmp_path):
+    agent = TargetDQNAgent(4, 3, seed=0, prioritized=True, priority_alpha=0.2, hidden=(8,))
+    assert agent.memory.alpha == 0.2 and agent.get_config()["priority_alpha"] == 0.2
+    assert TargetDQNAgent(4, 3, seed=0, prioritized=True).memory.alpha == 0.6  # the PER paper's
+    conv = keras_dqn.ConvRainbowAgent((4, 84, 84), 6, seed=0, memory_size=100, priority_alpha=0.3)
+    assert conv.memory.alpha == 0.3  # the frame memory too
+    agent.save(tmp_path / "per.h5")
+    assert keras_dqn.load_agent(tmp_path / "per.h5").memory.alpha == 0.2
+    assert "priority_alpha" not in TargetDQNAgent(4, 3, seed=0).get_config()  # uniform replay: nothing to record
+
+
 def test_distributional_q_values_are_the_expected_returns():
     agent = TargetDQNAgent(4, 2, seed=0, distributional=True, n_atoms=5, v_min=-2.0, v_max=2.0)
     states = np.random.default_rng(0).normal(size=(7, 4)).astype(np.float32)
@@ -278,6 +289,10 @@ def test_gamma_reaches_the_memory():
         (dict(memory=PrioritizedReplayBuffer(10, (4,))), "prioritized"),
         (dict(noisy=True, sigma0=0.0), "sigma0 must be positive, got 0"),
         (dict(sigma0=-1.0), "sigma0 must be positive"),
+        (dict(prioritized=True, priority_alpha=-0.5), r"priority_alpha must be >= 0 \(0: uniform replay\), got -0.5"),
+        (dict(priority_alpha="high"), "priority_alpha must be a number, got 'high'"),
+        (dict(prioritized=True, memory=PrioritizedReplayBuffer(10, (4,), alpha=0.7)),
+         r"memory samples with priority exponent alpha 0.7, the agent was given priority_alpha=0.6"),
     ],
 )
 def test_bad_switches_are_refused(kwargs, message):
