@@ -40,7 +40,7 @@ import keras_dqn
 from keras_dqn.checkpoint import CHECKPOINT_NAME
 from keras_dqn.checks import check_non_negative_int, check_number, check_positive_int, check_positive_number
 from keras_dqn.envs import is_atari
-from keras_dqn.recipes import RECIPES, Recipe, get_recipe, recipe_for_env
+from keras_dqn.recipes import GENERIC_RECIPE, RECIPES, Recipe, get_recipe, pick_recipe
 from keras_dqn.runs import (
     RunFolderLockedError,
     check_clearable,
@@ -53,7 +53,6 @@ from keras_dqn.runs import run_files as previous_run_files
 
 # `train --agent NAME` builds the MLP agent of this recipe; envs without a recipe train with GENERIC_RECIPE's settings.
 AGENT_RECIPES = {"dqn": "cartpole-dqn", "target": "cartpole-target", "rainbow": "cartpole-rainbow"}
-GENERIC_RECIPE = "cartpole-target"
 RUNS_ROOT = Path("runs")  # numbered run folders go here (relative to the working directory)
 INTERRUPTED = 130  # the exit code of a run stopped by Ctrl-C (128 + SIGINT)
 
@@ -181,15 +180,8 @@ def _load(weights: str, env: str | None):
 
 def _recipe(args) -> Recipe:
     """The recipe ``train`` uses: --recipe, else the env's own, else cartpole-target's; --agent picks the agent."""
-    if args.recipe:
-        recipe = get_recipe(args.recipe)
-        print(f"recipe: {recipe.name}")
-    elif recipe_for_env(args.env_id) is not None:
-        recipe = recipe_for_env(args.env_id)
-        print(f"recipe: {recipe.name}")
-    else:
-        recipe = get_recipe(GENERIC_RECIPE)
-        print(f"recipe: {args.env_id} has no recipe of its own; using {recipe.name}'s settings with its shapes")
+    recipe, which = pick_recipe(args.env_id, args.recipe)
+    print(which)
     if args.agent:
         chosen = get_recipe(AGENT_RECIPES[args.agent])
         recipe = recipe.with_agent_of(chosen)

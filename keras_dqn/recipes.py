@@ -813,6 +813,31 @@ def recipe_for_env(env_id: str) -> Recipe | None:
     return None if name is None else RECIPES[name]
 
 
+GENERIC_RECIPE = "cartpole-target"
+"""The recipe whose settings train an env that has no recipe of its own (with that env's shapes)."""
+
+
+def pick_recipe(env_id: str, name: str | None = None) -> tuple[Recipe, str]:
+    """The recipe to train ``env_id`` with: ``name``'s, else the env's own, else :data:`GENERIC_RECIPE`'s.
+
+    Args:
+        env_id: a gymnasium id.
+        name: a recipe asked for by name (``None``: pick by the env).
+
+    Returns:
+        The recipe and one line saying which it is and why, for the caller to print.
+
+    Raises:
+        ValueError: an unknown ``name``.
+    """
+    if name:
+        recipe = get_recipe(name)
+    elif (recipe := recipe_for_env(env_id)) is None:
+        recipe = get_recipe(GENERIC_RECIPE)
+        return recipe, f"recipe: {env_id} has no recipe of its own; using {recipe.name}'s settings with its shapes"
+    return recipe, f"recipe: {recipe.name}"
+
+
 # ---------------------------------------------------------------- command-line flags for a recipe's settings
 SETTING_HELP: dict[str, str] = {
     # the agents' settings

@@ -48,7 +48,7 @@ from keras_dqn.recipes import (
     Recipe,
     check_search_space,
     get_recipe,
-    recipe_for_env,
+    pick_recipe,
     search_space_values,
 )
 from keras_dqn.training import train
@@ -65,7 +65,6 @@ if not hasattr(tune, "get_checkpoint"):  # pragma: no cover - ray.tune.report/ge
     raise ImportError(f"keras_dqn.tune needs Ray 2.41 or newer (this is {ray.__version__}): "
                       'pip install -U "ray[tune]>=2.41"')  # fmt: skip
 
-GENERIC_RECIPE = "cartpole-target"  # envs without a recipe of their own, as `keras-dqn train`
 FINAL_EVAL_SEED = 1_000_000_000  # seeds' final evaluation resets: never a training or periodic-evaluation seed
 REDUCTION_FACTOR = 3  # ASHA keeps the best third of the trials at each rung
 RUN_FILES = ("best.h5", "last.h5", CHECKPOINT_NAME)  # a trial's run folder, reported to Tune at every row
@@ -193,12 +192,8 @@ def _check_env(env_id: str) -> None:
 
 
 def _pick_recipe(env_id: str, name: str | None) -> Recipe:
-    if name:
-        return get_recipe(name)
-    recipe = recipe_for_env(env_id)
-    if recipe is None:
-        recipe = get_recipe(GENERIC_RECIPE)
-        print(f"recipe: {env_id} has no recipe of its own; using {recipe.name}'s settings with its shapes")
+    recipe, which = pick_recipe(env_id, name)  # the one home of the choice, shared with `keras-dqn train`
+    print(which)
     return recipe
 
 

@@ -5,7 +5,15 @@ import inspect
 import pytest
 
 import keras_dqn
-from keras_dqn.recipes import RECIPES, Recipe, agent_parameters, get_recipe, recipe_for_env, train_parameters
+from keras_dqn.recipes import (
+    RECIPES,
+    Recipe,
+    agent_parameters,
+    get_recipe,
+    pick_recipe,
+    recipe_for_env,
+    train_parameters,
+)
 
 
 @pytest.mark.parametrize(
@@ -72,6 +80,17 @@ def test_unknown_recipe_is_one_clear_error():
              "mountaincar, lunarlander")
     with pytest.raises(ValueError, match=rf"^unknown recipe 'cartpole'; known recipes: {known}$"):
         get_recipe("cartpole")
+
+
+def test_pick_recipe_by_name_else_the_envs_else_the_generic_one():
+    rainbow = get_recipe("cartpole-rainbow")
+    assert pick_recipe("CartPole-v1", "cartpole-rainbow") == (rainbow, "recipe: cartpole-rainbow")
+    assert pick_recipe("Acrobot-v1") == (get_recipe("acrobot"), "recipe: acrobot")
+    recipe, which = pick_recipe("Pendulum-v1")
+    assert recipe is get_recipe("cartpole-target")
+    assert which == "recipe: Pendulum-v1 has no recipe of its own; using cartpole-target's settings with its shapes"
+    with pytest.raises(ValueError, match="^unknown recipe 'ppo'; known recipes: cartpole-dqn"):
+        pick_recipe("CartPole-v1", "ppo")
 
 
 def test_recipe_for_env():
