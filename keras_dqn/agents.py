@@ -46,7 +46,7 @@ from keras_dqn.checks import (
 from keras_dqn.distributional import cross_entropy, expected_q, project_distribution, support
 from keras_dqn.exploration import MultiplicativeDecay, Schedule
 from keras_dqn.memory import Batch, FrameReplayBuffer, ReplayBuffer
-from keras_dqn.networks import NoisyDense, NumpyMLP, bf16_supported, build_mlp, build_nature_cnn
+from keras_dqn.networks import ADAM_EPSILON, NoisyDense, NumpyMLP, bf16_supported, build_mlp, build_nature_cnn
 from keras_dqn.prioritized import PrioritizedFrameReplayBuffer, PrioritizedReplayBuffer
 from keras_dqn.weights import load_h5, read_h5, save_h5
 
@@ -311,9 +311,12 @@ class DQNAgent:
         loss: ``"mse"`` (the blog's) or ``"huber"`` (less sensitive to large TD errors).
         dueling: end the network in a dueling head, ``Q = V + A - mean(A)``.
         clipnorm: clip each gradient to this L2 norm (``None``: no clipping).
+        adam_epsilon: Adam's epsilon (added to the root of its running mean of squared
+            gradients): a larger one shrinks the steps once gradients are tiny, as they are when
+            the agent has learnt the task (Keras' 1e-7; the Rainbow paper's 1.5e-4).
         model: your own compiled Keras Q-network (input a state, output one Q-value per
-            action) instead of the MLP; ``hidden``, ``learning_rate``, ``loss``, ``dueling`` and
-            ``clipnorm`` then come from the model and its ``compile``.
+            action) instead of the MLP; ``hidden``, ``learning_rate``, ``loss``, ``dueling``,
+            ``clipnorm`` and ``adam_epsilon`` then come from the model and its ``compile``.
         memory: your own replay memory (any :class:`keras_dqn.memory.ReplayMemory` holding
             states of this agent's shape) instead of a ``ReplayBuffer(memory_size)``.
         n_step: learn from n-step returns ``r_t + ... + gamma^(n-1) r_(t+n-1) + gamma^n V(s_(t+n))``
@@ -370,6 +373,7 @@ class DQNAgent:
         loss: str = "mse",
         dueling: bool = False,
         clipnorm: float | None = None,
+        adam_epsilon: float = ADAM_EPSILON,
         model: keras.Model | None = None,
         memory: Any = None,
         n_step: int = 1,
@@ -395,6 +399,7 @@ class DQNAgent:
         self.loss = check_choice("loss", loss, LOSSES)
         self.dueling = bool(dueling)
         self.clipnorm = None if clipnorm is None else check_positive_number("clipnorm (or None)", clipnorm)
+        self.adam_epsilon = check_positive_number("adam_epsilon", adam_epsilon)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.env_id: str | None = None  # set by train() / the examples; saved with the weights
@@ -486,6 +491,7 @@ class DQNAgent:
             loss=LOSSES[self.loss],
             dueling=self.dueling,
             clipnorm=self.clipnorm,
+            adam_epsilon=self.adam_epsilon,
             seed=self.seed,
             noisy=self.noisy,
             sigma0=self.sigma0,

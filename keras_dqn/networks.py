@@ -565,6 +565,17 @@ class NumpyMLP:
 
 
 # ---------------------------------------------------------------- builders
+ADAM_EPSILON = 1e-7  # Keras' own default
+
+
+def _adam(learning_rate: float, clipnorm: float | None, epsilon: float) -> keras.optimizers.Optimizer:
+    """Every Q-network's optimizer: Adam, its gradients clipped to ``clipnorm`` (if set)."""
+    return keras.optimizers.Adam(
+        learning_rate=learning_rate, clipnorm=clipnorm, epsilon=check_positive_number("adam_epsilon", epsilon),
+        name="adam",
+    )  # fmt: skip
+
+
 def build_mlp(
     state_size: int,
     action_size: int,
@@ -578,6 +589,7 @@ def build_mlp(
     noisy: bool = False,
     n_atoms: int = 1,
     sigma0: float = 0.5,
+    adam_epsilon: float = ADAM_EPSILON,
 ) -> keras.Sequential:
     """The blog's Q-network: ``state_size`` inputs, ReLU hidden layers, linear outputs.
 
@@ -598,6 +610,8 @@ def build_mlp(
             ``(batch, action_size, n_atoms)`` (a :class:`DistributionalHead`, or a distributional
             :class:`DuelingHead`), at 1 Q-values of shape ``(batch, action_size)``.
         sigma0: initial noise scale of the noisy layers.
+        adam_epsilon: Adam's epsilon, added to the root of its second-moment estimate; a larger
+            one damps the steps when gradients are tiny (Keras' 1e-7; the Rainbow paper's 1.5e-4).
 
     Returns:
         A compiled ``keras.Sequential``.
@@ -623,8 +637,7 @@ def build_mlp(
     model.add(
         _q_head(action_size, dueling=dueling, noisy=noisy, n_atoms=n_atoms, sigma0=sigma0, seed=layer_seed(len(hidden)))
     )
-    optimizer = keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm, name="adam")
-    model.compile(loss=loss, optimizer=optimizer)
+    model.compile(loss=loss, optimizer=_adam(learning_rate, clipnorm, adam_epsilon))
     return model
 
 
@@ -641,6 +654,7 @@ def build_nature_cnn(
     noisy: bool = False,
     n_atoms: int = 1,
     sigma0: float = 0.5,
+    adam_epsilon: float = ADAM_EPSILON,
     dtype_policy: str | keras.DTypePolicy | None = None,
 ) -> keras.Sequential:
     """The Nature-DQN network (Mnih et al., 2015) for stacks of Atari frames.
@@ -661,7 +675,7 @@ def build_nature_cnn(
         channels_first: the stacked frames are the first axis.  TensorFlow's CPU
             convolutions need channels last, so the model starts with a ``Permute``.
         noisy: make the fully connected layers (the 512 units and the head) :class:`NoisyDense`.
-        n_atoms, sigma0: as :func:`build_mlp`.
+        n_atoms, sigma0, adam_epsilon: as :func:`build_mlp`.
         dtype_policy: ``None`` (the global Keras policy, float32 unless changed) or a Keras
             dtype policy such as ``"mixed_bfloat16"``, given to every layer but the output
             head: those layers compute in bfloat16 and keep float32 weights, while the head
@@ -713,8 +727,7 @@ def build_nature_cnn(
             dtype=head_policy,
         )
     )
-    optimizer = keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm, name="adam")
-    model.compile(loss=loss, optimizer=optimizer)
+    model.compile(loss=loss, optimizer=_adam(learning_rate, clipnorm, adam_epsilon))
     return model
 
 

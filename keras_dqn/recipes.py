@@ -154,6 +154,7 @@ AGENT_SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "epsilon_decay": lambda name, value: check_fraction(name, value, low_open=True),
     "learning_rate": check_positive_number,
     "sigma0": check_positive_number,
+    "adam_epsilon": check_positive_number,
     "priority_alpha": lambda name, value: check_non_negative_number(name, value, "0: uniform replay"),
     "memory_size": check_positive_int,
     "hidden": _check_hidden,
@@ -632,6 +633,7 @@ _CARTPOLE_RAINBOW = _CARTPOLE_TARGET.replace(
         priority_alpha=0.5,  # ... in proportion to |TD error| ** 0.5 (Rainbow's)
         noisy=True,  # learned noise explores: epsilon is 0
         sigma0=0.5,  # its initial scale, the paper's (0.25 kept fewer seeds solved: 7 of 10, against 8)
+        adam_epsilon=1e-7,  # Keras' Adam epsilon (the Rainbow paper's 1.5e-4: see README, "Solving CartPole")
         distributional=True,  # C51: 51 atoms of the return distribution ...
         n_atoms=51,
         v_min=-10.0,  # ... on [-10, 100]: CartPole's returns at gamma 0.99 (reward 1 a step, -10 on a fall)
@@ -857,6 +859,8 @@ SETTING_HELP: dict[str, str] = {
     "precision": "float32, or mixed_bfloat16: the CNN computes in bfloat16 (faster on CPUs with AVX-512 BF16/AMX)",
     "n_step": "learn from n-step returns: n rewards summed, then the bootstrap (Rainbow: 3)",
     "prioritized": "prioritized replay: sample transitions by their last TD error, loss weighted to correct for it",
+    "adam_epsilon": "Adam's epsilon: a larger one damps the steps once gradients are tiny (Keras: 1e-7; the Rainbow "
+    "paper: 1.5e-4)",
     "priority_alpha": "how strongly priorities skew replay: P(i) ~ p_i**alpha (0: uniform; the PER paper: 0.6, "
     "Rainbow: 0.5)",
     "noisy": "noisy layers: learned noise explores instead of epsilon (epsilon is then 0)",

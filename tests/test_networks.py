@@ -134,6 +134,20 @@ def test_nature_cnn_heads(noisy, dueling, n_atoms):
     np.testing.assert_array_equal(model(frames, training=False).numpy(), out)
 
 
+def test_adam_epsilon_reaches_the_optimizer_and_damps_tiny_gradients():
+    assert build_mlp(4, 2, seed=0).optimizer.epsilon == 1e-7  # Keras' default, as before
+    assert build_nature_cnn((4, 36, 36), 3, seed=0, adam_epsilon=1.5e-4).optimizer.epsilon == 1.5e-4
+    steps = {}
+    for epsilon in (1e-7, 1e-3):  # one Adam step on a gradient of 1e-4: the larger epsilon all but stops it
+        model = build_mlp(4, 2, (3,), seed=0, learning_rate=0.01, adam_epsilon=epsilon)
+        before = model.trainable_variables[0].numpy().copy()
+        model.optimizer.apply_gradients([(tf.fill(v.shape, 1e-4), v) for v in model.trainable_variables])
+        steps[epsilon] = np.abs(model.trainable_variables[0].numpy() - before).max()
+    assert steps[1e-7] == pytest.approx(0.01, rel=0.05) and steps[1e-3] < 1e-4  # lr, then 300x less
+    with pytest.raises(ValueError, match="adam_epsilon must be positive, got 0"):
+        build_mlp(4, 2, adam_epsilon=0)
+
+
 def test_heads_get_config_round_trip():
     for head in (
         DuelingHead(3, n_atoms=5, noisy=True, sigma0=0.3, seed=1, name="q_values"),

@@ -181,6 +181,13 @@ def test_priority_alpha_reaches_the_memory_and_is_recorded(tmp_path):
     assert "priority_alpha" not in TargetDQNAgent(4, 3, seed=0).get_config()  # uniform replay: nothing to record
 
 
+def test_adam_epsilon_reaches_every_agents_optimizer():
+    assert TargetDQNAgent(4, 2, seed=0, adam_epsilon=1.5e-4).model.optimizer.epsilon == 1.5e-4
+    assert RainbowAgent(4, 2, seed=0, adam_epsilon=1e-3).model.optimizer.epsilon == 1e-3
+    conv = keras_dqn.ConvDQNAgent((4, 84, 84), 6, seed=0, memory_size=100, adam_epsilon=1e-5)
+    assert conv.model.optimizer.epsilon == 1e-5
+
+
 def test_distributional_q_values_are_the_expected_returns():
     agent = TargetDQNAgent(4, 2, seed=0, distributional=True, n_atoms=5, v_min=-2.0, v_max=2.0)
     states = np.random.default_rng(0).normal(size=(7, 4)).astype(np.float32)
@@ -291,6 +298,7 @@ def test_gamma_reaches_the_memory():
         (dict(sigma0=-1.0), "sigma0 must be positive"),
         (dict(prioritized=True, priority_alpha=-0.5), r"priority_alpha must be >= 0 \(0: uniform replay\), got -0.5"),
         (dict(priority_alpha="high"), "priority_alpha must be a number, got 'high'"),
+        (dict(adam_epsilon=-1e-4), "adam_epsilon must be positive, got -0.0001"),
         (dict(prioritized=True, memory=PrioritizedReplayBuffer(10, (4,), alpha=0.7)),
          r"memory samples with priority exponent alpha 0.7, the agent was given priority_alpha=0.6"),
     ],
