@@ -270,7 +270,7 @@ class TrainStep:
 
 # Constructor arguments that reach the compiled step as data (batches, variables), not traced into it.
 _DATA_ONLY = frozenset({"env_id", "gamma", "learning_rate", "seed", "epsilon", "epsilon_min", "epsilon_decay",
-                        "memory_size"})  # fmt: skip
+                        "memory_size", "priority_alpha"})  # fmt: skip
 _SHARED_STEPS = SharedFunctions()
 
 
@@ -318,7 +318,8 @@ class DQNAgent:
             action) instead of the MLP; ``hidden``, ``learning_rate``, ``loss``, ``dueling``,
             ``clipnorm`` and ``adam_epsilon`` then come from the model and its ``compile``.
         memory: your own replay memory (any :class:`keras_dqn.memory.ReplayMemory` holding
-            states of this agent's shape) instead of a ``ReplayBuffer(memory_size)``.
+            states of this agent's shape) instead of a ``ReplayBuffer(memory_size)``; it must
+            agree with the agent's ``n_step``, ``gamma``, ``prioritized`` and ``priority_alpha``.
         n_step: learn from n-step returns ``r_t + ... + gamma^(n-1) r_(t+n-1) + gamma^n V(s_(t+n))``
             (Rainbow's multi-step learning; 1 is one-step Q-learning).
         prioritized: sample transitions in proportion to their last TD error
@@ -407,7 +408,7 @@ class DQNAgent:
         # The Rainbow switches (all off: the blog's DQN).
         self.n_step = check_positive_int("n_step", n_step)
         self.prioritized = bool(prioritized)
-        self.priority_alpha = check_non_negative_number("priority_alpha", priority_alpha, "0: uniform replay")
+        self._priority_alpha = check_non_negative_number("priority_alpha", priority_alpha, "0: uniform replay")
         self.noisy = bool(noisy)
         self.sigma0 = check_positive_number("sigma0", sigma0)
         if self.noisy:  # the noise explores; epsilon-greedy would only add random actions
@@ -446,6 +447,11 @@ class DQNAgent:
         self._gamma = check_fraction("gamma", value)
         if getattr(self, "n_step", 1) > 1 and hasattr(getattr(self, "memory", None), "gamma"):
             self.memory.gamma = self._gamma
+
+    @property
+    def priority_alpha(self) -> float:
+        """The prioritized memory's exponent (read-only: the memory stores its priorities raised to it)."""
+        return self._priority_alpha
 
     @property
     def n_atoms(self) -> int:
@@ -515,8 +521,9 @@ class DQNAgent:
             )
         if self.prioritized and getattr(memory, "alpha", self.priority_alpha) != self.priority_alpha:
             raise ValueError(
-                f"memory samples with priority exponent alpha {memory.alpha}, the agent was given "
-                f"priority_alpha={self.priority_alpha}"
+                f"memory samples with priority exponent alpha {memory.alpha}, the agent's priority_alpha is "
+                f"{self.priority_alpha}: build the memory with alpha={self.priority_alpha}, or pass "
+                f"priority_alpha={memory.alpha}"
             )
         if n_step > 1 and getattr(memory, "gamma", self.gamma) != self.gamma:
             raise ValueError(f"memory sums n-step returns with gamma {memory.gamma}, the agent's gamma is {self.gamma}")
@@ -548,6 +555,7 @@ class DQNAgent:
                 )
         if getattr(model, "optimizer", None) is not None:  # the model's own optimizer settings win
             self.learning_rate = float(model.optimizer.learning_rate.numpy())
+            self.adam_epsilon = float(getattr(model.optimizer, "epsilon", self.adam_epsilon))
         return model
 
     def _as_state_array(self, states: Any, what: str) -> np.ndarray:
@@ -1083,7 +1091,7 @@ class ConvDQNAgent(TargetDQNAgent):
 class _RainbowSwitches:
     """What both Rainbow agents share: the paper's switches, all on, and its priority exponent,
     0.5 (:class:`DQNAgent`'s default is 0.6, the PER paper's).  Each agent class adds
-    only its own defaults: the atoms' range, the optimizer and the target copy."""
+    only its own defaults (the atoms' range, the optimizer, the target copy, ...)."""
 
     def __init__(
         self,

@@ -103,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train an agent on a gymnasium env")
     train.add_argument("env_id", help="a gymnasium id with Discrete actions (vector observations, or an ALE game)")
-    train.add_argument("--recipe", help=f"settings to train with (default: the env's own, else cartpole-target's): "
+    train.add_argument("--recipe", help=f"settings to train with (default: the env's own, else {GENERIC_RECIPE}'s): "
                                         f"{', '.join(RECIPES)}")  # fmt: skip
     train.add_argument("--agent", choices=sorted(AGENT_RECIPES),
                        help="an MLP agent with its CartPole recipe's settings: dqn (cartpole-dqn), "

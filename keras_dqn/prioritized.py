@@ -348,19 +348,25 @@ class _Prioritized:
         return super().nbytes_per_transition + inner / self.maxlen
 
     def state_dict(self) -> dict[str, Any]:
-        """The parent's state dict plus ``"priorities"`` (the sum-tree's leaves, ``p**alpha`` per slot)
-        and ``"max_priority"`` (a float: what the next new transition gets)."""
+        """The parent's state dict plus ``"priorities"`` (the sum-tree's leaves, ``p**alpha`` per slot),
+        ``"max_priority"`` (a float: what the next new transition gets) and ``"alpha"`` (the
+        exponent the priorities were raised to)."""
         self._sync()
-        return {**super().state_dict(), "max_priority": self._max_priority}
+        return {**super().state_dict(), "max_priority": self._max_priority, "alpha": self.alpha}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a :meth:`state_dict`; the sum-tree's inner nodes are rebuilt from the priorities.
 
         ``"max_priority"`` is optional: without it, the largest priority stored (at least 1.0).
-        Raises ``ValueError`` as the parent does, and for priorities negative or not finite.
+        So is ``"alpha"`` (older files); where given, it must be this memory's.
+        Raises ``ValueError`` as the parent does, for priorities negative or not finite, and
+        for priorities raised to another exponent than :attr:`alpha`.
         """
         state = dict(state)
         max_priority = state.pop("max_priority", None)
+        alpha = state.pop("alpha", self.alpha)
+        if alpha != self.alpha:
+            self._state_error(f"its priorities were raised to alpha {alpha!r}; this memory's alpha is {self.alpha}")
         if max_priority is not None:
             number = not isinstance(max_priority, bool) and isinstance(max_priority, (int, float, np.number))
             if not (number and math.isfinite(max_priority) and max_priority >= 1.0):

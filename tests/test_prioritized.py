@@ -351,6 +351,7 @@ def test_without_max_priority_a_state_dict_takes_the_largest_stored():
         (lambda s: s["priorities"].__setitem__(1, np.nan), "'priorities' should be finite and non-negative"),
         (lambda s: s.update(max_priority=0.5), r"'max_priority' should be a finite number >= 1.0, found 0.5"),
         (lambda s: s.update(max_priority="big"), r"'max_priority' should be a finite number >= 1.0, found 'big'"),
+        (lambda s: s.update(alpha=0.5), r"its priorities were raised to alpha 0.5; this memory's alpha is 0.6"),
     ],
 )
 def test_bad_state_dicts_are_refused_and_change_nothing(change, message):

@@ -179,6 +179,8 @@ def test_priority_alpha_reaches_the_memory_and_is_recorded(tmp_path):
     agent.save(tmp_path / "per.h5")
     assert keras_dqn.load_agent(tmp_path / "per.h5").memory.alpha == 0.2
     assert "priority_alpha" not in TargetDQNAgent(4, 3, seed=0).get_config()  # uniform replay: nothing to record
+    with pytest.raises(AttributeError):  # the memory's priorities are already raised to it
+        agent.priority_alpha = 0.5
 
 
 def test_adam_epsilon_reaches_every_agents_optimizer():
@@ -300,7 +302,8 @@ def test_gamma_reaches_the_memory():
         (dict(priority_alpha="high"), "priority_alpha must be a number, got 'high'"),
         (dict(adam_epsilon=-1e-4), "adam_epsilon must be positive, got -0.0001"),
         (dict(prioritized=True, memory=PrioritizedReplayBuffer(10, (4,), alpha=0.7)),
-         r"memory samples with priority exponent alpha 0.7, the agent was given priority_alpha=0.6"),
+         r"memory samples with priority exponent alpha 0.7, the agent's priority_alpha is 0.6: build the memory "
+         r"with alpha=0.6, or pass priority_alpha=0.7"),
     ],
 )
 def test_bad_switches_are_refused(kwargs, message):
