@@ -150,10 +150,11 @@ def train(
     ``step``, ``episode_return`` (mean of the last 20 training episodes), ``eval_mean``
     (greedy, over ``eval_episodes`` on ``eval_env``), ``loss``, ``epsilon``, ``mean_max_q``,
     ``steps_per_s`` (since the last row, evaluation and checkpoint left out) and ``wall_s``
-    (wall-clock seconds since the run began, evaluations, checkpoints and the sessions it
-    resumed included) — to the returned History, to ``callbacks`` (any Keras callbacks'
-    ``on_epoch_end``), and to ``log_dir``: ``progress.csv`` (:class:`keras_dqn.callbacks.CSVLogger`) and
-    TensorBoard scalars at the env step (:class:`keras_dqn.callbacks.TensorBoardScalars`).
+    (wall-clock seconds since the run began, to the end of this row's evaluation: earlier
+    evaluations, checkpoints and the sessions it resumed included) — to the returned History,
+    to ``callbacks`` (any Keras callbacks' ``on_epoch_end``), and to ``log_dir``: ``progress.csv``
+    (:class:`keras_dqn.callbacks.CSVLogger`) and TensorBoard scalars at the env step
+    (:class:`keras_dqn.callbacks.TensorBoardScalars`).
 
     Args:
         agent: a DQNAgent (or subclass).
@@ -427,8 +428,6 @@ def _log_row(run: _Run, agent, state: _Progress, stats: _RowStats, episodes: _Ep
 
     Returns whether the target score was reached (train() then stops)."""
     now = time.perf_counter()
-    state.wall_s += now - stats.wall_mark  # evaluations and checkpoints included
-    stats.wall_mark = now
     logs: dict[str, Any] = {
         "step": state.steps,
         "episode_return": float(np.mean(stats.returns)) if stats.returns else float("nan"),
@@ -436,7 +435,6 @@ def _log_row(run: _Run, agent, state: _Progress, stats: _RowStats, episodes: _Ep
         "epsilon": agent.epsilon,
         "mean_max_q": stats.max_q_sum / max(stats.max_q_count, 1),
         "steps_per_s": (state.steps - stats.since_steps) / max(now - stats.since_time, 1e-9),
-        "wall_s": state.wall_s,
     }
     if run.frames_per_step:
         logs["frames_per_s"] = logs["steps_per_s"] * run.frames_per_step
@@ -449,6 +447,12 @@ def _log_row(run: _Run, agent, state: _Progress, stats: _RowStats, episodes: _Ep
         state.best = max(state.best, logs["eval_mean"])
         stats.last_eval = logs["eval_mean"]
         reached = run.target_score is not None and logs["eval_mean"] >= run.target_score
+    # The row's wall time runs to the end of its evaluation: "seconds to a score" is when the score was known.
+    # (Earlier rows' evaluations and checkpoint writes are in it too; this row's checkpoint goes to the next.)
+    now = time.perf_counter()
+    state.wall_s += now - stats.wall_mark
+    stats.wall_mark = now
+    logs["wall_s"] = state.wall_s
     run.callbacks.on_epoch_end(state.row, logs)
     if run.print_rows:
         print(" - ".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in logs.items()))

@@ -1,6 +1,7 @@
 """keras_dqn.train: the library loop over single and vector envs."""
 
 import csv
+import time
 
 import gymnasium as gym
 import numpy as np
@@ -200,6 +201,28 @@ def test_wall_s_counts_the_whole_run_across_a_resume(tmp_path):
     assert walls[0] >= 300 / first.history["steps_per_s"][0] * 0.99
     with open(tmp_path / "progress.csv") as f:
         assert [float(r["wall_s"]) for r in csv.DictReader(f)] == pytest.approx(walls)
+
+
+class _SlowResets(gym.Wrapper):
+    """An eval env whose every reset takes ``delay`` seconds: evaluations that take measurable time."""
+
+    def __init__(self, env: gym.Env, delay: float):
+        super().__init__(env)
+        self.delay = delay
+
+    def reset(self, **kwargs):
+        time.sleep(self.delay)
+        return self.env.reset(**kwargs)
+
+
+def test_a_rows_wall_s_includes_its_own_evaluation():
+    # "seconds to a score" must be when the score was known, its evaluation included
+    history = keras_dqn.train(DQNAgent(4, 2, seed=0), gym.make("CartPole-v1"), 400, learning_starts=400,
+                              eval_every=200, eval_episodes=2, eval_env=_SlowResets(gym.make("CartPole-v1"), 0.5),
+                              progress=False, seed=0)  # fmt: skip
+    first, second = history.history["wall_s"]
+    assert first >= 1.0  # two evaluation episodes, each reset 0.5 s
+    assert second - first >= 1.0  # the second row's own evaluation
 
 
 def test_appending_rows_with_a_new_column_rewrites_the_header_instead_of_shifting_values(tmp_path):
