@@ -7,6 +7,8 @@ steps on the same env and evaluate again (100 greedy episodes on other seeds): D
 CartPole is famous for collapsing after it solves the task.  Prints a line per seed, then a
 JSON line: env steps and wall seconds to solve per seed, the success count, how many were
 still >= 475 at the end, and medians.  Unsolved seeds count as infinitely slow in the medians.
+With prioritized replay, the continued training anneals beta on from where the first part left
+it, to 1 at its end (it is one run that goes on, not a new one).
 
     python benchmarks/solve_cartpole.py --agent dqn|target|rainbow [--seeds 0-9] [--max-steps 100000]
     python benchmarks/solve_cartpole.py --agent rainbow --learning-rate 0.0005   # any flag of the example
@@ -73,6 +75,8 @@ def main() -> None:
             # Go on training on the same env (no new seed, no evaluations), then evaluate on other seeds.
             more = argparse.Namespace(**{**vars(setup), "max_steps": args.continue_steps, "target_score": None,
                                          "seed": None})  # fmt: skip
+            if hasattr(agent.memory, "anneal_beta"):  # prioritized: anneal on from where beta is, not from its start
+                agent.memory.beta_start = agent.memory.beta
             example.train_blog_loop(agent, env, more)
             returns = keras_dqn.evaluate(agent, example.ENV_ID, 100, seed=AFTER_CONTINUE_EVAL_SEED + seed)
             summary["final_mean"] = float(np.mean(returns))
