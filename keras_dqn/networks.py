@@ -590,6 +590,7 @@ def build_mlp(
     n_atoms: int = 1,
     sigma0: float = 0.5,
     adam_epsilon: float = ADAM_EPSILON,
+    noisy_hidden: bool = True,
 ) -> keras.Sequential:
     """The blog's Q-network: ``state_size`` inputs, ReLU hidden layers, linear outputs.
 
@@ -606,6 +607,8 @@ def build_mlp(
         clipnorm: if set, Adam clips each gradient to this L2 norm.
         seed: seeds the weight initializers (and the noise), so two models built with one seed are equal.
         noisy: make every layer, hidden and output, a :class:`NoisyDense` (noisy nets).
+        noisy_hidden: with ``noisy``, ``False`` keeps the hidden layers plain ``Dense`` and puts
+            the noise in the output head alone.
         n_atoms: atoms per action; above 1 the model outputs C51 probabilities of shape
             ``(batch, action_size, n_atoms)`` (a :class:`DistributionalHead`, or a distributional
             :class:`DuelingHead`), at 1 Q-values of shape ``(batch, action_size)``.
@@ -629,7 +632,7 @@ def build_mlp(
     model = keras.Sequential(name="q_network")
     model.add(keras.Input(shape=(state_size,), name="state"))
     for i, units in enumerate(hidden):
-        if noisy:
+        if noisy and noisy_hidden:
             model.add(NoisyDense(units, activation="relu", sigma0=sigma0, seed=layer_seed(i), name=_nth("dense", i)))
         else:
             init = keras.initializers.GlorotUniform(seed=layer_seed(i))
@@ -656,6 +659,7 @@ def build_nature_cnn(
     sigma0: float = 0.5,
     adam_epsilon: float = ADAM_EPSILON,
     dtype_policy: str | keras.DTypePolicy | None = None,
+    noisy_hidden: bool = True,
 ) -> keras.Sequential:
     """The Nature-DQN network (Mnih et al., 2015) for stacks of Atari frames.
 
@@ -675,6 +679,9 @@ def build_nature_cnn(
         channels_first: the stacked frames are the first axis.  TensorFlow's CPU
             convolutions need channels last, so the model starts with a ``Permute``.
         noisy: make the fully connected layers (the 512 units and the head) :class:`NoisyDense`.
+        noisy_hidden: with ``noisy``, ``False`` keeps the 512-unit layer a plain ``Dense`` and
+            puts the noise in the head alone.  The noisy 3136×512 layer is most of a noisy
+            network's cost on a CPU: its second weight matrix doubles that layer's work and Adam's.
         n_atoms, sigma0, adam_epsilon: as :func:`build_mlp`.
         dtype_policy: ``None`` (the global Keras policy, float32 unless changed) or a Keras
             dtype policy such as ``"mixed_bfloat16"``, given to every layer but the output
@@ -712,7 +719,7 @@ def build_nature_cnn(
             dtype=policy,
         ))  # fmt: skip
     model.add(keras.layers.Flatten(name="flatten", dtype=policy))
-    if noisy:
+    if noisy and noisy_hidden:
         model.add(NoisyDense(512, activation="relu", sigma0=sigma0, seed=layer_seed(3), name="dense", dtype=policy))
     else:
         model.add(keras.layers.Dense(512, activation="relu", kernel_initializer=init(3), name="dense", dtype=policy))

@@ -236,3 +236,23 @@ def test_bf16_supported_reads_cpu_flags(tmp_path, monkeypatch):
     assert bf16_supported() is False
     monkeypatch.setattr(networks, "_cpu_has_bf16", lambda: True)
     assert bf16_supported() is True
+
+
+@pytest.mark.parametrize("dueling", [False, True])
+def test_noisy_hidden_false_puts_the_noise_in_the_head_alone(dueling):
+    """``noisy_hidden=False``: the hidden layers are plain Dense, the head (both dueling streams) noisy."""
+    mlp = build_mlp(4, 3, (16, 8), noisy=True, noisy_hidden=False, dueling=dueling, n_atoms=5, seed=0)
+    cnn = build_nature_cnn((4, 36, 36), 3, noisy=True, noisy_hidden=False, dueling=dueling, n_atoms=5, seed=0)
+    for model, hidden in ((mlp, ["dense", "dense_1"]), (cnn, ["dense"])):
+        assert all(type(model.get_layer(name)) is keras.layers.Dense for name in hidden)
+        head = model.get_layer("q_values")
+        streams = [head.value, head.advantage] if dueling else [head.logits]  # C51 heads (5 atoms)
+        assert all(isinstance(stream, NoisyDense) for stream in streams)
+    states = {mlp: STATES, cnn: np.random.default_rng(0).integers(0, 256, (2, 4, 36, 36), dtype=np.uint8)}
+    for model, x in states.items():  # the head's noise still moves the outputs; the mean is deterministic
+        mean = model(x, training=False).numpy()
+        assert not np.allclose(model(x, training=True).numpy(), mean)
+        np.testing.assert_array_equal(model(x, training=False).numpy(), mean)
+    twin, weights = NumpyMLP.from_model(mlp), mlp.get_weights()  # the NumPy twin that acts reads the mixed stack
+    np.testing.assert_allclose(twin(STATES, weights), mlp(STATES, training=False).numpy(), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(twin(STATES, weights, rng=np.random.default_rng(0)), twin(STATES, weights))

@@ -309,3 +309,23 @@ def test_gamma_reaches_the_memory():
 def test_bad_switches_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         TargetDQNAgent(4, 2, **kwargs)
+
+
+def test_noisy_hidden_false_round_trips_and_needs_noisy(tmp_path):
+    """Noise in the head alone: recorded in the weight file, rebuilt by load_agent; meaningless without noise."""
+    agent = ConvRainbowAgent((4, 36, 36), 3, seed=0, memory_size=100, noisy_hidden=False)
+    assert type(agent.model.get_layer("dense")) is keras.layers.Dense and agent.epsilon == 0.0
+    agent.save(tmp_path / "head.h5")
+    loaded = keras_dqn.load_agent(tmp_path / "head.h5")
+    assert loaded.noisy and not loaded.noisy_hidden and type(loaded.model.get_layer("dense")) is keras.layers.Dense
+    frames = np.random.default_rng(0).integers(0, 256, (3, 4, 36, 36), dtype=np.uint8)
+    np.testing.assert_allclose(loaded.q_values(frames), agent.q_values(frames), rtol=1e-5, atol=1e-6)
+    assert keras_dqn.get_recipe("pong-rainbow-noisy-head").make_agent((4, 36, 36), 3, seed=0).noisy_hidden is False
+    assert "noisy_hidden" not in TargetDQNAgent(4, 3, seed=0).get_config()  # no noisy layers: nothing to record
+    mlp = TargetDQNAgent(4, 3, seed=0, noisy=True, noisy_hidden=False, hidden=(16,))
+    _fill(mlp)
+    assert np.isfinite([mlp.replay(16) for _ in range(3)]).all()
+    states = np.ones((2, 4), np.float32)
+    assert not np.allclose(mlp.q_values(states, greedy=False), mlp.q_values(states))  # the head's noise explores
+    with pytest.raises(ValueError, match=r"noisy_hidden=False \(noise in the head alone\) needs noisy=True"):
+        TargetDQNAgent(4, 3, noisy_hidden=False)

@@ -73,11 +73,14 @@ def test_the_validated_values():
     changed = {k: v for k, v in eps.agent_kwargs.items() if rainbow.agent_kwargs.get(k) != v}
     assert changed == dict(noisy=False, epsilon=1.0, epsilon_min=0.01, epsilon_decay=0.99991)  # pong's schedule
     assert dict(eps.train_kwargs) == {**rainbow.train_kwargs, "eval_every": 10_000} and not eps.noisy
+    head = get_recipe("pong-rainbow-noisy-head")  # every part on, the noise in the head alone
+    assert {k: v for k, v in head.agent_kwargs.items() if rainbow.agent_kwargs.get(k) != v} == dict(noisy_hidden=False)
+    assert dict(head.train_kwargs) == dict(eps.train_kwargs) and head.noisy
 
 
 def test_unknown_recipe_is_one_clear_error():
-    known = ("cartpole-dqn, cartpole-target, cartpole-rainbow, pong, pong-rainbow, pong-rainbow-eps, acrobot, "
-             "mountaincar, lunarlander")
+    known = ("cartpole-dqn, cartpole-target, cartpole-rainbow, pong, pong-rainbow, pong-rainbow-eps, "
+             "pong-rainbow-noisy-head, acrobot, mountaincar, lunarlander")
     with pytest.raises(ValueError, match=rf"^unknown recipe 'cartpole'; known recipes: {known}$"):
         get_recipe("cartpole")
 
