@@ -10,6 +10,11 @@ Four agent configurations, each built by its recipe (``keras_dqn.get_recipe(name
   frame memory, noisy layers, a dueling C51 head with 51 atoms, Double DQN;
 * ``rainbow_mixed_bfloat16``: the same in bfloat16.
 
+One more with ``--agents``: ``rainbow_noisy_head`` (recipe ``pong-rainbow-noisy-head``: the
+noise in the head alone), to see what the noisy 512-unit layer costs:
+``python benchmarks/atari_throughput.py --agents rainbow,rainbow_noisy_head --precisions float32
+--no-sb3``.
+
 bfloat16 is measured only where ``keras_dqn.networks.bf16_supported()`` is True (a CPU with
 AVX-512 BF16 or AMX, or an Ampere-or-newer GPU).  Elsewhere the bf16 rows are skipped with a
 note: the agent would fall back to float32, and that is not a bf16 figure.
@@ -58,7 +63,9 @@ Prints one line per row and, last, a JSON line with every figure: ``{config}_tra
 ``{config}_vs_ceiling`` for each configuration measured; ``bf16_speedup_{agent}_train_step``
 and ``bf16_speedup_{agent}_frames`` (bfloat16 over float32, > 1 is faster);
 ``rainbow_vs_dqn_train_step_{precision}`` (Rainbow's step time over DQN's) and
-``rainbow_vs_dqn_frames_{precision}`` (Rainbow's frames/s over DQN's); ``dqn_float32_vs_sb3``.
+``rainbow_vs_dqn_frames_{precision}`` (Rainbow's frames/s over DQN's); ``dqn_float32_vs_sb3``;
+with ``rainbow_noisy_head``, ``noisy_head_vs_rainbow_train_step_{precision}`` and
+``noisy_head_vs_rainbow_frames_{precision}``.
 """
 
 from __future__ import annotations
@@ -76,7 +83,8 @@ import numpy as np
 import keras_dqn
 from keras_dqn.memory import ReplayBuffer
 
-RECIPES = {"dqn": "pong", "rainbow": "pong-rainbow"}  # --agents name -> recipe
+# --agents name -> recipe; the default is the first two (the noisy-head variant is for --agents)
+RECIPES = {"dqn": "pong", "rainbow": "pong-rainbow", "rainbow_noisy_head": "pong-rainbow-noisy-head"}
 PRECISIONS = ("float32", "mixed_bfloat16")
 SCHEDULE = keras_dqn.get_recipe("pong").train_kwargs  # the Nature schedule, the same in pong-rainbow
 BATCH_SIZE = SCHEDULE["batch_size"]
@@ -205,8 +213,9 @@ def choices(text: str, allowed) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--agents", type=lambda s: choices(s, RECIPES), default=list(RECIPES),
-                        help="comma-separated: dqn (recipe pong), rainbow (recipe pong-rainbow)")  # fmt: skip
+    parser.add_argument("--agents", type=lambda s: choices(s, RECIPES), default=["dqn", "rainbow"],
+                        help="comma-separated: dqn (recipe pong), rainbow (recipe pong-rainbow), rainbow_noisy_head "
+                        "(pong-rainbow-noisy-head)")  # fmt: skip
     parser.add_argument("--precisions", type=lambda s: choices(s, PRECISIONS), default=list(PRECISIONS),
                         help="comma-separated: float32, mixed_bfloat16 (skipped without fast bfloat16)")  # fmt: skip
     parser.add_argument("--steps", type=int, default=3000, help="timed agent steps of keras_dqn.train per config")
@@ -274,6 +283,13 @@ def main() -> None:
                 print(f"rainbow vs dqn, {precision}: train step x{step:.2f} the time, frames/s x{fps:.2f}")
                 figures[f"rainbow_vs_dqn_train_step_{precision}"] = round(step, 3)
                 figures[f"rainbow_vs_dqn_frames_{precision}"] = round(fps, 3)
+            if ("rainbow_noisy_head", precision) in train_step and ("rainbow", precision) in train_step:
+                step = train_step["rainbow_noisy_head", precision] / train_step["rainbow", precision]
+                fps = frames["rainbow_noisy_head", precision] / frames["rainbow", precision]
+                print(f"rainbow_noisy_head vs rainbow, {precision}: train step x{step:.2f} the time, "
+                      f"frames/s x{fps:.2f}")  # fmt: skip
+                figures[f"noisy_head_vs_rainbow_train_step_{precision}"] = round(step, 3)
+                figures[f"noisy_head_vs_rainbow_frames_{precision}"] = round(fps, 3)
     sb3_frames = None if args.no_sb3 else sb3(args.steps, args.n_envs, args.threads, args.warmup)
     sb3_text = "skipped" if args.no_sb3 else "not installed" if sb3_frames is None else f"{sb3_frames:.0f} frames/s"
     print(f"SB3 DQN CnnPolicy, {args.n_envs} envs: {sb3_text}")
@@ -281,7 +297,8 @@ def main() -> None:
     if sb3_frames is not None and "dqn_float32_frames_per_s" in figures:
         figures["dqn_float32_vs_sb3"] = round(figures["dqn_float32_frames_per_s"] / sb3_frames, 3)
     # The recipes' memories at their own capacity (arrays are allocated lazily: this costs no RAM).
-    memory = {agent: make_agent((agent, "float32"), state_shape).memory.nbytes_per_transition for agent in RECIPES}
+    memory = {agent: make_agent((agent, "float32"), state_shape).memory.nbytes_per_transition
+              for agent in ("dqn", "rainbow")}  # fmt: skip
     naive = ReplayBuffer(1000, state_shape, state_dtype=np.uint8).nbytes_per_transition
     print(f"bytes per transition: frame memory (pong) {memory['dqn']:.0f}, prioritized 3-step frame memory "
           f"(pong-rainbow) {memory['rainbow']:.0f}, naive uint8 stacks {naive:.0f}")  # fmt: skip
