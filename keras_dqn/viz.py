@@ -144,13 +144,15 @@ def plot_runs(
         for ax in axes[0]:
             ax.set_ylabel(names.get(column, column))
             ax.grid(alpha=0.3)
-            ax.legend()
+        # One legend for both panels (they share colours), below them: it never hides a curve.
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(2, len(labels)))
         if title:
             fig.suptitle(title)
     except BaseException:
         plt.close(fig)
         raise
-    return _save_png(plt, fig, path)
+    return _save_png(plt, fig, path, bbox_inches="tight")  # "tight": the image takes in the legend below
 
 
 def greedy_episode(

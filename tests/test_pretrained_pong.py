@@ -13,11 +13,14 @@ HAS_ALE = importlib.util.find_spec("ale_py") is not None and importlib.util.find
 
 
 @pytest.mark.skipif(not HAS_ALE, reason="ale-py/opencv missing: pip install -e '.[atari]' to run this")
-@pytest.mark.parametrize(("name", "rainbow"), [("pong-conv-dqn", False), ("pong-rainbow", True)])
-def test_shipped_pong_weights_beat_the_opponent_in_a_full_greedy_game(name, rainbow):
+@pytest.mark.parametrize(("name", "rainbow", "noisy_hidden"),
+                         [("pong-conv-dqn", False, True), ("pong-rainbow", True, True),
+                          ("pong-rainbow-noisy-head", True, False)])  # fmt: skip
+def test_shipped_pong_weights_beat_the_opponent_in_a_full_greedy_game(name, rainbow, noisy_hidden):
     agent = keras_dqn.load_agent(keras_dqn.weights_path(name))
     assert isinstance(agent, keras_dqn.ConvDQNAgent)
     assert isinstance(agent, keras_dqn.ConvRainbowAgent) == rainbow  # the file records every switch
+    assert agent.noisy_hidden == noisy_hidden  # pong-rainbow-noisy-head's noise is in the head alone
     assert agent.env_id == "ALE/Pong-v5"  # the file says which game it plays
 
     # A whole game (first to 21 points), unclipped, no episode end on a lost point: the real thing.
