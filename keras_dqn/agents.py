@@ -1183,7 +1183,9 @@ class ConvRainbowAgent(_RainbowSwitches, ConvDQNAgent):
         v_max: the top atom (the paper's Atari value).
         learning_rate, target_update: as :class:`ConvDQNAgent`.
         **kwargs: the switches, all on as in :class:`RainbowAgent`; and any other
-            :class:`ConvDQNAgent` argument (memory_size, precision, seed...).
+            :class:`ConvDQNAgent` argument (memory_size, precision, seed...).  On a CPU,
+            ``noisy_hidden=False`` keeps the noise in the head alone and trains 1.25× faster
+            (the recipe ``pong-rainbow-noisy-head``, which met the 90-minute Pong target).
     """
 
     def __init__(

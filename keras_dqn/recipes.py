@@ -48,7 +48,8 @@ The recipes:
 ``pong-rainbow-noisy-head``
     ``pong-rainbow`` with all six parts on, its noise in the dueling C51 head alone
     (``noisy_hidden=False``: the 512-unit layer a plain Dense, the costly part of noisy layers
-    on a CPU), and a 4-game evaluation every 10,000 agent steps.
+    on a CPU), and a 4-game evaluation every 10,000 agent steps.  It reached +20.0 in 56 minutes
+    on 2 cores (370,002 agent steps; README, "Rainbow on Pong"): weights/pong-rainbow-noisy-head.h5.
 """
 
 from __future__ import annotations
@@ -642,6 +643,7 @@ _CARTPOLE_RAINBOW = _CARTPOLE_TARGET.replace(
         priority_alpha=0.5,  # ... in proportion to |TD error| ** 0.5 (Rainbow's)
         noisy=True,  # learned noise explores: epsilon is 0
         sigma0=0.5,  # its initial scale, the paper's (with memory 10,000, 0.25 kept 7 of 10 seeds solved, 0.5 8)
+        noisy_hidden=True,  # noise in every layer, the paper's (False: the head alone)
         adam_epsilon=1e-7,  # Keras' Adam epsilon (with memory 10,000 the Rainbow paper's 1.5e-4 let 3 of 9 slip)
         distributional=True,  # C51: 51 atoms of the return distribution ...
         n_atoms=51,
@@ -710,7 +712,8 @@ _PONG_RAINBOW_NOISY_HEAD = _PONG_RAINBOW.replace(
     name="pong-rainbow-noisy-head",
     agent_kwargs=dict(_PONG_RAINBOW.agent_kwargs, noisy_hidden=False),
     train_kwargs=dict(_PONG_RAINBOW.train_kwargs, eval_every=10_000),  # as pong-rainbow-eps
-    description="ConvRainbowAgent on Pong, every part on, with noisy layers in the head alone (cheaper on a CPU)",
+    description="ConvRainbowAgent on Pong, every part on, the noise in the head alone: +20.0 in 56 minutes on a "
+    "2-core CPU",
 )
 
 # The classic-control zoo: rl-baselines3-zoo's tuned DQN settings (hyperparams/dqn.yml) on our
