@@ -149,9 +149,10 @@ def train(
     Every ``eval_every`` steps (and at the end) the loop logs one row — the Keras "epoch":
     ``step``, ``episode_return`` (mean of the last 20 training episodes), ``eval_mean``
     (greedy, over ``eval_episodes`` on ``eval_env``), ``loss``, ``epsilon``, ``mean_max_q``,
-    ``steps_per_s`` (since the last row, evaluation and checkpoint left out) and ``wall_s``
-    (wall-clock seconds since the run began, to the end of this row's evaluation: earlier
-    evaluations, checkpoints and the sessions it resumed included) — to the returned History,
+    ``steps_per_s`` (since the last row, evaluation and checkpoint left out), ``eval_s`` (the
+    seconds this row's evaluation took) and ``wall_s`` (wall-clock seconds since the run began,
+    to the end of this row's evaluation: earlier evaluations, checkpoints and the sessions it
+    resumed included) — to the returned History,
     to ``callbacks`` (any Keras callbacks' ``on_epoch_end``), and to ``log_dir``: ``progress.csv``
     (:class:`keras_dqn.callbacks.CSVLogger`) and TensorBoard scalars at the env step
     (:class:`keras_dqn.callbacks.TensorBoardScalars`).
@@ -442,6 +443,7 @@ def _log_row(run: _Run, agent, state: _Progress, stats: _RowStats, episodes: _Ep
     if run.eval_episodes:
         # Evaluation episodes use reset seeds 10,000 + step: never the seeds training started from.
         logs["eval_mean"] = float(np.mean(evaluate(agent, run.eval_env, run.eval_episodes, seed=10_000 + state.steps)))
+        logs["eval_s"] = time.perf_counter() - now  # long games show here, not in steps_per_s
         if run.checkpoint_dir and logs["eval_mean"] > state.best:
             agent.save(run.checkpoint_dir / "best.h5")
         state.best = max(state.best, logs["eval_mean"])

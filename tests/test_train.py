@@ -36,7 +36,7 @@ def test_logs_history_csv_and_prints_rows_without_a_tty(tmp_path, capsys):
     agent = TargetDQNAgent(4, 2, seed=0)
     history = keras_dqn.train(agent, gym.make("CartPole-v1"), 1500, learning_starts=200, eval_every=500,
                               eval_episodes=3, log_dir=tmp_path, seed=0)  # fmt: skip
-    keys = {"step", "episode_return", "loss", "epsilon", "mean_max_q", "steps_per_s", "eval_mean"}
+    keys = {"step", "episode_return", "loss", "epsilon", "mean_max_q", "steps_per_s", "eval_mean", "eval_s"}
     assert keys <= set(history.history)
     assert history.history["step"] == [500, 1000, 1500]
     out = capsys.readouterr().out
@@ -223,6 +223,9 @@ def test_a_rows_wall_s_includes_its_own_evaluation():
     first, second = history.history["wall_s"]
     assert first >= 1.0  # two evaluation episodes, each reset 0.5 s
     assert second - first >= 1.0  # the second row's own evaluation
+    # eval_s is the evaluation alone (its two slow resets), a part of the row's wall time
+    eval_first, eval_second = history.history["eval_s"]
+    assert 1.0 <= eval_first <= first and 1.0 <= eval_second <= second - first
 
 
 def test_appending_rows_with_a_new_column_rewrites_the_header_instead_of_shifting_values(tmp_path):
