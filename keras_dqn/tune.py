@@ -516,7 +516,8 @@ def _summary_of_rows(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
         "best_step": None if best is None else int(rows[best]["step"]),
         "last_eval": float(evals[-1]) if evals else None,
         "steps": int(rows[-1]["step"]) if rows else 0,
-        "wall_s": round(float(rows[-1]["wall_s"]), 1) if rows and "wall_s" in rows[-1] else None,
+        # to the millisecond: a short trial on a warm worker takes ~0.04 s, which 0.1 s would report as 0
+        "wall_s": round(float(rows[-1]["wall_s"]), 3) if rows and "wall_s" in rows[-1] else None,
         "node": rows[-1].get("node") if rows else None,
         "host": rows[-1].get("host") if rows else None,
     }
@@ -924,7 +925,7 @@ def _seeds_outputs(job: dict, out: Path, trials: list[dict], target: float | Non
         rows.append({"seed": trial["config"].get("seed"), "final_score": trial["final_eval"],
                      "last_eval": summary["last_eval"], "best_eval": summary["best_eval"], "steps": summary["steps"],
                      "wall_s": summary["wall_s"], "steps_to_solve": None if solved is None else int(solved["step"]),
-                     "seconds_to_solve": None if solved is None else round(float(solved["wall_s"]), 1),
+                     "seconds_to_solve": None if solved is None else round(float(solved["wall_s"]), 3),
                      "status": status, "node": summary["node"], "host": summary["host"],
                      "error": trial["error"]})  # fmt: skip
     interrupted = _write_rows(out / "seeds.csv", rows, f"keras-dqn seeds {env_id} --out {out} --resume")
