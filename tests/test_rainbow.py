@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import gymnasium as gym
 import h5py
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from test_atari import bar_env  # the synthetic frame env (tests/ is on the path)
 
 import keras_dqn
 from keras_dqn import (
@@ -329,3 +331,35 @@ def test_noisy_hidden_false_round_trips_and_needs_noisy(tmp_path):
     assert not np.allclose(mlp.q_values(states, greedy=False), mlp.q_values(states))  # the head's noise explores
     with pytest.raises(ValueError, match=r"noisy_hidden=False \(noise in the head alone\) needs noisy=True"):
         TargetDQNAgent(4, 3, noisy_hidden=False)
+
+
+def _seeded_run(kind: str, seed: int) -> tuple[dict, list[np.ndarray], np.ndarray]:
+    """A short train() run of an agent with all six Rainbow parts: its History, weights and priorities."""
+    if kind == "mlp":
+        agent = keras_dqn.get_recipe("cartpole-rainbow").make_agent(4, 2, seed=seed, memory_size=500)
+        envs, eval_env = keras_dqn.make_vector_env("CartPole-v1", 2, training=True), None
+        steps = 600
+    else:  # a conv agent on the synthetic frame env of test_atari
+        agent = ConvRainbowAgent((4, 36, 36), 2, seed=seed, memory_size=400)
+        envs = gym.vector.SyncVectorEnv([bar_env] * 2)
+        eval_env = gym.vector.SyncVectorEnv([bar_env] * 2)
+        steps = 300
+    history = keras_dqn.train(agent, envs, steps, batch_size=16, train_every=2, learning_starts=100, eval_env=eval_env,
+                              eval_every=steps // 2, eval_episodes=3, progress=False, seed=seed)  # fmt: skip
+    return history.history, agent.model.get_weights(), agent.memory.priorities.copy()
+
+
+@pytest.mark.parametrize("kind", ["mlp", "conv"])
+def test_a_seeded_run_repeats_exactly_and_another_seed_does_not(kind):
+    """Seed everything: the same seed gives the same run to the last bit (actions, noise, replay
+    sampling, priorities, weights); a Pong run that differed from an earlier one with its seed
+    differed for another reason (its code or a resume), not by chance."""
+    history, weights, priorities = _seeded_run(kind, seed=3)
+    again_history, again_weights, again_priorities = _seeded_run(kind, seed=3)
+    for key in ("loss", "mean_max_q", "eval_mean", "episode_return", "step"):
+        np.testing.assert_array_equal(again_history[key], history[key], err_msg=key)
+    for a, b in zip(again_weights, weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(again_priorities, priorities)
+    _, other_weights, _ = _seeded_run(kind, seed=4)
+    assert any(not np.array_equal(a, b) for a, b in zip(other_weights, weights, strict=True))
