@@ -46,7 +46,15 @@ from keras_dqn.checks import (
 from keras_dqn.distributional import cross_entropy, expected_q, project_distribution, support
 from keras_dqn.exploration import MultiplicativeDecay, Schedule
 from keras_dqn.memory import Batch, FrameReplayBuffer, ReplayBuffer
-from keras_dqn.networks import ADAM_EPSILON, NoisyDense, NumpyMLP, bf16_supported, build_mlp, build_nature_cnn
+from keras_dqn.networks import (
+    ADAM_EPSILON,
+    NoisyDense,
+    NumpyMLP,
+    bf16_supported,
+    build_mlp,
+    build_nature_cnn,
+    reseed_noise,
+)
 from keras_dqn.prioritized import PrioritizedFrameReplayBuffer, PrioritizedReplayBuffer
 from keras_dqn.weights import load_h5, read_h5, save_h5
 
@@ -328,7 +336,8 @@ class DQNAgent:
             transition ``i`` is drawn with probability ``p_i**alpha / sum_k p_k**alpha``; 0 is
             uniform replay, 1 fully proportional (the PER paper's 0.6; Rainbow's 0.5).
         noisy: explore with learned noise in the fully-connected layers (:class:`keras_dqn.NoisyDense`)
-            instead of epsilon, which is then 0; greedy actions use the mean weights.
+            instead of epsilon, which is then 0; greedy actions use the mean weights.  The TD
+            targets draw noise too, the target network its own (the NoisyNet paper's).
         sigma0: the noisy layers' initial noise scale (each sigma starts at ``sigma0 / sqrt(inputs)``;
             only with ``noisy``; the paper's 0.5).
         noisy_hidden: with ``noisy``, ``False`` makes only the output head noisy and keeps the
@@ -788,8 +797,9 @@ class DQNAgent:
 
     def next_action_outputs(self, next_states: tf.Tensor) -> tf.Tensor:
         """The network's output at ``s'`` for the greedy next action: here the online network both
-        picks and values it (:class:`TargetDQNAgent` uses its target network)."""
-        outputs = self.model(next_states, training=False)
+        picks and values it (:class:`TargetDQNAgent` uses its target network).  A noisy network
+        does so with a fresh draw of its noise, as in the NoisyNet paper's targets."""
+        outputs = self.model(next_states, training=self.noisy)
         best = tf.argmax(self._expected(outputs), axis=1, output_type=tf.int32)
         return tf.gather(outputs, best, axis=1, batch_dims=1)
 
@@ -917,6 +927,8 @@ class TargetDQNAgent(DQNAgent):
         self.target_update = _check_target_update(target_update)
         self.double = bool(double)
         self.target_model = keras.models.clone_model(self.model)
+        if self.noisy:  # the target network draws its own noise (a clone would repeat the online one's)
+            reseed_noise(self.target_model, None if self.seed is None else (self.seed, 1))
         self.update_target_model()
 
     @property
@@ -937,9 +949,13 @@ class TargetDQNAgent(DQNAgent):
         return (*super().traced_settings(), self.double, self.target_update)
 
     def next_action_outputs(self, next_states: tf.Tensor) -> tf.Tensor:
-        """The target network values ``a*``; the online network picks it (Double DQN) or the target does."""
-        target_outputs = self.target_model(next_states, training=False)
-        chooser = self.model(next_states, training=False) if self.double else target_outputs
+        """The target network values ``a*``; the online network picks it (Double DQN) or the target does.
+
+        Noisy networks draw noise here too, each its own (the NoisyNet paper's targets: the
+        target network's noise is independent of the online network's, which picks with a
+        fresh draw of its own); only greedy action choices use the mean weights."""
+        target_outputs = self.target_model(next_states, training=self.noisy)
+        chooser = self.model(next_states, training=self.noisy) if self.double else target_outputs
         best = tf.argmax(self._expected(chooser), axis=1, output_type=tf.int32)
         return tf.gather(target_outputs, best, axis=1, batch_dims=1)
 

@@ -215,6 +215,22 @@ def set_noise_states(model: keras.Layer, states: Sequence[np.ndarray]) -> None:
         layer.seed_generator.state.assign(array.astype(layer.seed_generator.state.dtype))
 
 
+def reseed_noise(model: keras.Layer, seed: int | Sequence[int] | None) -> None:
+    """Give ``model``'s :class:`NoisyDense` layers new noise streams, one per layer, derived from ``seed``.
+
+    A target network cloned from the online one starts with the same generators, so it would
+    draw the online network's noise again; the NoisyNet paper gives each network its own.
+
+    Args:
+        model: a network with noisy layers (one without any is left as it is).
+        seed: an int or a sequence of ints (``numpy.random.SeedSequence`` entropy); ``None``
+            draws fresh entropy.
+    """
+    layers = list(_noisy_dense_layers(model))
+    seeds = np.random.SeedSequence(seed).generate_state(len(layers))
+    set_noise_states(model, [np.array([int(s), 0]) for s in seeds])
+
+
 # ---------------------------------------------------------------- output heads
 def _atom_probabilities(logits):
     """Softmax over the last (atom) axis, in float32 whatever the layer computes in."""

@@ -23,6 +23,7 @@ from keras_dqn import (
     TargetDQNAgent,
 )
 from keras_dqn.memory import Batch, FrameReplayBuffer, ReplayBuffer
+from keras_dqn.networks import noise_states
 
 SWITCHES = {
     "n_step": dict(n_step=3),
@@ -199,6 +200,28 @@ def test_distributional_q_values_are_the_expected_returns():
     assert probs.shape == (7, 2, 5)
     np.testing.assert_allclose(probs.sum(-1), 1.0, rtol=1e-5)
     np.testing.assert_allclose(agent.q_values(states), probs @ np.linspace(-2, 2, 5), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("agent_class", [DQNAgent, TargetDQNAgent])
+def test_noisy_targets_draw_noise_and_the_target_network_its_own(agent_class):
+    """The NoisyNet paper's targets: each target is computed with a fresh draw of the noise, and
+    the target network's noise is independent of the online network's (a clone repeats it)."""
+    states = tf.constant(np.random.default_rng(0).normal(size=(16, 4)), tf.float32)
+    batch = Batch(states=states, actions=tf.zeros(16, tf.int32), rewards=tf.zeros(16), next_states=states,
+                  dones=tf.zeros(16), discounts=tf.ones(16), weights=tf.ones(16))  # fmt: skip
+    noisy = agent_class(4, 2, seed=0, noisy=True)
+    first, second = noisy.compute_targets(batch).numpy(), noisy.compute_targets(batch).numpy()
+    assert not np.allclose(first, second)
+    plain = agent_class(4, 2, seed=0)
+    np.testing.assert_array_equal(plain.compute_targets(batch).numpy(), plain.compute_targets(batch).numpy())
+    if agent_class is TargetDQNAgent:
+        online, target = noise_states(noisy.model), noise_states(noisy.target_model)
+        assert len(online) == len(target) == 3
+        assert all(not np.array_equal(a, b) for a, b in zip(online, target, strict=True))
+        again = TargetDQNAgent(4, 2, seed=0, noisy=True)  # seeded: the same streams again
+        assert [s[0] for s in noise_states(again.target_model)] == [s[0] for s in target]
+        noisy.update_target_model()  # a copy of the weights leaves each network its own noise
+        assert noise_states(noisy.target_model)[0][0] != noise_states(noisy.model)[0][0]
 
 
 def test_n_step_targets_use_the_batch_discounts():
