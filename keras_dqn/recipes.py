@@ -49,7 +49,8 @@ The recipes:
     ``pong-rainbow`` with all six parts on, its noise in the dueling C51 head alone
     (``noisy_hidden=False``: the 512-unit layer a plain Dense, the costly part of noisy layers
     on a CPU), and a 4-game evaluation every 10,000 agent steps.  It reached +20.0 in 56 minutes
-    on 2 cores (370,002 agent steps; README, "Rainbow on Pong"): weights/pong-rainbow-noisy-head.h5.
+    on 2 cores (370,002 agent steps; README, "Rainbow on Pong"): weights/pong-rainbow-noisy-head.h5
+    (trained while the TD targets used the noisy layers' mean weights, before 2026-11-30).
 """
 
 from __future__ import annotations
