@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import warnings
 import weakref
 from collections.abc import Sequence
@@ -337,7 +338,9 @@ class DQNAgent:
             uniform replay, 1 fully proportional (the PER paper's 0.6; Rainbow's 0.5).
         noisy: explore with learned noise in the fully-connected layers (:class:`keras_dqn.NoisyDense`)
             instead of epsilon, which is then 0; greedy actions use the mean weights.  The TD
-            targets draw noise too, the target network its own (the NoisyNet paper's).
+            targets draw noise too, the target network its own (the NoisyNet paper's): the
+            networks are called with ``training=True`` there, which a ``model`` of your own
+            with Dropout or BatchNorm would feel too.
         sigma0: the noisy layers' initial noise scale (each sigma starts at ``sigma0 / sqrt(inputs)``;
             only with ``noisy``; the paper's 0.5).
         noisy_hidden: with ``noisy``, ``False`` makes only the output head noisy and keeps the
@@ -927,8 +930,7 @@ class TargetDQNAgent(DQNAgent):
         self.target_update = _check_target_update(target_update)
         self.double = bool(double)
         self.target_model = keras.models.clone_model(self.model)
-        if self.noisy:  # the target network draws its own noise (a clone would repeat the online one's)
-            reseed_noise(self.target_model, None if self.seed is None else (self.seed, 1))
+        self.reseed_target_noise()
         self.update_target_model()
 
     @property
@@ -940,6 +942,13 @@ class TargetDQNAgent(DQNAgent):
     def target_update_every(self) -> int | None:
         """Gradient steps between hard copies, or ``None`` for soft updates."""
         return self.target_update if isinstance(self.target_update, int) else None
+
+    def reseed_target_noise(self) -> None:
+        """Give the target network's noisy layers noise streams of their own: a clone of the online
+        network would repeat its noise.  Seeded from ``seed`` (else from Python's ``random``, as
+        Keras seeds the online network's, so ``keras.utils.set_random_seed`` fixes both)."""
+        if self.noisy:
+            reseed_noise(self.target_model, (random.getrandbits(63) if self.seed is None else self.seed, 1))
 
     def update_target_model(self) -> None:
         """Copy the online network's weights into the target network."""

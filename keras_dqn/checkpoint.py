@@ -39,6 +39,12 @@ _LEGACY_MEMORY_KEYS = {"_next": "next", "_size": "size", "_filled": "filled"}
 _META_KEYS = ("agent", "epsilon", "train_steps", "rng", "memory", "progress")
 
 
+def _same_noise_seeds(model, target) -> bool:
+    """Whether the target network's noisy layers were seeded as the online network's (a clone's)."""
+    online, copy = noise_states(model), noise_states(target)
+    return bool(online) and [int(s[0]) for s in online] == [int(s[0]) for s in copy]
+
+
 def _networks(agent) -> dict[str, Any]:
     """The agent's networks by the names their arrays have in the file: the model and, if it has one, the target."""
     target = getattr(agent, "target_model", None)
@@ -176,6 +182,8 @@ def load_checkpoint(agent, folder: str | os.PathLike) -> dict[str, Any]:
     for name, network in _networks(agent).items():
         if name in noise:
             set_noise_states(network, noise[name])
+    if target is not None and hasattr(agent, "reseed_target_noise") and _same_noise_seeds(agent.model, target):
+        agent.reseed_target_noise()  # a checkpoint from before the target drew noise of its own
     if hasattr(optimizer.learning_rate, "assign"):  # the agent's setting wins (a schedule keeps its own)
         optimizer.learning_rate.assign(agent.learning_rate)
     agent.epsilon = meta["epsilon"]

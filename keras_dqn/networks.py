@@ -100,8 +100,9 @@ class NoisyDense(keras.layers.Layer):
     ``Dropout``: it is no parameter of the network, an integer array among the float weights
     would break flat weight copies and soft target updates, and a target network must not
     inherit the online network's noise stream.  A loaded layer therefore restarts its noise
-    stream from ``seed``; a checkpoint that wants the exact stream saves
-    :func:`noise_states` beside the weights.
+    stream from ``seed`` (an agent's target network from streams of its own, see
+    :func:`reseed_noise`); a checkpoint that wants the exact stream saves :func:`noise_states`
+    beside the weights.
 
     Args:
         units: number of outputs.

@@ -149,7 +149,7 @@ def test_noise_states_of_both_networks_round_trip_and_old_checkpoints_without_th
     for i in range(39):
         saved.remember(states[i], i % 2, 1.0, states[i + 1], False)
     saved.replay(8)  # draws training noise: the generators move on
-    saved.target_model(states[:2], training=True)  # the target's too (train() never does)
+    saved.target_model(states[:2], training=True)  # the target's again
     path = save_checkpoint(saved, tmp_path, {})
     with np.load(path) as data:
         assert {"noise/model/0", "noise/target/0"} <= set(data.files)
@@ -367,3 +367,20 @@ def test_resume_is_exact_when_a_sub_env_ended_on_the_checkpoint_step(tmp_path):
     resumed = agent()
     keras_dqn.train(resumed, env(), 1200, checkpoint_dir=folder, resume=True, **settings)
     assert resumed.train_steps == whole.train_steps and relative_distance(whole, resumed) == 0.0
+
+
+def test_a_checkpoint_whose_target_repeats_the_online_noise_gets_the_target_its_own(tmp_path):
+    """Checkpoints from before the target network drew noise of its own hold a clone's generators
+    (the online network's seeds); loading one gives the target its own streams, as a new agent has."""
+    from keras_dqn.checkpoint import load_checkpoint, save_checkpoint
+    from keras_dqn.networks import set_noise_states
+
+    saved = keras_dqn.RainbowAgent(4, 2, seed=0, hidden=(8,), memory_size=100)
+    set_noise_states(saved.target_model, noise_states(saved.model))  # what a clone had
+    save_checkpoint(saved, tmp_path, {})
+    loaded = keras_dqn.RainbowAgent(4, 2, seed=0, hidden=(8,), memory_size=100)
+    own = noise_states(loaded.target_model)
+    load_checkpoint(loaded, tmp_path)
+    assert [s[0] for s in noise_states(loaded.model)] != [s[0] for s in noise_states(loaded.target_model)]
+    for a, b in zip(own, noise_states(loaded.target_model), strict=True):
+        np.testing.assert_array_equal(a, b)  # the seeded streams a new agent's target starts from

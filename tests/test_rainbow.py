@@ -224,6 +224,19 @@ def test_noisy_targets_draw_noise_and_the_target_network_its_own(agent_class):
         assert noise_states(noisy.target_model)[0][0] != noise_states(noisy.model)[0][0]
 
 
+def test_an_unseeded_target_network_draws_its_noise_seeds_as_keras_does():
+    """Without ``seed``, ``keras.utils.set_random_seed`` fixes the target network's noise as it
+    fixes the online network's; without either, each agent's target gets new streams."""
+    def target_seeds():
+        return [int(s[0]) for s in noise_states(TargetDQNAgent(4, 2, noisy=True, hidden=(8,)).target_model)]
+
+    keras.utils.set_random_seed(5)
+    first = target_seeds()
+    keras.utils.set_random_seed(5)
+    assert target_seeds() == first
+    assert target_seeds() != first
+
+
 def test_n_step_targets_use_the_batch_discounts():
     """The target multiplies the bootstrap by the batch's discount (gamma^k, 0 after a termination)."""
     agent = DQNAgent(3, 2, seed=0, gamma=0.9)
