@@ -388,8 +388,8 @@ def _seeded_run(kind: str, seed: int) -> tuple[dict, list[np.ndarray], np.ndarra
 @pytest.mark.parametrize("kind", ["mlp", "conv"])
 def test_a_seeded_run_repeats_exactly_and_another_seed_does_not(kind):
     """Seed everything: the same seed gives the same run to the last bit (actions, noise, replay
-    sampling, priorities, weights); a Pong run that differed from an earlier one with its seed
-    differed for another reason (its code or a resume), not by chance."""
+    sampling, priorities, weights), so two seeded runs that differ were given different
+    settings (another total_steps, a resume), not a different draw."""
     history, weights, priorities = _seeded_run(kind, seed=3)
     again_history, again_weights, again_priorities = _seeded_run(kind, seed=3)
     for key in ("loss", "mean_max_q", "eval_mean", "episode_return", "step"):
