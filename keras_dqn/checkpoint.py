@@ -60,7 +60,7 @@ def save_checkpoint(
 ) -> Path:
     """Write ``folder/checkpoint.npz`` for ``agent`` and the loop's ``progress`` (JSON-able dict).
 
-    ``loop_arrays`` are the training loop's own arrays (observations in progress, pickled envs),
+    ``loop_arrays`` are the training loop's own arrays (observations in progress, the envs' states as JSON),
     stored as ``loop/<name>`` and handed back by :func:`load_checkpoint` as ``progress["loop_arrays"]``.
 
     Raises:

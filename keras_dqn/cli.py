@@ -166,7 +166,9 @@ def _ray_arguments(parser: argparse.ArgumentParser, command: str, unit: str) -> 
     parser.add_argument("--out", help=f"folder for the results (default runs/{command}-ENV_ID)")
     parser.add_argument("--storage", help="where Ray Tune keeps the trials' checkpoints (default: --out); on "
                                           "several machines a folder all of them share, or s3://...")  # fmt: skip
-    parser.add_argument("--resume", action="store_true", help=f"continue the interrupted {command} run in --out")
+    parser.add_argument("--resume", action="store_true",
+                        help=f"continue the interrupted {command} run in --out (Ray Tune's experiment state is "
+                             "pickles: resume only folders your own machines wrote)")  # fmt: skip
 
 
 def _load(weights: str, env: str | None):

@@ -11,8 +11,8 @@ that are due in one compiled call.  Its parts, top to bottom:
 
 from __future__ import annotations
 
+import json
 import math
-import pickle
 import signal
 import sys
 import threading
@@ -30,6 +30,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from keras_dqn.callbacks import CSVLogger, TensorBoardScalars
 from keras_dqn.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from keras_dqn.checks import check_non_negative_int, check_optional_int, check_positive_int
+from keras_dqn.env_state import env_state, restore_env_state
 from keras_dqn.envs import make_env
 from keras_dqn.evaluation import check_actions, evaluate
 from keras_dqn.exploration import check_linear_settings, linear_over_fraction
@@ -337,7 +338,7 @@ def _linear_exploration(agent, total_steps: int, fraction: float | None, final_e
 
 def _start(run: _Run, agent, resume: bool, seed: int | None) -> tuple[_Progress, _RowStats, _Episodes]:
     """The loop's state: fresh episodes, or everything a checkpoint saved (an exact continuation
-    when the envs could be pickled; otherwise the episodes in progress start again)."""
+    when the envs' states could be saved as data; otherwise the episodes in progress start again)."""
     state, stats = _Progress(), _RowStats()
     checkpoint = run.checkpoint_dir / CHECKPOINT_NAME if run.checkpoint_dir else None
     if not resume or not checkpoint.is_file():
@@ -354,11 +355,13 @@ def _start(run: _Run, agent, resume: bool, seed: int | None) -> tuple[_Progress,
     stats.returns.extend(saved.get("recent_returns", []))
     stats.since_steps = state.steps
     print(f"resuming from {checkpoint} at step {state.steps}")
-    if "envs" in loop and _restore_envs(run, loop["envs"], loop["after_done"]):
-        print("continuing the episodes in progress with the envs saved in the checkpoint")
+    fresh_obs = run.envs.reset(seed=None if seed is None else seed + state.steps)[0]
+    why_not = _restore_envs(run, loop)
+    if why_not is None:
+        print("continuing the episodes in progress with the env states saved in the checkpoint")
         return state, stats, _Episodes(loop["obs"], loop["after_done"], loop["episode_returns"])
-    print("the envs could not be restored (not picklable, or another number of them): new episodes start")
-    return state, stats, _Episodes(run.envs.reset(seed=None if seed is None else seed + state.steps)[0])
+    print(f"the episodes in progress can't be continued ({why_not}): new episodes start")
+    return state, stats, _Episodes(fresh_obs)
 
 
 def _save_run(run: _Run, agent, state: _Progress, stats: _RowStats, episodes: _Episodes) -> None:
@@ -368,42 +371,51 @@ def _save_run(run: _Run, agent, state: _Progress, stats: _RowStats, episodes: _E
                 "recent_returns": list(stats.returns),  # wall_s: with this row's evaluation
                 "wall_s": state.wall_s + time.perf_counter() - stats.wall_mark}  # fmt: skip
     loop = {"obs": episodes.obs, "after_done": episodes.after_done, "episode_returns": episodes.returns}
-    pickled = _pickle_envs(run.envs)
-    if pickled is not None:
-        loop["envs"] = pickled
+    states = [env_state(env) for env in _sub_envs(run.envs)]
+    if states and None not in states:
+        loop["env_states"] = np.array(json.dumps(states))
     save_checkpoint(agent, run.checkpoint_dir, progress, include_memory=run.save_memory, loop_arrays=loop)
 
 
-def _pickle_envs(envs) -> np.ndarray | None:
-    """The envs' full state as bytes (classic-control and Box2D envs pickle), or None."""
-    inner = envs if isinstance(envs, _OneEnv) else getattr(envs, "envs", None)
-    if inner is None:
-        return None
-    try:
-        return np.frombuffer(pickle.dumps(inner), dtype=np.uint8)
-    except Exception:  # noqa: BLE001 - ALE emulators, lambdas in wrappers, ctypes...: resume restarts episodes
-        return None
-
-
-def _restore_envs(run: _Run, pickled: np.ndarray, after_done: np.ndarray) -> bool:
-    """Use the pickled envs instead of the fresh ones, if they are the same kind of env (same
-    id, same number); False otherwise.  The envs you passed are left as they are, unused."""
-    try:
-        inner = pickle.loads(pickled.tobytes())
-    except Exception:  # noqa: BLE001 - any failure just means: start new episodes
-        return False
-    envs = run.envs
+def _sub_envs(envs) -> list:
+    """The envs whose states make up the episodes in progress: one env as a whole (its autoreset
+    flag included), a SyncVectorEnv's sub-envs; none for other vector envs."""
     if isinstance(envs, _OneEnv):
-        if not isinstance(inner, _OneEnv) or getattr(inner.spec, "id", None) != getattr(envs.spec, "id", None):
-            return False
-        run.envs = inner
-        return True
-    fits = isinstance(inner, list) and len(inner) == envs.num_envs and hasattr(envs, "_autoreset_envs")
-    if not fits or any(getattr(e.spec, "id", None) != getattr(envs.spec, "id", None) for e in inner):
-        return False
-    envs.envs = inner
-    envs._autoreset_envs = np.array(after_done, dtype=bool)  # SyncVectorEnv's own NEXT_STEP flags
-    return True
+        return [envs]
+    return list(envs.envs) if hasattr(envs, "envs") and hasattr(envs, "_autoreset_envs") else []
+
+
+def _restore_envs(run: _Run, loop: dict[str, np.ndarray]) -> str | None:
+    """Set the run's (reset) envs to the states saved in the checkpoint: ``None`` when done, else why not.
+
+    The states are data (:mod:`keras_dqn.env_state`): a file can't make this run code."""
+    if "envs" in loop:
+        return "the checkpoint holds its envs as a pickle, which keras_dqn never opens: unpickling can run code"
+    if "env_states" not in loop:
+        return "the checkpoint holds no env states: these envs keep state that is not plain data"
+    envs, targets = run.envs, _sub_envs(run.envs)
+    try:
+        states = json.loads(str(loop["env_states"]))
+    except ValueError:
+        return "the checkpoint's env states are not valid JSON"
+    if not isinstance(states, list) or len(states) != len(targets):
+        return f"the checkpoint holds the states of {len(states) if isinstance(states, list) else 'no'} envs, " \
+               f"this run has {len(targets)}"  # fmt: skip
+    expected = (len(targets), *run.envs.single_observation_space.shape)
+    arrays = {name: loop.get(name) for name in ("obs", "after_done", "episode_returns")}
+    shapes = {name: None if a is None else a.shape for name, a in arrays.items()}
+    if shapes != {"obs": expected, "after_done": expected[:1], "episode_returns": expected[:1]} or any(
+        a.dtype.kind not in "biuf" for a in arrays.values()
+    ):
+        return f"the checkpoint's episodes in progress have shapes {shapes}, this run's observations {expected}"
+    try:
+        for env, saved in zip(targets, states, strict=True):
+            restore_env_state(env, saved)
+    except ValueError as error:
+        return str(error)
+    if not isinstance(envs, _OneEnv):
+        envs._autoreset_envs = np.array(loop["after_done"], dtype=bool)  # SyncVectorEnv's own NEXT_STEP flags
+    return None
 
 
 def _check_fits(agent, env, what: str) -> None:

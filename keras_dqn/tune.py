@@ -16,6 +16,11 @@ this machine's cores; with one (``"auto"``, ``"HOST:PORT"``) the trials run on t
 On a cluster of several machines Tune keeps every trial's checkpoints in ``storage`` (default:
 ``out``), which every node must be able to write: a shared folder (NFS) or a cloud URI
 (``s3://bucket/path``).  Every node needs keras_dqn (and its extras) installed.
+
+``resume=True`` hands the experiment folder to ``Tuner.restore``, and Ray Tune keeps its
+experiment state as pickles (cloudpickle): resume only folders your own machines wrote.  The
+files keras_dqn itself writes there (``results.csv``, ``best_config.json``, the trials' weights
+and checkpoints) are data, safe to open wherever they came from.
 """
 
 from __future__ import annotations
