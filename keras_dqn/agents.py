@@ -278,8 +278,8 @@ class TrainStep:
 
 
 # Constructor arguments that reach the compiled step as data (batches, variables), not traced into it.
-_DATA_ONLY = frozenset({"env_id", "gamma", "learning_rate", "seed", "epsilon", "epsilon_min", "epsilon_decay",
-                        "memory_size", "priority_alpha"})  # fmt: skip
+_DATA_ONLY = frozenset({"env_id", "env_kwargs", "gamma", "learning_rate", "seed", "epsilon", "epsilon_min",
+                        "epsilon_decay", "memory_size", "priority_alpha"})  # fmt: skip
 _SHARED_STEPS = SharedFunctions()
 
 
@@ -420,6 +420,7 @@ class DQNAgent:
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.env_id: str | None = None  # set by train() / the examples; saved with the weights
+        self.env_kwargs: dict[str, Any] = {}  # the env's options (make_env keyword arguments), saved with them
         self.train_steps = 0  # gradient steps taken so far
         # The Rainbow switches (all off: the blog's DQN).
         self.n_step = check_positive_int("n_step", n_step)
@@ -834,6 +835,7 @@ class DQNAgent:
         return {
             "agent": type(self).__name__,
             "env_id": self.env_id,
+            "env_kwargs": dict(self.env_kwargs),
             "state_size": self.state_size,
             "action_size": self.action_size,
             "hidden": list(self.hidden),
@@ -1289,14 +1291,17 @@ def load_agent(path: str | os.PathLike) -> DQNAgent:
             raise ValueError(f"{str(path)!r} carries no keras_dqn config and is not a plain Dense network")
         agent = DQNAgent(kernels[0].shape[0], kernels[-1].shape[1], hidden=[k.shape[1] for k in kernels[:-1]])
         return agent.load(path)
-    cls, state, action_size, kwargs, env_id = _read_agent_config(path, config)
+    cls, state, action_size, kwargs, env_id, env_kwargs = _read_agent_config(path, config)
     agent = cls(state, action_size, **kwargs)
-    agent.env_id = env_id
+    agent.env_id, agent.env_kwargs = env_id, env_kwargs
     return agent.load(path)
 
 
-def _read_agent_config(path: str | os.PathLike, config: Any) -> tuple[type[DQNAgent], Any, int, dict, str | None]:
-    """``(class, state size or shape, action count, settings, env id)`` from a file's config, all checked."""
+def _read_agent_config(
+    path: str | os.PathLike, config: Any
+) -> tuple[type[DQNAgent], Any, int, dict, str | None, dict[str, Any]]:
+    """``(class, state size or shape, action count, settings, env id, env options)`` from a file's config,
+    all checked."""
     from keras_dqn.recipes import check_agent_settings  # recipes imports this module
     from keras_dqn.weights import CONFIG_ATTR  # (imported here: load_agent is this module's only reader of it)
 
@@ -1325,10 +1330,12 @@ def _read_agent_config(path: str | os.PathLike, config: Any) -> tuple[type[DQNAg
     if issubclass(cls, ConvDQNAgent):
         names = [name for name in names if name != "hidden"] + ["frame_memory", "precision"]
     kwargs = {name: config[name] for name in names if name in config}
-    env_id = config.get("env_id")
+    env_id, env_kwargs = config.get("env_id"), config.get("env_kwargs", {})
     try:
         if env_id is not None and not isinstance(env_id, str):
             raise ValueError(f"env_id must be a string or null, got {env_id!r}")
+        if not isinstance(env_kwargs, dict):
+            raise ValueError(f"env_kwargs must be an object of the env's options, got {env_kwargs!r}")
         check_agent_settings(cls, kwargs)
         state = config[state_key]
         if issubclass(cls, ConvDQNAgent):
@@ -1338,4 +1345,4 @@ def _read_agent_config(path: str | os.PathLike, config: Any) -> tuple[type[DQNAg
         check_positive_int("action_size", config["action_size"])
     except ValueError as error:
         raise broken(str(error)) from None
-    return cls, state, config["action_size"], kwargs, env_id
+    return cls, state, config["action_size"], kwargs, env_id, env_kwargs

@@ -33,6 +33,7 @@ import shlex
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,7 @@ import keras_dqn
 from keras_dqn.checkpoint import CHECKPOINT_NAME
 from keras_dqn.checks import check_non_negative_int, check_number, check_positive_int, check_positive_number
 from keras_dqn.envs import is_atari
-from keras_dqn.recipes import GENERIC_RECIPE, RECIPES, Recipe, get_recipe, pick_recipe
+from keras_dqn.recipes import GENERIC_RECIPE, RECIPES, Recipe, check_env_kwargs, get_recipe, pick_recipe
 from keras_dqn.runs import (
     RunFolderLockedError,
     check_clearable,
@@ -90,9 +91,29 @@ def _check_arguments(args) -> None:
             check(flag, value)
 
 
+ENV_KWARGS_HELP = ('the env\'s options as a JSON object, passed to gymnasium.make, e.g. \'{"is_slippery": false}\' '
+                   "for FrozenLake or '{\"natural\": true}' for Blackjack")  # fmt: skip
+
+
+def _env_kwargs(text: str | None, default: dict | None = None) -> dict:
+    """``--env-kwargs``: a JSON object of keyword arguments, over ``default`` (the recipe's or the weights file's)."""
+    if text is None:
+        return dict(default or {})
+    try:
+        given = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--env-kwargs is not valid JSON ({exc}): give an object, e.g. '{{\"is_slippery\": false}}'") \
+            from None
+    try:
+        return {**(default or {}), **check_env_kwargs("--env-kwargs", given)}
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _weights_arguments(parser: argparse.ArgumentParser, episodes: int) -> None:
     parser.add_argument("weights", help="an .h5 weights file")
     parser.add_argument("--env", help="env id (default: the one stored in the file)")
+    parser.add_argument("--env-kwargs", help=ENV_KWARGS_HELP + " (default: the options stored in the file)")
     parser.add_argument("--episodes", type=int, default=episodes)
     parser.add_argument("--seed", type=int, default=0, help="episode i starts from reset(seed=SEED + i)")
 
@@ -108,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--agent", choices=sorted(AGENT_RECIPES),
                        help="an MLP agent with its CartPole recipe's settings: dqn (cartpole-dqn), "
                             "target (cartpole-target), rainbow (cartpole-rainbow)")  # fmt: skip
+    train.add_argument("--env-kwargs", help=ENV_KWARGS_HELP + " (over the recipe's own, if it has any)")
     train.add_argument("--steps", type=int, help="env steps over all sub-envs (default: the recipe's total_steps)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--config", help="JSON file with 'agent' and 'train' sections overriding the recipe's settings")
@@ -171,13 +193,16 @@ def _ray_arguments(parser: argparse.ArgumentParser, command: str, unit: str) -> 
                              "pickles: resume only folders your own machines wrote)")  # fmt: skip
 
 
-def _load(weights: str, env: str | None):
-    agent = keras_dqn.load_agent(weights)
-    env_id = env or agent.env_id
+def _load(args) -> tuple[Any, str, dict]:
+    """The agent of ``args.weights``, the env id to play (``--env``, else the file's) and its options."""
+    agent = keras_dqn.load_agent(args.weights)
+    env_id = args.env or agent.env_id
     if env_id is None:
-        raise UsageError(f"{weights} does not say which env it was trained on: pass --env ENV_ID")
-    keras_dqn.make_env(env_id).close()  # unknown ids fail here, with their name (Atari ones with the extra's hint)
-    return agent, env_id
+        raise UsageError(f"{args.weights} does not say which env it was trained on: pass --env ENV_ID")
+    same_env = env_id == agent.env_id  # the file's options are its env's
+    env_kwargs = _env_kwargs(args.env_kwargs, agent.env_kwargs if same_env else {})
+    keras_dqn.make_env(env_id, **env_kwargs).close()  # unknown ids or options fail here, with their names
+    return agent, env_id, env_kwargs
 
 
 def _recipe(args) -> Recipe:
@@ -290,7 +315,8 @@ def _run_folder(args, out: Path | None, name: str) -> Iterator[Path]:
 def _resume_command(args, out: Path) -> str:
     """The command line that continues this run."""
     words = ["keras-dqn", "train", args.env_id]
-    for flag, value in (("--recipe", args.recipe), ("--agent", args.agent), ("--steps", args.steps),
+    for flag, value in (("--recipe", args.recipe), ("--agent", args.agent), ("--env-kwargs", args.env_kwargs),
+                        ("--steps", args.steps),
                         ("--config", args.config), ("--target-score", args.target_score)):  # fmt: skip
         if value is not None:
             words += [flag, str(value)]
@@ -311,18 +337,21 @@ def cmd_train(args) -> int:
     n_envs, total_steps, settings = recipe.train_args(**_flag_overrides(args, config["train"]))
     name = _run_name(args, recipe)
     out = _out_folder(args, name)
-    probe = keras_dqn.make_env(args.env_id)
+    env_kwargs = _env_kwargs(args.env_kwargs, recipe.env_kwargs_for(args.env_id))
+    probe = keras_dqn.make_env(args.env_id, **env_kwargs)
     n_actions = keras_dqn.check_discrete(probe)
     shape = probe.observation_space.shape
     probe.close()
     agent = recipe.make_agent(shape, n_actions, seed=args.seed)
     with _run_folder(args, out, name) as out:
         print(f"training {recipe.agent} on {args.env_id} for {total_steps} steps; logs and checkpoints in {out}")
-        print("settings:", json.dumps({"agent": dict(recipe.agent_kwargs), "train": {"n_envs": n_envs, **settings}}))
-        envs = keras_dqn.make_vector_env(args.env_id, n_envs, training=True)
+        print("settings:", json.dumps({"env": env_kwargs, "agent": dict(recipe.agent_kwargs),
+                                       "train": {"n_envs": n_envs, **settings}}))  # fmt: skip
+        envs = keras_dqn.make_vector_env(args.env_id, n_envs, training=True, **env_kwargs)
         eval_env = None
         if is_atari(args.env_id) and settings.get("eval_episodes"):  # full games, the real score
-            eval_env = keras_dqn.make_vector_env(args.env_id, min(settings["eval_episodes"], 8), training=False)
+            eval_env = keras_dqn.make_vector_env(args.env_id, min(settings["eval_episodes"], 8), training=False,
+                                                 **env_kwargs)  # fmt: skip
         try:
             history = keras_dqn.train(
                 agent, envs, total_steps, eval_env=eval_env, log_dir=out, checkpoint_dir=out,
@@ -342,25 +371,28 @@ def cmd_train(args) -> int:
 
 
 def cmd_play(args) -> None:
-    agent, env_id = _load(args.weights, args.env)
+    agent, env_id, env_kwargs = _load(args)
     if args.record:
         from keras_dqn.viz import record
 
-        env = keras_dqn.make_env(env_id, render_mode="rgb_array")
+        env = keras_dqn.make_env(env_id, render_mode="rgb_array", **env_kwargs)
         try:
             score = record(agent, env, args.record, seed=args.seed)
         finally:
             env.close()
         print(f"recorded episode 1 to {args.record}: return {score:.1f}")
     for i in range(args.episodes):
-        print(f"episode {i + 1}: return {keras_dqn.play_episode(agent, env_id, seed=args.seed + i):.1f}")
+        score = keras_dqn.play_episode(agent, env_id, seed=args.seed + i, env_kwargs=env_kwargs)
+        print(f"episode {i + 1}: return {score:.1f}")
 
 
 def cmd_evaluate(args) -> None:
-    agent, env_id = _load(args.weights, args.env)
-    returns = keras_dqn.evaluate(agent, env_id, args.episodes, seed=args.seed)  # ALE ids: full games, 8 at a time
+    agent, env_id, env_kwargs = _load(args)
+    returns = keras_dqn.evaluate(agent, env_id, args.episodes, seed=args.seed,
+                                 env_kwargs=env_kwargs)  # ALE ids: full games, 8 at a time  # fmt: skip
+    env = f"{env_id} {json.dumps(env_kwargs)}" if env_kwargs else env_id
     print(
-        f"{env_id}, {args.episodes} greedy episodes (reset seeds {args.seed}..{args.seed + args.episodes - 1}): "
+        f"{env}, {args.episodes} greedy episodes (reset seeds {args.seed}..{args.seed + args.episodes - 1}): "
         f"mean {np.mean(returns):.2f}, std {np.std(returns):.2f}, min {np.min(returns):.1f}, max {np.max(returns):.1f}"
     )
 

@@ -9,13 +9,14 @@ plays greedily — :func:`evaluate`, the ``keras-dqn`` command, the examples, th
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium.vector import VectorEnv
 
 from keras_dqn.checks import check_optional_int, check_positive_int
-from keras_dqn.envs import check_discrete, is_atari, make_env, make_vector_env
+from keras_dqn.envs import check_discrete, flat_observations, is_atari, make_env, make_vector_env
 
 DEFAULT_MAX_STEPS = 100_000  # cap on an episode's length for envs without a time limit
 
@@ -25,6 +26,20 @@ def check_actions(agent, env: gym.Env | VectorEnv) -> None:
     n_actions = check_discrete(env)
     if getattr(agent, "action_size", n_actions) != n_actions:
         raise ValueError(f"the env has {n_actions} actions, the agent {agent.action_size}")
+
+
+def _options(env_kwargs: Any) -> dict[str, Any]:
+    """The env options given with an env id, checked: an object of keyword arguments."""
+    if env_kwargs is None:
+        return {}
+    if not isinstance(env_kwargs, dict) or not all(isinstance(key, str) for key in env_kwargs):
+        raise ValueError(f"env_kwargs must be a dict of the env's keyword arguments, got {env_kwargs!r}")
+    return env_kwargs
+
+
+def _no_options(env_kwargs: Any) -> None:
+    if env_kwargs:
+        raise ValueError("env_kwargs applies only to an env id; a given env is played as it was made")
 
 
 def _episode_cap(env: gym.Env | VectorEnv, max_steps: int | None) -> int:
@@ -43,6 +58,7 @@ def play_episode(
     *,
     max_steps: int | None = None,
     on_step: Callable[[np.ndarray, np.ndarray], None] | None = None,
+    env_kwargs: dict[str, Any] | None = None,
 ) -> float:
     """Play one greedy episode (the highest Q-value every step) and return its return.
 
@@ -55,13 +71,19 @@ def play_episode(
             window (needs a display; pygame for the classic-control envs).
         max_steps: stop after this many steps (default: the env's time limit, else 100,000).
         on_step: called as ``on_step(observation, q_values)`` before each action (plots use it).
+        env_kwargs: with an env id, the env's options (``{"is_slippery": False}``; a loaded
+            agent's are ``agent.env_kwargs``).  A given env's observations are flattened as
+            :func:`keras_dqn.envs.make_env` does (FrozenLake's one-hot), so a raw env plays too.
 
     Returns:
         The sum of the episode's rewards.
     """
     own = isinstance(env, str)
     if own:
-        env = make_env(env, render_mode="human" if render else None)
+        env = make_env(env, render_mode="human" if render else None, **_options(env_kwargs))
+    else:
+        _no_options(env_kwargs)
+        env = flat_observations(env)
     try:
         check_actions(agent, env)
         cap = _episode_cap(env, max_steps)
@@ -114,6 +136,7 @@ def evaluate(
     seed: int | None = 0,
     n_envs: int | None = None,
     max_steps: int | None = None,
+    env_kwargs: dict[str, Any] | None = None,
 ) -> list[float]:
     """Play ``episodes`` greedy episodes and return their (unshaped) returns.
 
@@ -127,6 +150,9 @@ def evaluate(
         n_envs: environments stepped together when ``env`` is an id (default 100, 8 for Atari).
         max_steps: cut an episode after this many steps (default: the env's time limit, else
             100,000), so an env that never ends cannot hang the evaluation.
+        env_kwargs: with an env id, the env's options (``{"is_slippery": False}``; a loaded
+            agent's are ``agent.env_kwargs``).  A given env's observations are flattened as
+            :func:`keras_dqn.envs.make_env` does, so a raw FrozenLake or Blackjack env plays too.
 
     Returns:
         One return per episode, in episode order.
@@ -139,7 +165,7 @@ def evaluate(
     seed = check_optional_int("seed", seed)
     if isinstance(env, str):
         n_envs = check_positive_int("n_envs", n_envs) if n_envs is not None else (8 if is_atari(env) else 100)
-        envs = make_vector_env(env, min(n_envs, episodes))
+        envs = make_vector_env(env, min(n_envs, episodes), **_options(env_kwargs))
         try:
             check_actions(agent, envs)
             return _evaluate_vector(agent, envs, episodes, seed, _episode_cap(envs, max_steps))
@@ -147,6 +173,8 @@ def evaluate(
             envs.close()
     if n_envs is not None:
         raise ValueError("n_envs applies only to an env id; a given env is played as it is")
+    _no_options(env_kwargs)
+    env = flat_observations(env)
     check_actions(agent, env)
     cap = _episode_cap(env, max_steps)
     if isinstance(env, VectorEnv):

@@ -58,6 +58,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import inspect
+import json
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -271,6 +272,23 @@ def check_agent_settings(agent_class: type[agents.DQNAgent], settings: Mapping[s
     _check_values("agent", settings, _agent_hints(agent_class), AGENT_SETTING_CHECKS)
 
 
+def check_env_kwargs(name: str, value: Any) -> dict[str, Any]:
+    """An env's options as a recipe, a weights file or ``--env-kwargs`` give them: an object of
+    keyword arguments with JSON values (``{"is_slippery": false}``).
+
+    Raises:
+        ValueError: one line naming ``name`` and what was expected.
+    """
+    if not isinstance(value, Mapping) or not all(isinstance(key, str) for key in value):
+        raise ValueError(f'{name} must be an object of the env\'s keyword arguments, e.g. {{"is_slippery": false}}; '
+                         f"got {value!r}")  # fmt: skip
+    try:
+        json.dumps(dict(value))
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must hold JSON values (numbers, strings, booleans, lists), got {value!r}") from None
+    return dict(value)
+
+
 def check_train_settings(settings: Mapping[str, Any]) -> None:
     """Check :func:`keras_dqn.train` settings (with ``n_envs`` and ``total_steps``) by name, type and value.
 
@@ -395,6 +413,8 @@ class Recipe:
         search_space: the settings ``keras-dqn tune`` sweeps by default (read-only once built):
             ``{"agent": {NAME: SPEC}, "train": {NAME: SPEC}}`` as :func:`check_search_space`
             takes; empty: none.
+        env_kwargs: the options its env is made with (:func:`keras_dqn.make_env` keyword
+            arguments, e.g. ``{"max_episode_steps": 200}``); they apply to ``env_id`` only.
 
     Raises:
         ValueError: an unknown agent class, or a setting its constructor or ``train`` lacks,
@@ -410,6 +430,7 @@ class Recipe:
     description: str = ""
     death_reward: float | None = None
     search_space: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    env_kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.agent not in AGENT_CLASSES:
@@ -422,6 +443,7 @@ class Recipe:
         self._check_exploration(self.train_kwargs)
         object.__setattr__(self, "agent_kwargs", MappingProxyType(dict(self.agent_kwargs)))
         object.__setattr__(self, "train_kwargs", MappingProxyType(dict(self.train_kwargs)))
+        object.__setattr__(self, "env_kwargs", MappingProxyType(check_env_kwargs("env_kwargs", self.env_kwargs)))
         check_search_space(self.agent_class, self.search_space)
         space = {section: MappingProxyType(dict(settings)) for section, settings in self.search_space.items()}
         object.__setattr__(self, "search_space", MappingProxyType(space))
@@ -473,6 +495,10 @@ class Recipe:
         if other.noisy:
             train_kwargs = {k: v for k, v in train_kwargs.items() if not k.startswith("exploration_")}
         return self.replace(agent=other.agent, agent_kwargs=other.agent_kwargs, train_kwargs=train_kwargs)
+
+    def env_kwargs_for(self, env_id: str) -> dict[str, Any]:
+        """The env options to make ``env_id`` with: this recipe's for its own env, none for another."""
+        return dict(self.env_kwargs) if env_id == self.env_id else {}
 
     @property
     def agent_class(self) -> type[agents.DQNAgent]:

@@ -31,7 +31,7 @@ from keras_dqn.callbacks import CSVLogger, TensorBoardScalars
 from keras_dqn.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from keras_dqn.checks import check_non_negative_int, check_optional_int, check_positive_int
 from keras_dqn.env_state import env_state, restore_env_state
-from keras_dqn.envs import make_env
+from keras_dqn.envs import env_options, flat_observations, make_env
 from keras_dqn.evaluation import check_actions, evaluate
 from keras_dqn.exploration import check_linear_settings, linear_over_fraction
 from keras_dqn.runs import lock_run_folders
@@ -102,6 +102,7 @@ class _Run:
     gradient_steps: int
     learning_starts: int
     eval_env: Any
+    eval_kwargs: dict[str, Any]
     eval_every: int
     eval_episodes: int
     target_score: float | None
@@ -418,15 +419,22 @@ def _restore_envs(run: _Run, loop: dict[str, np.ndarray]) -> str | None:
     return None
 
 
+def _json_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The env's options as the weights file can hold them (JSON); one that JSON can't hold is left out, saying so."""
+    kept = {}
+    for key, value in options.items():
+        try:
+            json.dumps(value)
+            kept[key] = value
+        except TypeError:
+            print(f"the env option {key}={value!r} is not JSON: the weights file will not record it")
+    return kept
+
+
 def _check_fits(agent, env, what: str) -> None:
     """``env`` must have the agent's number of actions and its state shape (flat Box, or frames)."""
     check_actions(agent, env)
     space = env.single_observation_space if isinstance(env, VectorEnv) else env.observation_space
-    if isinstance(space, (gym.spaces.Dict, gym.spaces.Tuple)):
-        raise ValueError(
-            f"{what} has {type(space).__name__} observations; DQN agents take one array per state: "
-            "wrap the env in gymnasium.wrappers.FlattenObservation"
-        )
     if tuple(space.shape or ()) != tuple(agent.state_shape):
         raise ValueError(f"{what}'s observations have shape {space.shape}, the agent expects {agent.state_shape}")
 
@@ -454,7 +462,9 @@ def _log_row(run: _Run, agent, state: _Progress, stats: _RowStats, episodes: _Ep
     reached = False
     if run.eval_episodes:
         # Evaluation episodes use reset seeds 10,000 + step: never the seeds training started from.
-        logs["eval_mean"] = float(np.mean(evaluate(agent, run.eval_env, run.eval_episodes, seed=10_000 + state.steps)))
+        returns = evaluate(agent, run.eval_env, run.eval_episodes, seed=10_000 + state.steps,
+                           env_kwargs=run.eval_kwargs)  # fmt: skip
+        logs["eval_mean"] = float(np.mean(returns))
         logs["eval_s"] = time.perf_counter() - now  # long games show here, not in steps_per_s
         if run.checkpoint_dir and logs["eval_mean"] > state.best:
             agent.save(run.checkpoint_dir / "best.h5")
@@ -505,6 +515,7 @@ def _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, lea
     check_optional_int("seed", seed)
     if isinstance(env, str):  # an id: the env it names, as keras_dqn.make_env makes it for training
         env = make_env(env, training=True)
+    env = flat_observations(env)  # FrozenLake's, Taxi's, Blackjack's observations one-hot, as make_env's
     if isinstance(env, VectorEnv):
         mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         if mode != AutoresetMode.NEXT_STEP:
@@ -520,19 +531,22 @@ def _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, lea
             f"batch_size {batch_size} is larger than the agent's replay memory ({agent.memory.maxlen} transitions): "
             "it could never sample a minibatch"
         )
-    spec = envs.spec
+    spec, options = envs.spec, env_options(envs)
     if agent.env_id is None and spec is not None:
         agent.env_id = spec.id  # saved with the weights, so `keras-dqn play` needs only the file
+        agent.env_kwargs = _json_options(options)
+    eval_kwargs: dict[str, Any] = {}  # the options of an eval env made from the training env's id
     if eval_env is None and eval_episodes:
         if spec is None:
             raise ValueError("pass eval_env: the training env has no registered id to evaluate on")
-        if spec.additional_wrappers:  # gym.make(spec.id) would not rebuild them (e.g. Atari preprocessing)
-            wrappers = ", ".join(w.name for w in spec.additional_wrappers)
+        # make_env rebuilds FlattenObservation itself; other wrappers (Atari preprocessing) the id alone does not
+        wrappers = [w.name for w in spec.additional_wrappers if w.name != "FlattenObservation"]
+        if wrappers:
             raise ValueError(
-                f"pass eval_env: the training env is {spec.id} wrapped in {wrappers}, which its id alone does not "
-                "rebuild (for Atari: eval_env=make_atari_vector_env(game, n, training=False))"
+                f"pass eval_env: the training env is {spec.id} wrapped in {', '.join(wrappers)}, which its id alone "
+                "does not rebuild (for Atari: eval_env=make_atari_vector_env(game, n, training=False))"
             )
-        eval_env = spec.id
+        eval_env, eval_kwargs = spec.id, options
     if eval_episodes and not isinstance(eval_env, str):
         _check_fits(agent, eval_env, "eval_env")
     checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
@@ -548,7 +562,8 @@ def _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, lea
     bar_metrics = ["return", "eval", "epsilon", "loss", "steps/s", "frames/s"]
     return _Run(
         envs=envs, total_steps=total_steps, batch_size=batch_size, train_every=train_every,
-        gradient_steps=gradient_steps, learning_starts=learning_starts, eval_env=eval_env, eval_every=eval_every,
+        gradient_steps=gradient_steps, learning_starts=learning_starts, eval_env=eval_env, eval_kwargs=eval_kwargs,
+        eval_every=eval_every,
         eval_episodes=eval_episodes, target_score=target_score,
         callbacks=keras.callbacks.CallbackList(all_callbacks, model=agent.model), history=history,
         checkpoint_dir=checkpoint_dir, save_memory=save_memory, frames_per_step=frames_per_step,

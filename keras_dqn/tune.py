@@ -164,14 +164,15 @@ def _trial(config: dict, job: dict) -> None:
                 state = json.loads((Path(saved) / _STATE_FILE).read_text())
             reported_rows, reported_step = state.get("reported_rows"), int(state["reported_step"])
             wall_offset = float(state["wall_s"])
-        probe = make_env(env_id)
+        env_kwargs = recipe.env_kwargs_for(env_id)
+        probe = make_env(env_id, **env_kwargs)
         n_actions, shape = check_discrete(probe), probe.observation_space.shape
         probe.close()
         agent = recipe.make_agent(shape, n_actions, seed=seed)
-        envs = make_vector_env(env_id, n_envs, training=True)
+        envs = make_vector_env(env_id, n_envs, training=True, **env_kwargs)
         eval_env = None
         if is_atari(env_id) and settings.get("eval_episodes"):  # full games, the real score (as `keras-dqn train`)
-            eval_env = make_vector_env(env_id, min(settings["eval_episodes"], 8), training=False)
+            eval_env = make_vector_env(env_id, min(settings["eval_episodes"], 8), training=False, **env_kwargs)
         report = _ReportToTune(run_dir, reported_rows=reported_rows, reported_step=reported_step,
                                wall_offset=wall_offset, extra=extra)  # fmt: skip
         try:
@@ -182,7 +183,7 @@ def _trial(config: dict, job: dict) -> None:
             if eval_env is not None:
                 eval_env.close()
         if job.get("final_episodes"):  # the final weights' greedy score, on resets no training decision used
-            returns = evaluate(agent, env_id, job["final_episodes"], seed=FINAL_EVAL_SEED)
+            returns = evaluate(agent, env_id, job["final_episodes"], seed=FINAL_EVAL_SEED, env_kwargs=env_kwargs)
             tune.report({**report.last, "final_eval": float(np.mean(returns)), "final": 1})
 
 

@@ -26,6 +26,7 @@ from keras_dqn.checks import (
     check_positive_int,
     check_positive_number,
 )
+from keras_dqn.envs import flat_observations
 from keras_dqn.networks import DuelingHead, activation_name
 from keras_dqn.rl.memory import SequentialMemory
 from keras_dqn.rl.policies import EpsGreedyQPolicy, GreedyQPolicy, Policy
@@ -460,6 +461,7 @@ class DQNAgent:
             nb_max_episode_steps = check_positive_int("nb_max_episode_steps", nb_max_episode_steps)
         if verbose not in (0, 1, 2):
             raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+        env = flat_observations(env)  # FrozenLake's, Taxi's, Blackjack's observations one-hot, as make_env's
         self._check_env(env, visualize, "fit()")
         history, cbs = _callbacks(self.model, callbacks)
         self.step = 0  # keras-rl counts each fit() from 0: annealing and warmup start again
@@ -544,6 +546,7 @@ class DQNAgent:
         nb_episodes = check_positive_int("nb_episodes", nb_episodes)
         if nb_max_episode_steps is not None:
             nb_max_episode_steps = check_positive_int("nb_max_episode_steps", nb_max_episode_steps)
+        env = flat_observations(env)
         self._check_env(env, visualize, "test()")
         history, cbs = _callbacks(self.model, callbacks)
         window = _ObservationWindow(self.window_length, self.core.state_shape[1:])
