@@ -4,15 +4,15 @@ A resumed run continues the episodes its checkpoint was written in the middle of
 envs would capture them, but unpickling runs whatever code the file names, and checkpoints are
 shared (a course's run folder, a colleague's, one from a forum).  So an env's state is saved as
 data only: for each layer of the env (every wrapper, then the env itself), its attributes that
-hold plain values (``None``, booleans, numbers, strings, NumPy arrays and scalars of numeric
-dtypes, and tuples, lists and string-keyed dicts of those), and the bit-generator state of each
+hold plain values (``None``, booleans, numbers, strings, NumPy arrays and scalars of numbers,
+bytes or text, and tuples, lists and dicts of those), and the bit-generator state of each
 ``numpy.random.Generator`` attribute (gymnasium's ``np_random``).  The result is JSON.
 
-That is the whole state of the classic-control envs (CartPole, Acrobot, MountainCar) and of
-gymnasium's own wrappers (the time limit's step count, the order and checker flags).  An env
-holding anything else (a Box2D world, an ALE emulator, a render window, a wrapper's frame
-buffer) can't be saved this way: :func:`env_state` returns ``None``, and a resumed run starts new
-episodes and says so.
+That is the whole state of the classic-control envs (CartPole, Acrobot, MountainCar), of the
+toy-text ones (FrozenLake, Taxi, CliffWalking, Blackjack) and of gymnasium's own wrappers (the
+time limit's step count, the order and checker flags).  An env holding anything else (a Box2D
+world, an ALE emulator, a render window, a wrapper's frame buffer) can't be saved this way:
+:func:`env_state` returns ``None``, and a resumed run starts new episodes and says so.
 
 Restoring reads attributes by name from gymnasium's wrappers and envs (``vars``), some of them
 private to gymnasium (``TimeLimit._elapsed_steps``, ``Env._np_random``): that is what an env's
@@ -35,7 +35,7 @@ _CONFIG_ATTRIBUTES = frozenset({
     "_ezpickle_args", "_ezpickle_kwargs", "observation_space", "action_space", "_observation_space",
     "_action_space",
 })  # fmt: skip
-_NUMERIC_KINDS = "biufc"  # bool, signed, unsigned, float, complex: dtypes that hold no objects
+_PLAIN_KINDS = "biufcSU"  # bool, integers, floats, complex, fixed-width bytes and text: dtypes that hold no objects
 _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 
 
@@ -57,14 +57,16 @@ def _encode(value: Any) -> Any:
         return value
     if isinstance(value, np.random.Generator):
         return {"generator": value.bit_generator.state}
-    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in _NUMERIC_KINDS:
-        array = np.ascontiguousarray(value)
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in _PLAIN_KINDS:
+        array = np.asarray(value)  # (np.ascontiguousarray would make a scalar 1-d)
         kind = "ndarray" if isinstance(value, np.ndarray) else "scalar"
         return {kind: array.dtype.str, "shape": list(array.shape), "hex": array.tobytes().hex()}
     if isinstance(value, (tuple, list)):
         return {type(value).__name__: [_encode(v) for v in value]}
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {"dict": {k: _encode(v) for k, v in value.items()}}
+    if isinstance(value, dict):  # other keys (the toy-text envs' transition tables P[state][action])
+        return {"items": [[_encode(k), _encode(v)] for k, v in value.items()]}
     raise _Unsupported(type(value).__name__)
 
 
@@ -77,8 +79,8 @@ def _decode(data: Any) -> Any:
     if "ndarray" in data or "scalar" in data:
         kind = "ndarray" if "ndarray" in data else "scalar"
         dtype = np.dtype(str(data[kind]))
-        if dtype.kind not in _NUMERIC_KINDS:
-            raise ValueError(f"an array of dtype {dtype} (only numeric arrays are stored)")
+        if dtype.kind not in _PLAIN_KINDS:
+            raise ValueError(f"an array of dtype {dtype} (only arrays of numbers, bytes or text are stored)")
         shape = tuple(int(n) for n in data["shape"])
         raw = bytes.fromhex(str(data["hex"]))
         if len(raw) != dtype.itemsize * int(np.prod(shape)):
@@ -94,11 +96,26 @@ def _decode(data: Any) -> Any:
             return tuple(items) if kind == "tuple" else items
         if kind == "dict" and isinstance(inner, dict):
             return {str(k): _decode(v) for k, v in inner.items()}
+        if kind == "items" and isinstance(inner, list) and all(isinstance(i, list) and len(i) == 2 for i in inner):
+            items = [(_decode(k), _decode(v)) for k, v in inner]
+            if not all(isinstance(k, (bool, int, float, str, tuple, type(None))) for k, _ in items):
+                raise ValueError("a dict key that is not a number, string or tuple")
+            return dict(items)
     raise ValueError(f"unexpected value {str(data)[:80]!r}")
 
 
 class _GeneratorState(dict):
     """A saved ``numpy.random.Generator``'s bit-generator state, set into the env's own generator."""
+
+
+def _is_config(name: str, value: Any) -> bool:
+    """Whether an attribute says how the env was made (its spaces, spec, render mode, a wrapper's
+    function) rather than where its episode is: never saved, never set."""
+    return (
+        name in _CONFIG_ATTRIBUTES
+        or isinstance(value, (gym.spaces.Space, gym.envs.registration.EnvSpec))
+        or callable(value)  # FlattenObservation's func: code the fresh env has of its own
+    )
 
 
 def _name(layer) -> str:
@@ -113,7 +130,7 @@ def env_state(env) -> dict[str, Any] | None:
     for layer in _layers(env):
         attributes = {}
         for name, value in vars(layer).items():
-            if name in _CONFIG_ATTRIBUTES or isinstance(value, (gym.spaces.Space, gym.envs.registration.EnvSpec)):
+            if _is_config(name, value):
                 continue
             try:
                 attributes[name] = _encode(value)
@@ -146,8 +163,7 @@ def restore_env_state(env, state: Any) -> None:
         attributes = saved_layer.get("attributes")
         if not isinstance(attributes, dict):
             raise ValueError(f"the saved state of {_name(layer)} is malformed")
-        own = {k for k, v in vars(layer).items()
-               if k not in _CONFIG_ATTRIBUTES and not isinstance(v, (gym.spaces.Space, gym.envs.registration.EnvSpec))}
+        own = {k for k, v in vars(layer).items() if not _is_config(k, v)}
         if set(attributes) != own:
             raise ValueError(f"{_name(layer)}'s saved attributes {sorted(attributes)} are not this env's {sorted(own)}")
         for name, data in attributes.items():

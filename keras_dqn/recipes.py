@@ -823,10 +823,89 @@ _LUNARLANDER = _ACROBOT.replace(
     "lr 5e-4 and a target copy every 500 steps",
 )
 
+# The toy-text envs: one-hot states (keras_dqn.envs.flat_observations), so one hidden layer can hold
+# any Q-table.  One gradient step per env step over 8 envs, epsilon falling linearly over 30% of the run.
+_FROZENLAKE = Recipe(
+    name="frozenlake",
+    env_id="FrozenLake-v1",
+    agent="TargetDQNAgent",
+    agent_kwargs=dict(
+        gamma=0.99,  # the safe way round the holes is long: the goal must stay worth it
+        learning_rate=1e-3,
+        memory_size=50_000,
+        hidden=(64,),
+        target_update=500,  # gradient steps
+        double=True,
+        loss="huber",
+        clipnorm=10.0,
+        epsilon=1.0,
+        epsilon_min=0.05,
+    ),
+    train_kwargs=dict(
+        n_envs=8,
+        total_steps=100_000,
+        batch_size=64,
+        train_every=8,
+        gradient_steps=8,
+        learning_starts=1000,
+        eval_every=10_000,
+        eval_episodes=200,
+        exploration_fraction=0.3,
+        exploration_final_eps=0.05,
+    ),
+    description="TargetDQNAgent on slippery FrozenLake: one-hot cells, one 64-unit layer, Double DQN, linear epsilon",
+)
+
+_FROZENLAKE_8X8 = _FROZENLAKE.replace(
+    name="frozenlake8x8",
+    env_id="FrozenLake8x8-v1",
+    train_kwargs=dict(_FROZENLAKE.train_kwargs, total_steps=300_000, eval_every=20_000),
+    description="frozenlake's settings on the 8x8 map, three times the steps",
+)
+
+_TAXI = _FROZENLAKE.replace(
+    name="taxi",
+    env_id="Taxi-v4",
+    agent_kwargs=dict(_FROZENLAKE.agent_kwargs, memory_size=100_000, hidden=(128,)),
+    description="TargetDQNAgent on Taxi: one-hot states (500), one 128-unit layer, Double DQN, linear epsilon",
+)
+
+_CLIFFWALKING = _FROZENLAKE.replace(
+    name="cliffwalking",
+    env_id="CliffWalking-v1",
+    train_kwargs=dict(_FROZENLAKE.train_kwargs, total_steps=50_000, eval_episodes=10),
+    # CliffWalking has no time limit: an untrained greedy policy can walk into a wall for ever
+    env_kwargs={"max_episode_steps": 200},
+    description="TargetDQNAgent on CliffWalking: frozenlake's settings, episodes cut at 200 steps",
+)
+
+_CLIFFWALKING_SLIPPERY = _CLIFFWALKING.replace(
+    name="cliffwalking-slippery",
+    env_id="CliffWalkingSlippery-v1",
+    train_kwargs=dict(_CLIFFWALKING.train_kwargs, total_steps=100_000, eval_episodes=100),
+    description="cliffwalking's settings on the slippery cliff, twice the steps",
+)
+
+_BLACKJACK = _FROZENLAKE.replace(
+    name="blackjack",
+    env_id="Blackjack-v1",
+    agent_kwargs=dict(
+        _FROZENLAKE.agent_kwargs,
+        gamma=1.0,  # a hand lasts a few steps; its return is the bet's outcome
+        learning_rate=3e-4,  # the rewards are noisy: +-1 by the dealer's draw
+        memory_size=200_000,
+        target_update=1000,
+    ),
+    train_kwargs=dict(_FROZENLAKE.train_kwargs, total_steps=200_000, batch_size=128, eval_every=20_000,
+                      eval_episodes=5000),  # fmt: skip
+    description="TargetDQNAgent on Blackjack: one-hot (sum, dealer card, usable ace), gamma 1, lr 3e-4, batch 128",
+)
+
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (_CARTPOLE_DQN, _CARTPOLE_TARGET, _CARTPOLE_RAINBOW, _PONG, _PONG_RAINBOW, _PONG_RAINBOW_EPS,
-              _PONG_RAINBOW_NOISY_HEAD, _ACROBOT, _MOUNTAINCAR, _LUNARLANDER)
+              _PONG_RAINBOW_NOISY_HEAD, _ACROBOT, _MOUNTAINCAR, _LUNARLANDER, _FROZENLAKE, _FROZENLAKE_8X8, _TAXI,
+              _CLIFFWALKING, _CLIFFWALKING_SLIPPERY, _BLACKJACK)
 }  # fmt: skip
 """Every named recipe, by name."""
 
@@ -836,7 +915,9 @@ _DEFAULT_FOR_ENV = {
     "MountainCar-v0": "mountaincar",
     "LunarLander-v3": "lunarlander",
     "ALE/Pong-v5": "pong",
-}
+    **{recipe.env_id: recipe.name for recipe in (_FROZENLAKE, _FROZENLAKE_8X8, _TAXI, _CLIFFWALKING,
+                                                 _CLIFFWALKING_SLIPPERY, _BLACKJACK)},
+}  # fmt: skip
 
 
 def get_recipe(name: str) -> Recipe:

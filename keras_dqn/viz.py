@@ -429,3 +429,53 @@ def plot_trial_curves(
         plt.close(fig)
         raise
     return _save_png(plt, fig, path, **({"bbox_inches": "tight"} if outside else {}))
+
+
+def plot_grid_policy(
+    tables: Mapping[str, np.ndarray],
+    grid: Sequence[str],
+    path: str | os.PathLike,
+    *,
+    arrows: str = "←↓→↑",
+    title: str = "",
+) -> Path:
+    """Q-tables of a grid world side by side: each cell coloured by its greedy value ``max_a Q``,
+    with an arrow for its greedy action and the map's letter (S start, H hole, G goal).
+
+    Args:
+        tables: ``{label: (n_states, n_actions) array}``, e.g. the value-iteration table
+            (:func:`keras_dqn.tabular.optimal_q_table`) and a network's Q-values on every
+            one-hot state; state ``s`` is the cell at row ``s // width``, column ``s % width``.
+        grid: the map, one string per row (FrozenLake's ``env.unwrapped.desc`` decoded).
+        path: the PNG to write.
+        arrows: one symbol per action, in the env's action order (FrozenLake: left, down,
+            right, up).
+        title: the figure's title.
+
+    Raises:
+        ValueError: a table whose shape does not fit the grid and the arrows, or a path not
+            ending in ``.png``.
+    """
+    out = _png_path(path)
+    rows, cols = len(grid), len(grid[0])
+    for label, table in tables.items():
+        if np.shape(table) != (rows * cols, len(arrows)):
+            raise ValueError(f"table {label!r} has shape {np.shape(table)}; a {rows}x{cols} grid with "
+                             f"{len(arrows)} actions needs ({rows * cols}, {len(arrows)})")  # fmt: skip
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(tables), figsize=(3.2 * len(tables) + 0.6, 3.4), squeeze=False)
+    for ax, (label, table) in zip(axes[0], tables.items(), strict=True):
+        table = np.asarray(table)
+        image = ax.imshow(table.max(axis=1).reshape(rows, cols), cmap="viridis")
+        for s, action in enumerate(table.argmax(axis=1)):
+            r, c = divmod(s, cols)
+            letter = grid[r][c]
+            text = letter if letter in "HG" else f"{arrows[action]}" + ("\nS" if letter == "S" else "")
+            ax.text(c, r, text, ha="center", va="center", color="white", fontsize=12, fontweight="bold")
+        ax.set_title(label, fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    if title:
+        fig.suptitle(title)
+    return _save_png(plt, fig, out)
