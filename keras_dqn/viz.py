@@ -439,8 +439,9 @@ def plot_grid_policy(
     arrows: str = "←↓→↑",
     title: str = "",
 ) -> Path:
-    """Q-tables of a grid world side by side: each cell coloured by its greedy value ``max_a Q``,
-    with an arrow for its greedy action and the map's letter (S start, H hole, G goal).
+    """Q-tables of a grid world side by side: each cell coloured by its greedy value ``max_a Q``
+    (one colour scale for all), with an arrow for its greedy action and the map's letter (S start;
+    H hole and G goal, grey: the episode ends there).
 
     Args:
         tables: ``{label: (n_states, n_actions) array}``, e.g. the value-iteration table
@@ -463,15 +464,22 @@ def plot_grid_policy(
             raise ValueError(f"table {label!r} has shape {np.shape(table)}; a {rows}x{cols} grid with "
                              f"{len(arrows)} actions needs ({rows * cols}, {len(arrows)})")  # fmt: skip
     plt = _pyplot()
+    ends = np.array([[letter in "HG" for letter in row] for row in grid])  # holes and the goal: no decision
+    values = {label: np.ma.masked_array(np.asarray(table).max(axis=1).reshape(rows, cols), ends)
+              for label, table in tables.items()}  # fmt: skip
+    low = min(float(v.min()) for v in values.values())  # one colour scale for every table
+    high = max(float(v.max()) for v in values.values())
+    cmap = plt.get_cmap("viridis").with_extremes(bad="lightgray")
     fig, axes = plt.subplots(1, len(tables), figsize=(3.2 * len(tables) + 0.6, 3.4), squeeze=False)
     for ax, (label, table) in zip(axes[0], tables.items(), strict=True):
         table = np.asarray(table)
-        image = ax.imshow(table.max(axis=1).reshape(rows, cols), cmap="viridis")
+        image = ax.imshow(values[label], cmap=cmap, vmin=low, vmax=high)
         for s, action in enumerate(table.argmax(axis=1)):
             r, c = divmod(s, cols)
             letter = grid[r][c]
             text = letter if letter in "HG" else f"{arrows[action]}" + ("\nS" if letter == "S" else "")
-            ax.text(c, r, text, ha="center", va="center", color="white", fontsize=12, fontweight="bold")
+            color = "black" if letter in "HG" else "white"
+            ax.text(c, r, text, ha="center", va="center", color=color, fontsize=12, fontweight="bold")
         ax.set_title(label, fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])

@@ -199,3 +199,48 @@ def test_dict_observations_are_flattened_and_train():
     agent = keras_dqn.TargetDQNAgent(4, 2, seed=0, hidden=(8,))
     history = keras_dqn.train(agent, env, 200, learning_starts=50, eval_every=200, eval_episodes=0, progress=False)
     assert history.history["step"] == [200] and agent.train_steps > 0
+
+
+def test_the_frozenlake_example_shows_the_shipped_agents_table_beside_value_iteration(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    plot = tmp_path / "policy.png"
+    result = subprocess.run([sys.executable, str(root / "examples" / "frozenlake.py"), "--weights",
+                             str(root / "weights" / "frozenlake-dqn.h5"), "--episodes", "50", "--plot", str(plot)],
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "greedy action is an optimal one in 11 of the 11 cells" in result.stdout
+    assert "the optimal policy's expectation: 0.744" in result.stdout
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_example_trains_a_deterministic_lake_from_scratch():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, str(root / "examples" / "frozenlake.py"), "--env-kwargs",
+                             '{"is_slippery": false}', "--steps", "6000", "--episodes", "20", "--plot", ""],
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    import re  # (how well 6,000 steps learn is a benchmark's question, not a test's)
+
+    assert re.search(r"success rate over 20 held-out episodes: [01]\.\d{3} \(the optimal policy's expectation: 1\.000",
+                     result.stdout), result.stdout[-1000:]  # fmt: skip
+
+
+def test_plot_grid_policy_checks_the_tables_and_draws(tmp_path):
+    pytest.importorskip("matplotlib")
+    from keras_dqn.viz import plot_grid_policy
+
+    grid = ["SF", "HG"]
+    q = np.arange(16, dtype=float).reshape(4, 4)
+    assert plot_grid_policy({"a": q, "b": -q}, grid, tmp_path / "p.png").is_file()
+    with pytest.raises(ValueError, match=r"table 'a' has shape \(3, 4\); a 2x2 grid with 4 actions needs \(4, 4\)"):
+        plot_grid_policy({"a": q[:3]}, grid, tmp_path / "p.png")
+    with pytest.raises(ValueError, match="give a path ending in .png"):
+        plot_grid_policy({"a": q}, grid, tmp_path / "p.jpg")
