@@ -57,9 +57,8 @@ from keras_dqn.networks import (
     reseed_noise,
 )
 from keras_dqn.prioritized import PrioritizedFrameReplayBuffer, PrioritizedReplayBuffer
+from keras_dqn.settings import LOSSES, check_agent_settings, check_hidden, check_target_update
 from keras_dqn.weights import load_h5, read_h5, save_h5
-
-LOSSES = {"mse": "mse", "huber": "huber"}  # our names -> Keras loss identifiers
 
 
 class TrainStep:
@@ -412,7 +411,7 @@ class DQNAgent:
         self.epsilon_min = check_fraction("epsilon_min", epsilon_min)
         self.epsilon_decay = check_fraction("epsilon_decay", epsilon_decay, low_open=True)
         self.learning_rate = check_positive_number("learning_rate", learning_rate)
-        self.hidden = tuple(check_positive_int("hidden units", h) for h in hidden)
+        self.hidden = check_hidden("hidden", hidden)
         self.loss = check_choice("loss", loss, LOSSES)
         self.dueling = bool(dueling)
         self.clipnorm = None if clipnorm is None else check_positive_number("clipnorm (or None)", clipnorm)
@@ -929,7 +928,7 @@ class TargetDQNAgent(DQNAgent):
             state_size, action_size, gamma=gamma, memory_size=memory_size, hidden=hidden, loss=loss,
             clipnorm=clipnorm, **kwargs,
         )  # fmt: skip
-        self.target_update = _check_target_update(target_update)
+        self.target_update = check_target_update("target_update", target_update)
         self.double = bool(double)
         self.target_model = keras.models.clone_model(self.model)
         self.reseed_target_noise()
@@ -995,23 +994,6 @@ class TargetDQNAgent(DQNAgent):
         super().load(name)
         self.update_target_model()
         return self
-
-
-def _check_target_update(value: Any) -> int | float:
-    """An ``int`` C for a hard copy every C steps, or a ``float`` tau in (0, 1) for soft updates."""
-    expected = "an int C >= 1 (hard copy every C gradient steps) or a float tau in (0, 1) (soft update)"
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"target_update must be {expected}, got {value!r}")
-    if isinstance(value, (int, np.integer)):
-        if value < 1:
-            raise ValueError(f"target_update must be {expected}; got the int {value}")
-        return int(value)
-    value = float(value)
-    if 0.0 < value < 1.0:
-        return value
-    if value >= 1.0 and value.is_integer():
-        return int(value)
-    raise ValueError(f"target_update must be {expected}, got {value!r}")
 
 
 class ConvDQNAgent(TargetDQNAgent):
@@ -1302,7 +1284,6 @@ def _read_agent_config(
 ) -> tuple[type[DQNAgent], Any, int, dict, str | None, dict[str, Any]]:
     """``(class, state size or shape, action count, settings, env id, env options)`` from a file's config,
     all checked."""
-    from keras_dqn.recipes import check_agent_settings  # recipes imports this module
     from keras_dqn.weights import CONFIG_ATTR  # (imported here: load_agent is this module's only reader of it)
 
     expected = (

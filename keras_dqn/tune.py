@@ -56,6 +56,7 @@ from keras_dqn.recipes import (
     pick_recipe,
     search_space_values,
 )
+from keras_dqn.settings import apply_config, check_config, read_config_file
 from keras_dqn.training import train
 
 RAY_HINT = 'keras_dqn.tune needs Ray Tune: pip install -e ".[ray]"  (or pip install "ray[tune]" scipy)'
@@ -793,22 +794,19 @@ def _viz():
 # ---------------------------------------------------------------- seeds
 def _config_overrides(recipe: Recipe, config: str | os.PathLike | Mapping[str, Any] | None) -> dict[str, dict]:
     """A ``--config`` file's (or dict's) 'agent' and 'train' settings, checked as ``keras-dqn train`` does."""
-    if config is None:
-        return {"agent": {}, "train": {}}
-    from keras_dqn.cli import UsageError, _config
-
     if isinstance(config, Mapping):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "config.json"
-            path.write_text(json.dumps(_jsonable(config)))
-            try:
-                return _config(recipe, str(path))[1]
-            except UsageError as exc:
-                raise ValueError(str(exc).replace(str(path), "config")) from None
+        where = "config"
+        try:
+            given = check_config(_jsonable(config))
+        except ValueError as exc:
+            raise ValueError(f"config: {exc}") from None
+    else:
+        where, given = str(config), read_config_file(config)  # its errors name the file
     try:
-        return _config(recipe, str(config))[1]
-    except UsageError as exc:
-        raise ValueError(str(exc)) from None
+        apply_config(recipe, given)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    return given
 
 
 def seeds(
