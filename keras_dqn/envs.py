@@ -134,7 +134,9 @@ def flat_observations(env: gym.Env | VectorEnv) -> gym.Env | VectorEnv:
         ValueError: observations that can't be flattened (see :func:`needs_flattening`).
     """
     vector = isinstance(env, VectorEnv)
-    space = env.single_observation_space if vector else env.observation_space
+    space = getattr(env, "single_observation_space" if vector else "observation_space", None)
+    if not isinstance(space, gym.spaces.Space):
+        return env  # not an env: the caller's own checks say what was expected
     name = getattr(getattr(env, "spec", None), "id", None) or type(getattr(env, "unwrapped", env)).__name__
     if not needs_flattening(space, name):
         return env

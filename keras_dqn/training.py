@@ -515,16 +515,16 @@ def _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, lea
     check_optional_int("seed", seed)
     if isinstance(env, str):  # an id: the env it names, as keras_dqn.make_env makes it for training
         env = make_env(env, training=True)
+    if not isinstance(env, (gym.Env, VectorEnv)):
+        raise ValueError(f"env must be a gymnasium Env, VectorEnv or env id, got {env!r}")
     env = flat_observations(env)  # FrozenLake's, Taxi's, Blackjack's observations one-hot, as make_env's
     if isinstance(env, VectorEnv):
         mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         if mode != AutoresetMode.NEXT_STEP:
             raise ValueError(f"train() needs a vector env with autoreset_mode NEXT_STEP (the default), got {mode}")
         envs = env
-    elif isinstance(env, gym.Env):
-        envs = _OneEnv(env)
     else:
-        raise ValueError(f"env must be a gymnasium Env, VectorEnv or env id, got {env!r}")
+        envs = _OneEnv(env)
     _check_fits(agent, env, "the training env")
     if batch_size > agent.memory.maxlen:
         raise ValueError(
