@@ -190,3 +190,12 @@ def test_the_keras_rl_api_fits_and_tests_a_raw_frozenlake():
     assert sum(history.history["nb_episode_steps"]) <= 200 and len(history.history["episode_reward"]) > 0
     rewards = dqn.test(env, nb_episodes=3, verbose=0).history["episode_reward"]
     assert len(rewards) == 3 and set(rewards) <= {0.0, 1.0}
+
+
+def test_dict_observations_are_flattened_and_train():
+    half = gym.spaces.Box(-np.inf, np.inf, (2,))
+    env = gym.wrappers.TransformObservation(gym.make("CartPole-v1"), lambda obs: {"cart": obs[:2], "pole": obs[2:]},
+                                            gym.spaces.Dict({"cart": half, "pole": half}))  # fmt: skip
+    agent = keras_dqn.TargetDQNAgent(4, 2, seed=0, hidden=(8,))
+    history = keras_dqn.train(agent, env, 200, learning_starts=50, eval_every=200, eval_episodes=0, progress=False)
+    assert history.history["step"] == [200] and agent.train_steps > 0
