@@ -141,16 +141,18 @@ def main() -> None:
                                   env_kwargs=agent.env_kwargs)  # fmt: skip
         seconds = time.perf_counter() - start
         best = keras_dqn.evaluate(optimum, env_id, episodes, seed=args.seed, n_envs=min(episodes, 1000))
-        same = float(np.mean(np.argmax(agent.q_values(_observations(env_id)), axis=1) ==
-                             np.argmax(optimum.q_values(_observations(env_id)), axis=1)))  # fmt: skip
-        rows.append({"env": env_id, "weights": str(path), "episodes": episodes, "seeds_from": args.seed,
+        states = _observations(env_id)
+        exact = optimum.q_values(states)
+        chosen = exact[np.arange(len(states)), np.argmax(agent.q_values(states), axis=1)]
+        same = float(np.mean(chosen >= exact.max(axis=1) - 1e-9))  # an optimal action (ties: any of them)
+        rows.append({"env": env_id, "weights": str(args.weights or f"weights/{shipped}.h5"), "episodes": episodes, "seeds_from": args.seed,
                      "agent_mean": float(np.mean(ours)), "agent_sem": float(np.std(ours) / np.sqrt(episodes)),
                      "optimal_policy_mean": float(np.mean(best)), "optimal_expected": expected, "bar": bar,
-                     "agrees_with_optimal_actions": same, "eval_s": seconds})  # fmt: skip
+                     "optimal_action_share": same, "eval_s": seconds})  # fmt: skip
         r = rows[-1]
         print(f"{env_id:16s} agent {r['agent_mean']:+.4f} ± {r['agent_sem']:.4f}  optimal policy, same episodes "
               f"{r['optimal_policy_mean']:+.4f}  optimal expected {expected:+.4f}  bar {bar:+g}  "
-              f"same action as optimal in {same:.0%} of states  ({episodes:,} episodes)")  # fmt: skip
+              f"an optimal action in {same:.0%} of states  ({episodes:,} episodes)")  # fmt: skip
     print(json.dumps({"benchmark": "toy_text", "rows": rows}))
 
 

@@ -964,9 +964,9 @@ def _seeds_outputs(job: dict, out: Path, trials: list[dict], target: float | Non
 def _summary_text(summary: Mapping[str, Any]) -> str:
     lines = [f"{summary['n_seeds']} seeds of {summary['recipe']} on {summary['env_id']} "
              f"({summary['steps']:,} steps each; final score: {summary['final_score']}):",
-             f"  IQM {summary['iqm']:.1f} (95% bootstrap CI {summary['ci_low']:.1f} .. {summary['ci_high']:.1f}), "
-             f"mean {summary['mean']:.1f}, median {summary['median']:.1f}, min {summary['min']:.1f}, "
-             f"max {summary['max']:.1f}"]  # fmt: skip
+             f"  IQM {summary['iqm']:.4g} (95% bootstrap CI {summary['ci_low']:.4g} .. {summary['ci_high']:.4g}), "
+             f"mean {summary['mean']:.4g}, median {summary['median']:.4g}, min {summary['min']:.4g}, "
+             f"max {summary['max']:.4g}"]  # fmt: skip
     if summary.get("solved_at") is not None:
         steps, seconds = summary["median_steps_to_solve"], summary["median_seconds_to_solve"]
         lines.append(f"  solved (final score >= {summary['solved_at']:g}): {summary['fraction_solved']:.0%} of seeds; "
