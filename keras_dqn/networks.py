@@ -47,6 +47,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_dqn._keras_internals import all_layers
 from keras_dqn.checks import check_optional_int, check_positive_int, check_positive_number
 
 _NUMPY_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -182,7 +183,7 @@ class NoisyDense(keras.layers.Layer):
 
 def _noisy_dense_layers(model: keras.Layer) -> Iterator[NoisyDense]:
     """Every :class:`NoisyDense` in ``model``, heads' streams included, in a fixed order."""
-    for layer in model._flatten_layers(include_self=True, recursive=True):
+    for layer in all_layers(model):
         if isinstance(layer, NoisyDense):
             yield layer
 

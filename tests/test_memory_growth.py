@@ -1,7 +1,7 @@
 """Agents that are dropped give their memory back (issue 13, point 8).
 
 Two things kept it: TensorFlow's gradient registry held every traced training step's graph
-(``keras_dqn._tf_leaks``), and Keras' process-wide layer numbering gave every agent new
+(``keras_dqn._tf_internals``), and Keras' process-wide layer numbering gave every agent new
 variable names, each a new, never-freed entry in TensorFlow's eager kernel cache.
 ``benchmarks/memory_growth.py`` measures the RSS itself.
 """
@@ -178,7 +178,7 @@ def test_training_xla_agents_in_a_loop_does_not_grow_memory():
 def test_shared_functions_run_on_each_callers_variables_and_stay_bounded():
     import tensorflow as tf
 
-    from keras_dqn._tf_leaks import SharedFunctions
+    from keras_dqn._tf_internals import SharedFunctions
 
     shared = SharedFunctions(maxsize=2)
 

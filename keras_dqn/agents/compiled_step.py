@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_dqn._tf_leaks import SharedFunctions, release_custom_gradients
+from keras_dqn._tf_internals import SharedFunctions, release_custom_gradients
 from keras_dqn.memory import Batch
 
 if TYPE_CHECKING:

@@ -11,14 +11,9 @@ import keras
 import numpy as np
 
 from keras_dqn.agents.target import TargetDQNAgent
-from keras_dqn.checks import (
-    check_choice,
-)
+from keras_dqn.checks import check_choice
 from keras_dqn.memory import FrameReplayBuffer, ReplayBuffer
-from keras_dqn.networks import (
-    bf16_supported,
-    build_nature_cnn,
-)
+from keras_dqn.networks import bf16_supported, build_nature_cnn
 from keras_dqn.prioritized import PrioritizedFrameReplayBuffer
 
 

@@ -41,11 +41,7 @@ from keras_dqn.checks import (
 from keras_dqn.distributional import support
 from keras_dqn.exploration import MultiplicativeDecay, Schedule
 from keras_dqn.memory import Batch
-from keras_dqn.networks import (
-    ADAM_EPSILON,
-    NumpyMLP,
-    build_mlp,
-)
+from keras_dqn.networks import ADAM_EPSILON, NumpyMLP, build_mlp
 from keras_dqn.settings import LOSSES, check_hidden
 from keras_dqn.weights import load_h5, save_h5
 
@@ -229,6 +225,7 @@ class DQNAgent(AgentParts, TDUpdate):
         """Atoms of the distributional head (1: the network outputs Q-values)."""
         return 1 if self.atoms is None else len(self.atoms)
 
+    # ------------------------------------------------------------------ the blog's methods
     def _build_model(self) -> keras.Model:
         """The Q-network: Dense ReLU layers, one linear output per action (or a dueling head), Adam."""
         if len(self.state_shape) != 1:

@@ -10,9 +10,7 @@ from keras_dqn.agents.conv import ConvDQNAgent, check_frames_shape
 from keras_dqn.agents.dqn import DQNAgent
 from keras_dqn.agents.rainbow import ConvRainbowAgent, RainbowAgent
 from keras_dqn.agents.target import TargetDQNAgent
-from keras_dqn.checks import (
-    check_positive_int,
-)
+from keras_dqn.checks import check_positive_int
 from keras_dqn.settings import check_agent_settings
 from keras_dqn.weights import CONFIG_ATTR, read_h5
 

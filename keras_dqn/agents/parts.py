@@ -13,14 +13,9 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_dqn.checks import (
-    check_numeric_array,
-    check_positive_int,
-)
+from keras_dqn.checks import check_numeric_array, check_positive_int
 from keras_dqn.memory import ReplayBuffer
-from keras_dqn.networks import (
-    NoisyDense,
-)
+from keras_dqn.networks import NoisyDense
 from keras_dqn.prioritized import PrioritizedReplayBuffer
 from keras_dqn.settings import LOSSES
 
