@@ -145,7 +145,8 @@ def main() -> None:
         exact = optimum.q_values(states)
         chosen = exact[np.arange(len(states)), np.argmax(agent.q_values(states), axis=1)]
         same = float(np.mean(chosen >= exact.max(axis=1) - 1e-9))  # an optimal action (ties: any of them)
-        rows.append({"env": env_id, "weights": str(args.weights or f"weights/{shipped}.h5"), "episodes": episodes, "seeds_from": args.seed,
+        rows.append({"env": env_id, "weights": str(args.weights or f"weights/{shipped}.h5"), "episodes": episodes,
+                     "seeds_from": args.seed,
                      "agent_mean": float(np.mean(ours)), "agent_sem": float(np.std(ours) / np.sqrt(episodes)),
                      "optimal_policy_mean": float(np.mean(best)), "optimal_expected": expected, "bar": bar,
                      "optimal_action_share": same, "eval_s": seconds})  # fmt: skip
