@@ -23,8 +23,8 @@ Rainbow (Hessel et al., 2018) changes the network in two ways; both are options 
   much of the final score.
 
 Both combine with the dueling head (:class:`DuelingHead`), as in Rainbow.  With the defaults
-(``noisy=False, n_atoms=1``) the builders make exactly the networks they always made, so
-weight files written before these options still load.
+(``noisy=False, n_atoms=1``) the builders make the blog's plain networks, whose weights files
+(the blog's own Keras-2 file included) load into them.
 
 Why a NumPy forward pass?  On Keras 3 one ``model.predict`` call costs ~60 ms and even a
 compiled ``tf.function`` call costs ~0.2 ms, while a 4-24-24-2 MLP is ~10 µs of NumPy

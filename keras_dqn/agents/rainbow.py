@@ -54,11 +54,10 @@ class RainbowAgent(_RainbowSwitches, TargetDQNAgent):
     Args:
         state_size, action_size: as :class:`DQNAgent`.
         v_max: the top atom (CartPole's returns reach 100).
-        sigma0: the noisy layers' initial noise scale (the paper's 0.5; with a memory of 10,000,
-            0.25 and 1.0 on CartPole let 3 of 10 seeds slip after solving where 0.5 let 2).
-        memory_size: twice :class:`TargetDQNAgent`'s: Rainbow stops failing sooner, and with
-            10,000 transitions its failures left the memory soon after (2 of 10 CartPole seeds
-            slipped in 20,000 more steps; with 20,000, none).
+        sigma0: the noisy layers' initial noise scale (the paper's 0.5).
+        memory_size: twice :class:`TargetDQNAgent`'s: Rainbow stops failing sooner, and a
+            memory that forgets its failures too soon lets a solved agent slip back (the
+            README's CartPole seed studies compare 10,000 and 20,000).
         learning_rate, target_update: as :class:`TargetDQNAgent`.
         **kwargs: the switches, all on by default (see :class:`DQNAgent`): ``n_step=3``,
             ``prioritized=True`` (with ``priority_alpha=0.5``), ``noisy=True``,

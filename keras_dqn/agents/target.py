@@ -23,8 +23,8 @@ class TargetDQNAgent(DQNAgent):
     follows it: a hard copy every ``C`` gradient steps, or a soft (Polyak) step
     ``target <- tau * online + (1 - tau) * target`` after every gradient step.
 
-    The defaults are the CartPole recipe we validated (``keras_dqn.get_recipe("cartpole-target")``:
-    10 of 10 seeds solved CartPole-v1 and stayed solved; see the README), so
+    The defaults are the CartPole recipe we validated (``keras_dqn.get_recipe("cartpole-target")``;
+    its seed study is in the README), so
     ``TargetDQNAgent(4, 2).load(keras_dqn.weights_path("cartpole-target-dqn"))`` just works.
 
     Args:
