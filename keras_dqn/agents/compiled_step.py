@@ -9,6 +9,7 @@ new weights for the agent's NumPy forward pass and a prioritized memory's new pr
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import keras
@@ -22,6 +23,16 @@ if TYPE_CHECKING:
     from keras_dqn.agents.dqn import DQNAgent
 
 
+@dataclass(frozen=True)
+class StepResult:
+    """What one call of the compiled step computed, for the agent to apply."""
+
+    losses: np.ndarray  # one per update
+    finite: bool  # the losses and the new weights are all finite (else the agent stops training)
+    weights: list[np.ndarray] | None  # the new weights, for agents that act with a NumPy twin (else None)
+    priorities: np.ndarray  # (K, B): each sampled transition's new priority, for prioritized replay
+
+
 class TrainStep:
     """An agent's compiled training step: ``K`` TD updates in one TensorFlow call.
 
@@ -30,11 +41,13 @@ class TrainStep:
     optimizer).  Call it yourself after changing the model or optimizer by hand.
 
     The call takes a :class:`~keras_dqn.memory.Batch` whose arrays have a leading ``K`` axis
-    and returns the ``K`` losses; a prioritized memory gets the new priorities of the sampled
-    transitions (the TD errors the step computed anyway).  Every array is handed over in one
-    packed float32 tensor (states, next states, actions, rewards, dones, discounts and
-    importance weights side by side; uint8 frames come in a second tensor of their own) and
-    the losses and new weights come back in one flat tensor: each tensor crossing into
+    and returns what it computed, a :class:`StepResult`: the ``K`` losses, whether they and the
+    new weights are finite, the new weights (for the agent's NumPy forward pass) and the sampled
+    transitions' new priorities (the TD errors the step computed anyway).  The agent applies
+    them (:meth:`keras_dqn.DQNAgent.train_on_batches`); the step writes nothing of the agent's.
+    Every array is handed over in one packed float32 tensor (states, next states, actions,
+    rewards, dones, discounts and importance weights side by side; uint8 frames come in a
+    second tensor of their own) and the losses and new weights come back in one flat tensor: each tensor crossing into
     TensorFlow costs ~10-30 µs, and on one CartPole these calls happen every few env steps.
     (Each call still costs ~0.4 ms however small: XLA's launch reads and writes every variable
     it touches, ~7 µs each, 19 for a DQN MLP with Adam.)
@@ -65,7 +78,7 @@ class TrainStep:
         self._functions.clear()
         self._settings = None
 
-    def __call__(self, batches: Batch) -> np.ndarray:
+    def __call__(self, batches: Batch) -> StepResult:
         agent = self.agent
         if self._settings != agent.traced_settings():
             self._functions.clear()
@@ -80,11 +93,6 @@ class TrainStep:
             if hasattr(rate, "assign"):  # (a schedule keeps its own)
                 rate.assign(agent.learning_rate)
             self._learning_rate = agent.learning_rate
-        if batches.indices is not None and not hasattr(agent.memory, "update_priorities"):
-            raise ValueError(
-                "this batch comes from a prioritized memory (it has indices), but the agent's memory cannot take "
-                "new priorities; train on batches of the agent's own memory"
-            )
         k, b = np.shape(batches.actions)
         size = 2 * self._state_size if self._packed else 0
         packed = np.empty((k, b, size + 5), np.float32)  # (K, B, [state, next state,] 5 scalars)
@@ -101,43 +109,14 @@ class TrainStep:
         inputs = [tf.constant(packed)]
         if not self._packed:  # frames: (K, B, 2, *state_shape) in their own dtype
             inputs.append(tf.constant(np.stack((batches.states, batches.next_states), axis=2), self._state_dtype))
-        before = None  # MLPs: the weights before this call (acting's copy), to put back if it goes wrong
-        if agent.numpy_model is not None:
-            before = agent.policy_weights if agent.policy_weights is not None else agent.model.get_weights()
         report, priorities = self._functions[single](*inputs)
         report = report.numpy()  # [K losses, 1 if they and the new weights are finite, the new weights (MLPs)]
-        losses = report[:k]
-        if report[k] != 1:
-            self._stop(losses, before)
-        if before is not None:  # hand the new weights to the NumPy forward pass
+        weights = None
+        if self.returns_weights:
             flat = report[k + 1 :]
-            agent.policy_weights = [flat[where].reshape(shape) for where, shape in self._weight_slices]
-        agent.train_steps += len(losses)
-        if batches.indices is not None:  # prioritized replay: sampled transitions get their new TD errors
-            agent.memory.update_priorities(batches.indices, priorities.numpy())
-        return losses
-
-    def _stop(self, losses: np.ndarray, before: list[np.ndarray] | None) -> None:
-        """A loss or weight went non-finite: leave finite weights and raise one clear error."""
-        agent = self.agent
-        first_bad = int(np.argmin(np.isfinite(losses))) if not np.isfinite(losses).all() else len(losses) - 1
-        step = agent.train_steps + first_bad + 1
-        if before is not None:  # MLPs: the whole call is undone
-            agent.model.set_weights(before)
-            agent.policy_weights = before
-            kept = f"the network's weights from before gradient step {agent.train_steps + 1} are restored"
-        else:  # the compiled step skipped the bad update and the ones after it
-            agent.train_steps += first_bad
-            kept = "it and the updates after it were not applied"
-        target = getattr(agent, "target_model", None)
-        if target is not None and not all(np.isfinite(w).all() for w in target.get_weights()):
-            agent.update_target_model()
-        raise FloatingPointError(
-            f"training stopped at gradient step {step}: a non-finite loss or weight ({losses[first_bad]}); {kept}. "
-            f"Likely causes: a non-finite reward or state in the replay memory, or a learning rate too high for "
-            f"this problem ({agent.learning_rate:g}). The optimizer's state may not be usable: to go on training, "
-            "load a checkpoint or weights into a new agent"
-        )
+            weights = [flat[where].reshape(shape) for where, shape in self._weight_slices]
+        return StepResult(losses=report[:k], finite=bool(report[k] == 1), weights=weights,
+                          priorities=priorities.numpy())  # fmt: skip
 
     def _compile(self, single: bool):
         """Trace the K-update function (a ``tf.range`` loop), or the one-update function ``replay`` uses."""

@@ -379,12 +379,32 @@ class DQNAgent(AgentParts, TDUpdate):
 
     def train_on_batch(self, batch: Batch) -> float:
         """One compiled gradient step on ``batch``; returns its loss (epsilon is left alone)."""
-        return float(self.train_step(Batch(*(None if a is None else np.asarray(a)[None] for a in batch)))[0])
+        return float(self.train_on_batches(Batch(*(None if a is None else np.asarray(a)[None] for a in batch)))[0])
 
     def train_on_batches(self, batches: Batch) -> np.ndarray:
         """``K`` gradient steps in one compiled call; every array of ``batches`` has a leading
         ``K`` axis (see :meth:`ReplayBuffer.sample_batches`).  Returns the ``K`` losses.
 
         One call costs ~0.4 ms however small, so a training loop that takes several steps at
-        a time (every few env steps, or over a vector env) should take them here."""
-        return self.train_step(batches)
+        a time (every few env steps, or over a vector env) should take them here.
+
+        Raises:
+            FloatingPointError: a loss or new weight was not finite; finite weights are kept
+                (see :meth:`stop_training`).
+            ValueError: ``batches`` carry a prioritized memory's indices but the agent's memory
+                takes no priorities."""
+        if batches.indices is not None and not hasattr(self.memory, "update_priorities"):
+            raise ValueError(
+                "this batch comes from a prioritized memory (it has indices), but the agent's memory cannot take "
+                "new priorities; train on batches of the agent's own memory"
+            )
+        before = self.acting_weights()  # MLPs: the weights to put back if the call goes wrong
+        result = self.train_step(batches)
+        if not result.finite:
+            self.stop_training(result.losses, before)
+        if result.weights is not None:  # the NumPy forward pass acts with the new weights
+            self.policy_weights = result.weights
+        self.train_steps += len(result.losses)
+        if batches.indices is not None:  # prioritized replay: the sampled transitions' new TD errors
+            self.memory.update_priorities(batches.indices, result.priorities)
+        return result.losses

@@ -134,6 +134,40 @@ class AgentParts:
         only those share a compiled step with agents alike (:mod:`keras_dqn.agents.compiled_step`)."""
         return self._own_model() is self.model
 
+    def acting_weights(self) -> list[np.ndarray] | None:
+        """The weights acting uses now (the NumPy twin's copy), or ``None`` for agents without a twin."""
+        if self.numpy_model is None:
+            return None
+        return self.policy_weights if self.policy_weights is not None else self.model.get_weights()
+
+    def stop_training(self, losses: np.ndarray, before: list[np.ndarray] | None) -> None:
+        """A training call gave a non-finite loss or weight: keep finite weights, raise one clear error.
+
+        ``before``: the weights from before the call (:meth:`acting_weights`), put back for agents
+        with a NumPy twin; the compiled step of the others skipped the bad update exactly.
+
+        Raises:
+            FloatingPointError: always, naming the gradient step and the likely causes.
+        """
+        first_bad = int(np.argmin(np.isfinite(losses))) if not np.isfinite(losses).all() else len(losses) - 1
+        step = self.train_steps + first_bad + 1
+        if before is not None:  # MLPs: the whole call is undone
+            self.model.set_weights(before)
+            self.policy_weights = before
+            kept = f"the network's weights from before gradient step {self.train_steps + 1} are restored"
+        else:  # the compiled step skipped the bad update and the ones after it
+            self.train_steps += first_bad
+            kept = "it and the updates after it were not applied"
+        target = getattr(self, "target_model", None)
+        if target is not None and not all(np.isfinite(w).all() for w in target.get_weights()):
+            self.update_target_model()
+        raise FloatingPointError(
+            f"training stopped at gradient step {step}: a non-finite loss or weight ({losses[first_bad]}); {kept}. "
+            f"Likely causes: a non-finite reward or state in the replay memory, or a learning rate too high for "
+            f"this problem ({self.learning_rate:g}). The optimizer's state may not be usable: to go on training, "
+            "load a checkpoint or weights into a new agent"
+        )
+
     def get_config(self) -> dict[str, Any]:
         """The agent's constructor arguments (stored in saved weight files)."""
         return {
