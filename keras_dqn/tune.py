@@ -405,7 +405,7 @@ class _Progress(tune.Callback):
         text = (f"[{time.monotonic() - self.started:,.0f} s] {counts['TERMINATED']} done, {counts['RUNNING']} running, "
                 f"{counts['ERROR']} failed, {counts['PENDING']} pending")  # fmt: skip
         if best is not None:
-            text += f"; best so far {best[0]:.1f} ({self.describe(best[1].config)})"
+            text += f"; best so far {best[0]:.4g} ({self.describe(best[1].config)})"
         return text
 
 
