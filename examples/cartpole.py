@@ -27,7 +27,8 @@ import gymnasium as gym
 import numpy as np
 
 import keras_dqn  # imports TensorFlow, keeping its start-up chatter off the screen
-from keras_dqn.recipes import SETTING_HELP, add_recipe_flags, recipe_settings
+from keras_dqn.recipes import add_recipe_flags, recipe_settings
+from keras_dqn.settings import SETTING_HELP
 
 ENV_ID = "CartPole-v1"
 TARGET = keras_dqn.get_recipe("cartpole-target")

@@ -13,9 +13,6 @@ networks' :class:`~keras_dqn.networks.NoisyDense` layers, which weights leave ou
 ``memory/<field>`` (the array fields of ``agent.memory.state_dict()``), and ``meta``, a JSON
 string holding the rest: agent class, epsilon, counters, RNG state, the memory's other fields
 (counters, n-step lanes, the largest priority) and the loop's progress.
-
-Checkpoints written before noise states were saved still load: their noisy layers keep the
-noise generators they have (the noise goes on from there, not from where the run stopped).
 """
 
 from __future__ import annotations
@@ -34,15 +31,7 @@ from keras_dqn.files import atomic_write
 from keras_dqn.networks import noise_states, set_noise_states
 
 CHECKPOINT_NAME = "checkpoint.npz"
-# Memory counters as older checkpoints name them: "next"/"size" up to 8f74784, then "_next"/"_size"/"_filled".
-_LEGACY_MEMORY_KEYS = {"_next": "next", "_size": "size", "_filled": "filled"}
 _META_KEYS = ("agent", "epsilon", "train_steps", "rng", "memory", "progress")
-
-
-def _same_noise_seeds(model, target) -> bool:
-    """Whether the target network's noisy layers were seeded as the online network's (a clone's)."""
-    online, copy = noise_states(model), noise_states(target)
-    return bool(online) and [int(s[0]) for s in online] == [int(s[0]) for s in copy]
 
 
 def _networks(agent) -> dict[str, Any]:
@@ -163,12 +152,10 @@ def load_checkpoint(agent, folder: str | os.PathLike) -> dict[str, Any]:
     target = getattr(agent, "target_model", None)
     if target is not None:
         target_weights = _numbered(arrays, "target", [tuple(w.shape) for w in target.weights], path)
-    noise = {}  # older checkpoints have none: the generators are left as they are
-    for name, network in _networks(agent).items():
-        if any(key.startswith(f"noise/{name}/") for key in arrays):
-            noise[name] = _numbered(arrays, f"noise/{name}", [tuple(s.shape) for s in noise_states(network)], path)
+    noise = {name: _numbered(arrays, f"noise/{name}", [tuple(s.shape) for s in noise_states(network)], path)
+             for name, network in _networks(agent).items()}  # fmt: skip
     if meta["memory"] is not None:  # checked and restored first: it is the last thing that can fail
-        state = {_LEGACY_MEMORY_KEYS.get(name, name): value for name, value in meta["memory"].items()}
+        state = dict(meta["memory"])
         state.update({key.removeprefix("memory/"): a for key, a in arrays.items() if key.startswith("memory/")})
         try:
             agent.memory.load_state_dict(state)
@@ -180,14 +167,11 @@ def load_checkpoint(agent, folder: str | os.PathLike) -> dict[str, Any]:
     if target is not None:
         target.set_weights(target_weights)
     for name, network in _networks(agent).items():
-        if name in noise:
-            set_noise_states(network, noise[name])
-    if target is not None and hasattr(agent, "reseed_target_noise") and _same_noise_seeds(agent.model, target):
-        agent.reseed_target_noise()  # a checkpoint from before the target drew noise of its own
+        set_noise_states(network, noise[name])
     if hasattr(optimizer.learning_rate, "assign"):  # the agent's setting wins (a schedule keeps its own)
         optimizer.learning_rate.assign(agent.learning_rate)
     agent.epsilon = meta["epsilon"]
-    if meta.get("exploration"):  # the schedule the run was following (older checkpoints: the agent's)
+    if meta.get("exploration"):  # the schedule the run was following (None: a schedule of the user's own)
         agent.exploration = schedule_from_config(meta["exploration"])
     agent.train_steps = meta["train_steps"]
     agent.rng.bit_generator.state = meta["rng"]

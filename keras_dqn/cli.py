@@ -41,7 +41,7 @@ import keras_dqn
 from keras_dqn.checkpoint import CHECKPOINT_NAME
 from keras_dqn.checks import check_non_negative_int, check_number, check_positive_int, check_positive_number
 from keras_dqn.envs import is_atari
-from keras_dqn.recipes import GENERIC_RECIPE, RECIPES, Recipe, check_env_kwargs, get_recipe, pick_recipe
+from keras_dqn.recipes import GENERIC_RECIPE, RECIPES, Recipe, get_recipe, pick_recipe
 from keras_dqn.runs import (
     RunFolderLockedError,
     check_clearable,
@@ -51,6 +51,7 @@ from keras_dqn.runs import (
     new_run_folder,
 )
 from keras_dqn.runs import run_files as previous_run_files
+from keras_dqn.settings import apply_config, check_env_kwargs, read_config_file
 
 # `train --agent NAME` builds the MLP agent of this recipe; envs without a recipe train with GENERIC_RECIPE's settings.
 AGENT_RECIPES = {"dqn": "cartpole-dqn", "target": "cartpole-target", "rainbow": "cartpole-rainbow"}
@@ -58,20 +59,6 @@ RUNS_ROOT = Path("runs")  # numbered run folders go here (relative to the workin
 INTERRUPTED = 130  # the exit code of a run stopped by Ctrl-C (128 + SIGINT)
 
 # Config keys the command sets itself, and how to set them instead.
-CONFIG_KEYS_SET_BY_THE_COMMAND = {
-    "train": {
-        "log_dir": "use --out", "checkpoint_dir": "use --out", "resume": "use --resume", "seed": "use --seed",
-        "progress": "use --no-progress", "env": "give the env id as the first argument",
-        "agent": "use --agent or --recipe", "eval_env": "the command evaluates on the training env's id "
-        "(full games for Atari)", "callbacks": "the command takes no callbacks; call keras_dqn.train from Python",
-    },
-    "agent": {
-        "seed": "use --seed", "state_size": "the env sets it", "state_shape": "the env sets it",
-        "action_size": "the env sets it", "model": "a JSON config cannot hold a model; use the Python API",
-        "memory": "a JSON config cannot hold a replay memory; use the Python API",
-        "exploration": "a linear schedule is train.exploration_fraction and train.exploration_final_eps",
-    },
-}  # fmt: skip
 
 
 class UsageError(Exception):
@@ -217,38 +204,17 @@ def _recipe(args) -> Recipe:
 
 
 def _config(recipe: Recipe, path: str | None) -> tuple[Recipe, dict[str, dict]]:
-    """``recipe`` with the 'agent' and 'train' settings of the JSON file ``path`` applied, and those settings.
+    """``recipe`` with the 'agent' and 'train' settings of the ``--config`` file ``path`` applied, and those settings.
 
-    Every value is checked by name, type and range (:meth:`Recipe.replace`) before anything
-    is built.  The old section name 'target_agent' still works: its settings join 'agent's.
-    """
-    if not path:
-        return recipe, {"agent": {}, "train": {}}
+    Every value is checked by name, type and range before anything is built."""
     try:
-        overrides = json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"cannot read config {path}: {exc}") from exc
-    sections = ("agent", "target_agent", "train")
-    if not isinstance(overrides, dict):
-        raise UsageError(f"config {path} must be a JSON object with sections {list(sections)}, got {overrides!r}")
-    given: dict[str, dict] = {"agent": {}, "train": {}}
-    for section, values in overrides.items():
-        if section not in sections:
-            raise UsageError(f"{path}: config sections are {list(sections)}, each an object; got {section!r}")
-        if not isinstance(values, dict):
-            raise UsageError(f"{path}: config section {section!r} must be an object of settings, got {values!r}")
-        kind = "train" if section == "train" else "agent"
-        for key, value in values.items():
-            if key in CONFIG_KEYS_SET_BY_THE_COMMAND[kind]:
-                raise UsageError(f"{path}: {section}.{key} is set by the command, not the config: "
-                                 f"{CONFIG_KEYS_SET_BY_THE_COMMAND[kind][key]}")  # fmt: skip
-            given[kind][key] = value
-    try:
-        recipe = recipe.replace(agent_kwargs={**recipe.agent_kwargs, **given["agent"]},
-                                train_kwargs={**recipe.train_kwargs, **given["train"]})  # fmt: skip
+        given = read_config_file(path)
     except ValueError as exc:
-        raise UsageError(f"{path}: {exc}") from exc
-    return recipe, given
+        raise UsageError(str(exc)) from None
+    try:
+        return apply_config(recipe, given), given
+    except ValueError as exc:
+        raise UsageError(f"{path}: {exc}") from None
 
 
 def _flag_overrides(args, config_train: dict) -> dict:

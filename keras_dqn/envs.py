@@ -236,6 +236,19 @@ def _needs_fire(env: gym.Env) -> bool:
     return len(meanings) >= 3 and meanings[1] == "FIRE"
 
 
+def register_atari_envs() -> None:
+    """Register the ALE games with gymnasium (``ALE/Pong-v5``...): the one import of ale-py.
+
+    Raises:
+        ImportError: the ``atari`` extra is not installed (the message says how).
+    """
+    try:
+        import ale_py
+    except ImportError:
+        raise ImportError(ATARI_HINT) from None
+    gym.register_envs(ale_py)
+
+
 def make_atari_env(
     game: str = "Pong",
     *,
@@ -281,12 +294,11 @@ def make_atari_env(
         ImportError: the ``atari`` extra is not installed (the message says how).
         ValueError: an unknown game.
     """
+    register_atari_envs()
     try:
-        import ale_py
         import cv2  # noqa: F401  (AtariPreprocessing resizes with OpenCV)
     except ImportError:
         raise ImportError(ATARI_HINT) from None
-    gym.register_envs(ale_py)
     if not 0.0 <= sticky_actions <= 1.0:
         raise ValueError(f"sticky_actions must be a probability in [0, 1], got {sticky_actions!r}")
     env_id = game if "/" in game else f"ALE/{game}-v5"

@@ -23,8 +23,8 @@ Rainbow (Hessel et al., 2018) changes the network in two ways; both are options 
   much of the final score.
 
 Both combine with the dueling head (:class:`DuelingHead`), as in Rainbow.  With the defaults
-(``noisy=False, n_atoms=1``) the builders make exactly the networks they always made, so
-weight files written before these options still load.
+(``noisy=False, n_atoms=1``) the builders make the blog's plain networks, whose weights files
+(the blog's own Keras-2 file included) load into them.
 
 Why a NumPy forward pass?  On Keras 3 one ``model.predict`` call costs ~60 ms and even a
 compiled ``tf.function`` call costs ~0.2 ms, while a 4-24-24-2 MLP is ~10 µs of NumPy
@@ -47,6 +47,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_dqn._keras_internals import all_layers
 from keras_dqn.checks import check_optional_int, check_positive_int, check_positive_number
 
 _NUMPY_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -182,7 +183,7 @@ class NoisyDense(keras.layers.Layer):
 
 def _noisy_dense_layers(model: keras.Layer) -> Iterator[NoisyDense]:
     """Every :class:`NoisyDense` in ``model``, heads' streams included, in a fixed order."""
-    for layer in model._flatten_layers(include_self=True, recursive=True):
+    for layer in all_layers(model):
         if isinstance(layer, NoisyDense):
             yield layer
 

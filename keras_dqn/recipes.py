@@ -19,8 +19,8 @@ The recipes:
     Its ``train()`` settings replay the same way: one env, one gradient step of 32 per step.
 ``cartpole-target``
     The validated ``TargetDQNAgent``: Double DQN, Huber loss, a hard target copy every 500
-    gradient steps, gamma 0.99, 64-64, memory 10,000, clipnorm 10.  With the blog loop it
-    solved all 10 seeds and stayed solved (README, "Solving CartPole").  Its ``train()``
+    gradient steps, gamma 0.99, 64-64, memory 10,000, clipnorm 10 (its seed study: README,
+    "Solving CartPole").  Its ``train()``
     settings keep that loop's schedule of one gradient step of batch 32 per env step, with the
     steps batched: 8 CartPoles stepped together, 8 gradient steps every 8 env steps, learning
     from the first full minibatch (32 transitions), a greedy evaluation over 100 episodes
@@ -36,268 +36,52 @@ The recipes:
     ``RainbowAgent``: cartpole-target's network, target copy and schedule with the four
     Rainbow parts it lacks switched on (3-step returns, prioritized replay with exponent 0.5,
     noisy layers instead of epsilon, a dueling C51 head with 51 atoms on [-10, 100]) and a
-    memory of 20,000 (with 10,000, 2 of 10 seeds slipped after solving; with 20,000 none did).
+    memory of 20,000, which keeps a solved agent's failures in memory long enough that it
+    does not slip back (the README's seed studies).
 ``pong-rainbow``
     ``ConvRainbowAgent``: the paper's switches on the pong recipe's optimizer (Adam 1e-4),
     target copy (every 1,000 gradient steps), memory and schedule.
 ``pong-rainbow-eps``
     ``pong-rainbow`` with epsilon-greedy (the pong recipe's schedule) instead of noisy layers,
     and a 4-game evaluation every 10,000 agent steps: the fastest to a score on a CPU, where the
-    noisy layers' second weight matrix costs a third of the wall time.  It reached +20.75 in
-    68 minutes on 2 cores (README, "Rainbow on Pong").
+    noisy layers' second weight matrix costs a third of the wall time (README, "Rainbow on Pong").
 ``pong-rainbow-noisy-head``
     ``pong-rainbow`` with all six parts on, its noise in the dueling C51 head alone
     (``noisy_hidden=False``: the 512-unit layer a plain Dense, the costly part of noisy layers
-    on a CPU), and a 4-game evaluation every 10,000 agent steps.  It reached +20.0 in 56 minutes
-    on 2 cores (370,002 agent steps; README, "Rainbow on Pong"): weights/pong-rainbow-noisy-head.h5
-    (trained while the TD targets used the noisy layers' mean weights, before 2026-11-30).
+    on a CPU), and a 4-game evaluation every 10,000 agent steps: the recipe of
+    weights/pong-rainbow-noisy-head.h5 (README, "Rainbow on Pong"; how the file was made: CHANGELOG.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import inspect
-import json
-import types
 import typing
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from keras_dqn import agents
-from keras_dqn.checks import (
-    check_choice,
-    check_fraction,
-    check_non_negative_int,
-    check_non_negative_number,
-    check_number,
-    check_positive_int,
-    check_positive_number,
-)
 from keras_dqn.envs import is_atari
 from keras_dqn.exploration import check_linear_settings
-from keras_dqn.training import train
+from keras_dqn.settings import (
+    LOSSES,
+    SETTING_HELP,
+    agent_hints,
+    agent_parameters,
+    check_agent_settings,
+    check_env_kwargs,
+    check_names,
+    check_train_settings,
+    is_union,
+    train_hints,
+)
 
-# train() arguments a recipe does not set: what to train, and where and how to log it.
-_TRAIN_CALL_ONLY = frozenset({"agent", "env", "total_steps", "eval_env", "callbacks", "log_dir", "checkpoint_dir",
-                              "progress", "resume", "seed"})  # fmt: skip
-# Agent arguments a recipe does not set: the env's shapes and the seed come from the caller.
-_AGENT_CALL_ONLY = frozenset({"self", "state_size", "state_shape", "action_size", "seed"})
 AGENT_CLASSES: dict[str, type[agents.DQNAgent]] = {
     cls.__name__: cls for cls in agents.AGENT_CLASSES.values()
 }
-
-
-def _agent_inits(agent_class: type[agents.DQNAgent]) -> Iterator[Callable]:
-    """The ``__init__`` methods that build ``agent_class``, nearest first, as far as ``**kwargs`` reaches."""
-    for cls in agent_class.__mro__:
-        if "__init__" not in vars(cls):
-            continue
-        yield cls.__init__
-        if not any(p.kind is p.VAR_KEYWORD for p in inspect.signature(cls.__init__).parameters.values()):
-            break
-
-
-def agent_parameters(agent_class: type[agents.DQNAgent]) -> dict[str, inspect.Parameter]:
-    """The keyword arguments ``agent_class`` takes, through its ``**kwargs`` chain.
-
-    Args:
-        agent_class: ``DQNAgent`` or a subclass.
-
-    Returns:
-        Each argument name (not the state shape, action count or seed) with the
-        ``inspect.Parameter`` of the nearest class in the MRO that declares it: its
-        ``default`` is the value the class really uses.
-    """
-    params: dict[str, inspect.Parameter] = {}
-    for init in _agent_inits(agent_class):
-        for name, param in inspect.signature(init).parameters.items():
-            if param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL, param.POSITIONAL_ONLY) and (
-                name not in _AGENT_CALL_ONLY
-            ):
-                params.setdefault(name, param)
-    return params
-
-
-def train_parameters() -> set[str]:
-    """The names a recipe's ``train_kwargs`` may hold: :func:`keras_dqn.train`'s settings plus
-    ``n_envs`` (envs stepped together) and ``total_steps``."""
-    return set(inspect.signature(train).parameters) - _TRAIN_CALL_ONLY | {"n_envs", "total_steps"}
-
-
-def _check_keys(what: str, given: Mapping[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(given) - allowed)
-    if unknown:
-        raise ValueError(f"unknown {what} settings: {', '.join(unknown)} (known: {', '.join(sorted(allowed))})")
-
-
-# Agent arguments that are objects, not settings: recipes (and JSON configs) cannot hold them.
-_AGENT_OBJECTS = frozenset({"model", "memory", "exploration"})
-
-
-def _optional(check: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
-    return lambda name, value: None if value is None else check(name, value)
-
-
-def _check_hidden(name: str, value: Any) -> tuple[int, ...]:
-    return tuple(check_positive_int(f"{name} entries", units) for units in value)
-
-
-def _check_target_update(name: str, value: Any) -> int | float:
-    try:
-        return agents._check_target_update(value)
-    except ValueError as error:
-        raise ValueError(f"{name}{str(error).removeprefix('target_update')}") from None
-
-
-# The value checks (keras_dqn.checks) the agents' constructors and train() make, by setting name, so that
-# settings are checked before anything is built; tests/test_recipes.py checks that they agree.
-AGENT_SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
-    "gamma": check_fraction,
-    "epsilon": check_fraction,
-    "epsilon_min": check_fraction,
-    "epsilon_decay": lambda name, value: check_fraction(name, value, low_open=True),
-    "learning_rate": check_positive_number,
-    "sigma0": check_positive_number,
-    "adam_epsilon": check_positive_number,
-    "priority_alpha": lambda name, value: check_non_negative_number(name, value, "0: uniform replay"),
-    "memory_size": check_positive_int,
-    "hidden": _check_hidden,
-    "loss": lambda name, value: check_choice(name, value, agents.LOSSES),
-    "clipnorm": _optional(check_positive_number),
-    "target_update": _check_target_update,
-}
-TRAIN_SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
-    **dict.fromkeys(("n_envs", "total_steps", "batch_size", "train_every", "gradient_steps", "eval_every"),
-                    check_positive_int),
-    **dict.fromkeys(("learning_starts", "eval_episodes"), check_non_negative_int),
-    "frames_per_step": _optional(check_positive_int),
-    "target_score": _optional(check_number),
-    "exploration_fraction": _optional(lambda name, value: check_fraction(name, value, low_open=True)),
-    "exploration_final_eps": _optional(check_fraction),
-}  # fmt: skip
-
-
-def _type_hints(function: Callable) -> dict[str, Any]:
-    try:
-        return typing.get_type_hints(function)
-    except Exception:  # an annotation that does not resolve: its arguments get the value checks only
-        return {}
-
-
-def _is_union(hint: Any) -> bool:
-    return typing.get_origin(hint) in (typing.Union, types.UnionType)
-
-
-def _fits(value: Any, hint: Any) -> bool:
-    """Whether ``value`` (a Python or JSON value) is of the annotated type ``hint``; unknown hints accept it."""
-    if hint is Any:
-        return True
-    if _is_union(hint):
-        return any(_fits(value, member) for member in typing.get_args(hint))
-    if hint is type(None):
-        return value is None
-    if hint is bool:
-        return isinstance(value, bool)
-    if hint in (int, float):
-        kinds = (int, np.integer) if hint is int else (int, float, np.integer, np.floating)
-        return isinstance(value, kinds) and not isinstance(value, bool)
-    origin = typing.get_origin(hint)
-    if isinstance(origin, type) and issubclass(origin, Sequence) and origin is not str:
-        item = (typing.get_args(hint) or (Any,))[0]
-        return isinstance(value, (list, tuple)) and all(_fits(v, item) for v in value)
-    return isinstance(value, hint) if isinstance(hint, type) else True
-
-
-_DESCRIPTIONS = {int: ("an integer", "integers"), float: ("a number", "numbers"), bool: ("true or false", "bools"),
-                 str: ("a string", "strings"), type(None): ("None", "Nones")}  # fmt: skip
-
-
-def _describe(hint: Any, plural: bool = False) -> str:
-    """``hint`` in words: ``float | None`` -> "a number or None"."""
-    if _is_union(hint):
-        members = typing.get_args(hint)
-        return " or ".join(_describe(m, plural) for m in members if not (m is int and float in members))
-    if hint in _DESCRIPTIONS:
-        return _DESCRIPTIONS[hint][plural]
-    origin = typing.get_origin(hint)
-    if isinstance(origin, type) and issubclass(origin, Sequence):
-        return ("lists" if plural else "a list") + f" of {_describe((typing.get_args(hint) or (Any,))[0], True)}"
-    return getattr(hint, "__name__", str(hint))
-
-
-def _agent_hints(agent_class: type[agents.DQNAgent]) -> dict[str, Any]:
-    """The type annotation of each of ``agent_class``'s arguments, from the nearest class that declares it."""
-    hints: dict[str, Any] = {}
-    for init in _agent_inits(agent_class):
-        for name, hint in _type_hints(init).items():
-            hints.setdefault(name, hint)
-    return hints
-
-
-def _train_hints() -> dict[str, Any]:
-    return {**_type_hints(train), "n_envs": int}
-
-
-def _check_values(section: str, settings: Mapping[str, Any], hints: Mapping[str, Any], checks: Mapping) -> None:
-    for name, value in settings.items():
-        full = f"{section}.{name}"
-        if name in hints and not _fits(value, hints[name]):
-            raise ValueError(f"{full} must be {_describe(hints[name])}, got {value!r}")
-        if name in checks:
-            checks[name](full, value)
-
-
-def check_agent_settings(agent_class: type[agents.DQNAgent], settings: Mapping[str, Any]) -> None:
-    """Check agent settings by name, type and value, building nothing.
-
-    Args:
-        agent_class: ``DQNAgent`` or a subclass.
-        settings: constructor keyword arguments (no state shape, action count, seed, model
-            or memory: a recipe holds settings, not objects).
-
-    Raises:
-        ValueError: one line: an unknown name (the known ones listed), a value of the wrong
-            type (``agent.gamma must be a number, got 'high'``) or out of range (the
-            constructor's own check, e.g. ``agent.gamma must be in [0, 1], got 2``).
-    """
-    objects = sorted(_AGENT_OBJECTS & set(settings))
-    if objects:
-        raise ValueError(f"agent settings cannot hold {', '.join(objects)} (objects, not settings): "
-                         "pass them to make_agent")  # fmt: skip
-    _check_keys(agent_class.__name__, settings, set(agent_parameters(agent_class)))
-    _check_values("agent", settings, _agent_hints(agent_class), AGENT_SETTING_CHECKS)
-
-
-def check_env_kwargs(name: str, value: Any) -> dict[str, Any]:
-    """An env's options as a recipe, a weights file or ``--env-kwargs`` give them: an object of
-    keyword arguments with JSON values (``{"is_slippery": false}``).
-
-    Raises:
-        ValueError: one line naming ``name`` and what was expected.
-    """
-    if not isinstance(value, Mapping) or not all(isinstance(key, str) for key in value):
-        raise ValueError(f'{name} must be an object of the env\'s keyword arguments, e.g. {{"is_slippery": false}}; '
-                         f"got {value!r}")  # fmt: skip
-    try:
-        json.dumps(dict(value))
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must hold JSON values (numbers, strings, booleans, lists), got {value!r}") from None
-    return dict(value)
-
-
-def check_train_settings(settings: Mapping[str, Any]) -> None:
-    """Check :func:`keras_dqn.train` settings (with ``n_envs`` and ``total_steps``) by name, type and value.
-
-    Raises:
-        ValueError: one line, as :func:`check_agent_settings` (``train.n_envs must be a
-            positive integer, got 0``).
-    """
-    _check_keys("train", settings, train_parameters())
-    _check_values("train", settings, _train_hints(), TRAIN_SETTING_CHECKS)
 
 
 # ---------------------------------------------------------------- search spaces (keras_dqn.tune)
@@ -533,7 +317,7 @@ class Recipe:
             ValueError: an override the agent's constructor does not take, or a shape the
                 agent cannot use.
         """
-        _check_keys(f"{self.agent}", overrides, set(agent_parameters(self.agent_class)))
+        check_names(f"{self.agent}", overrides, set(agent_parameters(self.agent_class)))
         state = state_shape_or_size
         if not issubclass(self.agent_class, agents.ConvDQNAgent) and not isinstance(state, int):
             shape = tuple(state)
@@ -660,18 +444,17 @@ _CARTPOLE_RAINBOW = _CARTPOLE_TARGET.replace(
     agent="RainbowAgent",
     agent_kwargs=dict(
         {k: v for k, v in _CARTPOLE_TARGET.agent_kwargs.items() if not k.startswith("epsilon")},
-        # Twice cartpole-target's memory: Rainbow solves in half the steps, and with 10,000 transitions
-        # its last failures left the memory soon after: 2 seeds of 10 slipped in 20,000 more steps.
-        # With 20,000 all 10 stayed solved (README, "Solving CartPole").
+        # Twice cartpole-target's memory: Rainbow solves in half the steps, and a memory that forgets
+        # its last failures too soon lets it slip back (README, "Solving CartPole", compares the two).
         memory_size=20_000,
         dueling=True,  # Rainbow's dueling head (on each atom's logits)
         n_step=3,  # 3-step returns: rewards reach back 3 steps per update
         prioritized=True,  # replay surprising transitions more often (importance exponent 0.4 -> 1) ...
         priority_alpha=0.5,  # ... in proportion to |TD error| ** 0.5 (Rainbow's)
         noisy=True,  # learned noise explores: epsilon is 0
-        sigma0=0.5,  # its initial scale, the paper's (with memory 10,000, 0.25 kept 7 of 10 seeds solved, 0.5 8)
+        sigma0=0.5,  # its initial scale, the paper's
         noisy_hidden=True,  # noise in every layer, the paper's (False: the head alone)
-        adam_epsilon=1e-7,  # Keras' Adam epsilon (with memory 10,000 the Rainbow paper's 1.5e-4 let 3 of 9 slip)
+        adam_epsilon=1e-7,  # Keras' Adam epsilon (the Rainbow paper's 1.5e-4 did no better on CartPole)
         distributional=True,  # C51: 51 atoms of the return distribution ...
         n_atoms=51,
         v_min=-10.0,  # ... on [-10, 100]: CartPole's returns at gamma 0.99 (reward 1 a step, -10 on a fall)
@@ -792,8 +575,7 @@ _MOUNTAINCAR = _ACROBOT.replace(
         memory_size=10_000,
         target_update=300,  # gradient steps (rl-zoo: 600 env steps at 8 updates per 16 steps)
         epsilon_min=0.07,
-        n_step=5,  # not in rl-zoo: 5-step returns carry the rare goal reward back faster (2 of 2 seeds
-        # reached the goal with it, 1 of 2 with rl-zoo's 1-step returns)
+        n_step=5,  # not in rl-zoo: 5-step returns carry the rare goal reward back faster
     ),
     train_kwargs=dict(
         _ACROBOT.train_kwargs,
@@ -813,8 +595,8 @@ _LUNARLANDER = _ACROBOT.replace(
     env_id="LunarLander-v3",
     agent_kwargs=dict(
         _ACROBOT.agent_kwargs,
-        # Not rl-zoo's: with its lr 6.3e-4, target 250 and 1-step returns the final weights of 2
-        # seeds scored 226 and 26 (the second had been at 224 and fell apart); with these, 226 and 234.
+        # Not rl-zoo's: its lr 6.3e-4, target 250 and 1-step returns let a seed's final weights fall
+        # apart after solving; a smaller step, a slower target and 3-step returns kept them (README, the zoo).
         learning_rate=5e-4,
         target_update=500,  # gradient steps
         n_step=3,  # 3-step returns
@@ -972,55 +754,7 @@ def pick_recipe(env_id: str, name: str | None = None) -> tuple[Recipe, str]:
 
 
 # ---------------------------------------------------------------- command-line flags for a recipe's settings
-SETTING_HELP: dict[str, str] = {
-    # the agents' settings
-    "gamma": "discount rate of future rewards: 0 counts only the next reward, near 1 looks far ahead",
-    "epsilon": "initial exploration rate: the probability of a random action",
-    "epsilon_min": "exploration floor: epsilon never decays below it",
-    "epsilon_decay": "epsilon is multiplied by this after every gradient step",
-    "learning_rate": "Adam's learning rate",
-    "memory_size": "replay memory capacity in transitions; the oldest are forgotten first",
-    "hidden": "sizes of the hidden ReLU layers, e.g. 64,64",
-    "loss": "the TD-error loss: mse squares it, huber is linear beyond 1 (gentler on large errors)",
-    "dueling": "a dueling head, Q = V + A - mean(A)",
-    "clipnorm": "clip each gradient to this L2 norm (none: no clipping)",
-    "target_update": "int C: copy the target network every C gradient steps; float tau in (0, 1): soft update",
-    "double": "Double DQN targets: the online network picks the next action, the target network values it",
-    "frame_memory": "store each Atari frame once, not in every frame stack (8x less replay memory)",
-    "precision": "float32, or mixed_bfloat16: the CNN computes in bfloat16 (faster on CPUs with AVX-512 BF16/AMX)",
-    "n_step": "learn from n-step returns: n rewards summed, then the bootstrap (Rainbow: 3)",
-    "prioritized": "prioritized replay: sample transitions by their last TD error, loss weighted to correct for it",
-    "adam_epsilon": "Adam's epsilon: a larger one damps the steps once gradients are tiny (Keras: 1e-7; the Rainbow "
-    "paper: 1.5e-4)",
-    "priority_alpha": "how strongly priorities skew replay: P(i) ~ p_i**alpha (0: uniform; the PER paper: 0.6, "
-    "Rainbow: 0.5)",
-    "noisy": "noisy layers: learned noise explores instead of epsilon (epsilon is then 0)",
-    "sigma0": "noisy layers' initial noise scale: each sigma starts at sigma0 / sqrt(inputs) (the paper: 0.5)",
-    "noisy_hidden": "with noisy: false keeps the hidden layers plain Dense, the noise in the head alone (cheaper on a "
-    "CPU; the paper: true)",
-    "distributional": "C51: learn the distribution of returns on n_atoms atoms over [v_min, v_max]",
-    "n_atoms": "atoms of the distributional head",
-    "v_min": "lowest atom of the distributional head (the smallest return it can represent)",
-    "v_max": "highest atom of the distributional head (the largest return it can represent)",
-    # keras_dqn.train's settings
-    "n_envs": "environments stepped together, their actions chosen in one batched call",
-    "total_steps": "env steps to train for, over all environments",
-    "batch_size": "minibatch of each gradient step",
-    "train_every": "env steps (over all environments) between training calls",
-    "gradient_steps": "gradient steps per training call",
-    "learning_starts": "env steps of play that fill the memory before the first gradient step",
-    "eval_every": "env steps between greedy evaluations (and checkpoints)",
-    "eval_episodes": "greedy episodes per evaluation",
-    "target_score": "stop once an evaluation's mean return reaches it",
-    "save_memory": "also store the replay memory in checkpoints (large; a resumed run keeps its experience)",
-    "exploration_fraction": "epsilon falls linearly from its start to exploration_final_eps over this share of "
-    "the run (none: the agent's per-gradient-step decay)",
-    "exploration_final_eps": "epsilon at the end of exploration_fraction and after (none: the agent's epsilon_min)",
-    "frames_per_step": "emulator frames per env step (Atari's frame skip): the logs then show frames/s",
-}
-"""One line of help for every agent and :func:`keras_dqn.train` setting, by name (``--help``'s text)."""
-
-_FLAG_CHOICES = {"loss": sorted(agents.LOSSES), "precision": ["float32", "mixed_bfloat16"]}
+_FLAG_CHOICES = {"loss": sorted(LOSSES), "precision": ["float32", "mixed_bfloat16"]}
 
 
 def _named(name: str, parse: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -1037,7 +771,7 @@ def _int_or_float(text: str) -> int | float:
 
 def _flag_type(hint: Any) -> Callable[[str], Any]:
     """How a flag's text becomes a value of the annotated type ``hint``."""
-    if _is_union(hint):
+    if is_union(hint):
         members = set(typing.get_args(hint)) - {type(None)}
         if members == {int, float}:  # target_update: 500 is an int, 0.005 a float
             parse = _named("int-or-float", _int_or_float)
@@ -1080,8 +814,8 @@ def add_recipe_flags(
     """
     settings = {**recipe.agent_kwargs, **recipe.train_kwargs}
     names = list(settings) if only is None else list(only)
-    _check_keys(f"recipe {recipe.name}'s", {**dict.fromkeys(names), **(help or {})}, set(settings))
-    hints = {**_train_hints(), **_agent_hints(recipe.agent_class)}
+    check_names(f"recipe {recipe.name}'s", {**dict.fromkeys(names), **(help or {})}, set(settings))
+    hints = {**train_hints(), **agent_hints(recipe.agent_class)}
     for name in names:
         default = settings[name]
         flag = "--" + name.replace("_", "-")

@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 import gymnasium as gym
 import numpy as np
 
-from keras_dqn.envs import ATARI_HINT, is_atari
+from keras_dqn.envs import is_atari, register_atari_envs
 
 SCIPY_HINT = 'this needs SciPy, which comes with the ray extra: pip install -e ".[ray]"  (or pip install scipy)'
 
@@ -181,11 +181,7 @@ def solved_score(env_id: str) -> float | None:
     if not isinstance(env_id, str):
         raise ValueError(f"an env id must be a string such as 'CartPole-v1', got {env_id!r}")
     if is_atari(env_id):
-        try:
-            import ale_py
-        except ImportError:
-            raise ImportError(ATARI_HINT) from None
-        gym.register_envs(ale_py)
+        register_atari_envs()
     try:
         threshold = gym.spec(env_id).reward_threshold
     except gym.error.Error as exc:

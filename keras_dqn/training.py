@@ -27,6 +27,7 @@ import keras
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 
+from keras_dqn._gym_internals import can_set_autoreset_flags, set_autoreset_flags
 from keras_dqn.callbacks import CSVLogger, TensorBoardScalars
 from keras_dqn.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from keras_dqn.checks import check_non_negative_int, check_optional_int, check_positive_int
@@ -383,7 +384,7 @@ def _sub_envs(envs) -> list:
     flag included), a SyncVectorEnv's sub-envs; none for other vector envs."""
     if isinstance(envs, _OneEnv):
         return [envs]
-    return list(envs.envs) if hasattr(envs, "envs") and hasattr(envs, "_autoreset_envs") else []
+    return list(envs.envs) if can_set_autoreset_flags(envs) else []
 
 
 def _restore_envs(run: _Run, loop: dict[str, np.ndarray]) -> str | None:
@@ -415,7 +416,7 @@ def _restore_envs(run: _Run, loop: dict[str, np.ndarray]) -> str | None:
     except ValueError as error:
         return str(error)
     if not isinstance(envs, _OneEnv):
-        envs._autoreset_envs = np.array(loop["after_done"], dtype=bool)  # SyncVectorEnv's own NEXT_STEP flags
+        set_autoreset_flags(envs, loop["after_done"])
     return None
 
 

@@ -56,6 +56,7 @@ from keras_dqn.recipes import (
     pick_recipe,
     search_space_values,
 )
+from keras_dqn.settings import apply_config, check_config, read_config_file
 from keras_dqn.training import train
 
 RAY_HINT = 'keras_dqn.tune needs Ray Tune: pip install -e ".[ray]"  (or pip install "ray[tune]" scipy)'
@@ -94,12 +95,10 @@ class _ReportToTune(keras.callbacks.Callback):
     retrained row ends a few steps off (a checkpoint without the replay memory trains otherwise).
     """
 
-    def __init__(self, run_dir: Path, *, reported_rows: int | None, reported_step: int, wall_offset: float,
-                 extra: Mapping[str, Any]):  # fmt: skip
+    def __init__(self, run_dir: Path, *, reported_rows: int, wall_offset: float, extra: Mapping[str, Any]):
         super().__init__()
         self.run_dir = run_dir
-        self.reported_rows = reported_rows  # None: a checkpoint that saved only the step (older keras_dqn)
-        self.reported_step = reported_step
+        self.reported_rows = reported_rows  # rows Tune has already had (a resumed trial writes them again)
         self.wall_offset = wall_offset  # wall seconds of the runs before this one, up to the checkpoint's row
         self.saved_wall = wall_offset  # wall seconds at the row whose files are on disk
         self.extra = dict(extra)
@@ -112,14 +111,13 @@ class _ReportToTune(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         wall = self.wall_offset + time.perf_counter() - self.start
         row = {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in (logs or {}).items()}
-        step = int(row.get("step", 0))
-        if (step > self.reported_step) if self.reported_rows is None else (epoch >= self.reported_rows):
+        if epoch >= self.reported_rows:
             metrics = {**row, "wall_s": wall, **self.extra}
             with tempfile.TemporaryDirectory(prefix="keras-dqn-report-") as tmp:
                 for name in RUN_FILES:
                     if (self.run_dir / name).is_file():
                         shutil.copy2(self.run_dir / name, Path(tmp) / name)
-                state = {"reported_rows": epoch + 1, "reported_step": step, "wall_s": self.saved_wall}
+                state = {"reported_rows": epoch + 1, "wall_s": self.saved_wall}
                 (Path(tmp) / _STATE_FILE).write_text(json.dumps(state))
                 tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(tmp))
             self.last = metrics
@@ -154,7 +152,7 @@ def _trial(config: dict, job: dict) -> None:
     extra = {"node": ray.get_runtime_context().get_node_id()[:12], "host": socket.gethostname()}
     with tempfile.TemporaryDirectory(prefix="keras-dqn-trial-") as run_dir:
         run_dir = Path(run_dir)
-        reported_rows, reported_step, wall_offset = 0, 0, 0.0
+        reported_rows, wall_offset = 0, 0.0
         checkpoint = tune.get_checkpoint()
         if checkpoint is not None:  # a resumed trial: continue from the files of its last report
             with checkpoint.as_directory() as saved:
@@ -162,7 +160,7 @@ def _trial(config: dict, job: dict) -> None:
                     if (Path(saved) / name).is_file():
                         shutil.copy2(Path(saved) / name, run_dir / name)
                 state = json.loads((Path(saved) / _STATE_FILE).read_text())
-            reported_rows, reported_step = state.get("reported_rows"), int(state["reported_step"])
+            reported_rows = int(state["reported_rows"])
             wall_offset = float(state["wall_s"])
         env_kwargs = recipe.env_kwargs_for(env_id)
         probe = make_env(env_id, **env_kwargs)
@@ -173,8 +171,7 @@ def _trial(config: dict, job: dict) -> None:
         eval_env = None
         if is_atari(env_id) and settings.get("eval_episodes"):  # full games, the real score (as `keras-dqn train`)
             eval_env = make_vector_env(env_id, min(settings["eval_episodes"], 8), training=False, **env_kwargs)
-        report = _ReportToTune(run_dir, reported_rows=reported_rows, reported_step=reported_step,
-                               wall_offset=wall_offset, extra=extra)  # fmt: skip
+        report = _ReportToTune(run_dir, reported_rows=reported_rows, wall_offset=wall_offset, extra=extra)
         try:
             train(agent, envs, total_steps, eval_env=eval_env, checkpoint_dir=run_dir, progress=False,
                   resume=(run_dir / CHECKPOINT_NAME).is_file(), seed=seed, callbacks=[report], **settings)  # fmt: skip
@@ -408,7 +405,7 @@ class _Progress(tune.Callback):
         text = (f"[{time.monotonic() - self.started:,.0f} s] {counts['TERMINATED']} done, {counts['RUNNING']} running, "
                 f"{counts['ERROR']} failed, {counts['PENDING']} pending")  # fmt: skip
         if best is not None:
-            text += f"; best so far {best[0]:.1f} ({self.describe(best[1].config)})"
+            text += f"; best so far {best[0]:.4g} ({self.describe(best[1].config)})"
         return text
 
 
@@ -793,22 +790,19 @@ def _viz():
 # ---------------------------------------------------------------- seeds
 def _config_overrides(recipe: Recipe, config: str | os.PathLike | Mapping[str, Any] | None) -> dict[str, dict]:
     """A ``--config`` file's (or dict's) 'agent' and 'train' settings, checked as ``keras-dqn train`` does."""
-    if config is None:
-        return {"agent": {}, "train": {}}
-    from keras_dqn.cli import UsageError, _config
-
     if isinstance(config, Mapping):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "config.json"
-            path.write_text(json.dumps(_jsonable(config)))
-            try:
-                return _config(recipe, str(path))[1]
-            except UsageError as exc:
-                raise ValueError(str(exc).replace(str(path), "config")) from None
+        where = "config"
+        try:
+            given = check_config(_jsonable(config))
+        except ValueError as exc:
+            raise ValueError(f"config: {exc}") from None
+    else:
+        where, given = str(config), read_config_file(config)  # its errors name the file
     try:
-        return _config(recipe, str(config))[1]
-    except UsageError as exc:
-        raise ValueError(str(exc)) from None
+        apply_config(recipe, given)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    return given
 
 
 def seeds(

@@ -170,25 +170,6 @@ def test_frames_stored_after_a_checkpoint_restore_are_right(tmp_path):
         assert (a, round(r, 5), d) in stored[(s.tobytes(), s2.tobytes())]
 
 
-def test_old_checkpoints_with_memory_still_load(tmp_path):
-    """Checkpoints written before memories had a state dict (counters "_next"/"_size"; "next"/"size" before that)."""
-    import json
-
-    agent = keras_dqn.DQNAgent(4, 2, seed=0, memory_size=50)
-    for i in range(30):
-        agent.remember(np.full(4, i, np.float32), i % 2, 1.0, np.full(4, i + 1, np.float32), False)
-    save_checkpoint(agent, tmp_path, {"steps": 30}, include_memory=True)
-    with np.load(tmp_path / "checkpoint.npz") as data:
-        arrays = dict(data)
-    meta = json.loads(str(arrays["meta"]))
-    meta["memory"] = {"_next": meta["memory"]["next"], "_size": meta["memory"]["size"]}
-    arrays["meta"] = np.array(json.dumps(meta))
-    np.savez(tmp_path / "checkpoint.npz", **arrays)
-    other = keras_dqn.DQNAgent(4, 2, seed=1, memory_size=50)
-    load_checkpoint(other, tmp_path)
-    assert len(other.memory) == 30 and other.memory[29][3][0] == 30.0
-
-
 def test_episode_starts_never_mix_episodes():
     """The first transition of an episode rebuilds its padded first stack, not the previous episode's frames."""
     memory = FrameReplayBuffer(50, (4, 2, 2), seed=0)

@@ -7,7 +7,6 @@ import pytest
 
 from keras_dqn import DQNAgent
 from keras_dqn.checkpoint import load_checkpoint, save_checkpoint
-from keras_dqn.memory import FrameReplayBuffer
 
 STATES = np.random.default_rng(0).normal(size=(8, 4)).astype(np.float32)
 
@@ -43,8 +42,8 @@ def test_memory_round_trip_through_the_file(tmp_path):
             np.testing.assert_array_equal(mine, theirs)
 
 
-def test_frame_memory_checkpoints_of_the_previous_format_still_load(tmp_path):
-    """Before memories had state dicts, checkpoints named the counters "_next", "_size", "_filled"."""
+def test_a_frame_memory_checkpoint_with_unknown_counters_is_refused_and_changes_nothing(tmp_path):
+    """Counters named otherwise (as a format before state dicts had them: "_next", "_size", "_filled")."""
     from keras_dqn import ConvDQNAgent
 
     agent = ConvDQNAgent((4, 36, 36), 2, seed=0, memory_size=100)
@@ -56,9 +55,12 @@ def test_frame_memory_checkpoints_of_the_previous_format_still_load(tmp_path):
     rewrite(tmp_path / "checkpoint.npz", lambda arrays, meta: meta.update(
         memory={f"_{name}": value for name, value in meta["memory"].items() if name != "rng"}))  # fmt: skip
     other = ConvDQNAgent((4, 36, 36), 2, seed=1, memory_size=100)
-    load_checkpoint(other, tmp_path)
-    assert isinstance(other.memory, FrameReplayBuffer) and len(other.memory) == 20
-    np.testing.assert_array_equal(other.memory[19][3], np.stack(frames[20:24]))
+    before = [w.copy() for w in other.model.get_weights()]
+    with pytest.raises(ValueError, match="checkpoint.npz' holds a replay memory that does not fit this agent's"):
+        load_checkpoint(other, tmp_path)
+    assert len(other.memory) == 0
+    for a, b in zip(before, other.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_a_memory_that_does_not_fit_changes_nothing(tmp_path):

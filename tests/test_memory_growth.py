@@ -1,7 +1,7 @@
 """Agents that are dropped give their memory back (issue 13, point 8).
 
 Two things kept it: TensorFlow's gradient registry held every traced training step's graph
-(``keras_dqn._tf_leaks``), and Keras' process-wide layer numbering gave every agent new
+(``keras_dqn._tf_internals``), and Keras' process-wide layer numbering gave every agent new
 variable names, each a new, never-freed entry in TensorFlow's eager kernel cache.
 ``benchmarks/memory_growth.py`` measures the RSS itself.
 """
@@ -18,7 +18,7 @@ import pytest
 from tensorflow.python.eager import context
 
 from keras_dqn import ConvDQNAgent, DQNAgent, RainbowAgent, TargetDQNAgent
-from keras_dqn.agents import _SHARED_STEPS
+from keras_dqn.agents.compiled_step import SHARED_STEPS
 from keras_dqn.memory import Batch
 
 
@@ -92,7 +92,7 @@ def test_building_agents_in_a_loop_does_not_grow_memory():
 
 
 # XLA keeps every compilation for good (~4 MB each for an MLP's step), so agents alike in all
-# but their weights share one traced step (keras_dqn.agents._SHARED_STEPS), each run on its own
+# but their weights share one traced step (keras_dqn.agents.SHARED_STEPS), each run on its own
 # variables.
 
 
@@ -128,8 +128,8 @@ def test_agents_alike_share_one_traced_step_and_train_as_if_alone(make, monkeypa
     assert _step_function(shared) is _step_function(template)
     for single in (True, False):
         assert _step_function(shared, single) is _step_function(template, single)
-    monkeypatch.setattr(_SHARED_STEPS, "maxsize", 0)  # nothing kept: this agent traces its own
-    _SHARED_STEPS.clear()
+    monkeypatch.setattr(SHARED_STEPS, "maxsize", 0)  # nothing kept: this agent traces its own
+    SHARED_STEPS.clear()
     alone = _train(make(0))
     assert _step_function(alone) is not _step_function(template)
     for mine, its in zip(shared.model.get_weights(), alone.model.get_weights(), strict=True):
@@ -178,7 +178,7 @@ def test_training_xla_agents_in_a_loop_does_not_grow_memory():
 def test_shared_functions_run_on_each_callers_variables_and_stay_bounded():
     import tensorflow as tf
 
-    from keras_dqn._tf_leaks import SharedFunctions
+    from keras_dqn._tf_internals import SharedFunctions
 
     shared = SharedFunctions(maxsize=2)
 

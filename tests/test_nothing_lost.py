@@ -138,7 +138,7 @@ def test_a_prioritized_agent_checkpoint_round_trips_its_priorities_and_max_prior
         loaded.memory.load_state_dict(state)
 
 
-def test_noise_states_of_both_networks_round_trip_and_old_checkpoints_without_them_still_load(tmp_path):
+def test_noise_states_of_both_networks_round_trip_and_a_checkpoint_without_them_is_refused(tmp_path):
     from keras_dqn.checkpoint import load_checkpoint, save_checkpoint
 
     def agent(seed):
@@ -162,16 +162,16 @@ def test_noise_states_of_both_networks_round_trip_and_old_checkpoints_without_th
             np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(saved.model(states, training=True), loaded.model(states, training=True))
 
-    with np.load(path) as data:  # a checkpoint from before noise states were saved
+    with np.load(path) as data:  # a checkpoint that lost its noise states
         arrays = {key: data[key] for key in data.files if not key.startswith("noise/")}
     with open(path, "wb") as f:
         np.savez(f, **arrays)
-    old = agent(0)
-    load_checkpoint(old, tmp_path)
-    for before, network in zip(fresh, ("model", "target_model"), strict=True):
-        for a, b in zip(before, noise_states(getattr(old, network)), strict=True):
-            np.testing.assert_array_equal(a, b)  # left as they were
-    np.testing.assert_array_equal(old.model.get_weights()[0], saved.model.get_weights()[0])
+    untouched = agent(0)
+    before = [w.copy() for w in untouched.model.get_weights()]
+    with pytest.raises(ValueError, match=r"holds noise/model arrays of shapes \[\], this agent's are \[\(2,\)"):
+        load_checkpoint(untouched, tmp_path)
+    for a, b in zip(before, untouched.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # checked before anything was set
 
 
 class NaNRewards(gym.Wrapper):
@@ -368,19 +368,3 @@ def test_resume_is_exact_when_a_sub_env_ended_on_the_checkpoint_step(tmp_path):
     keras_dqn.train(resumed, env(), 1200, checkpoint_dir=folder, resume=True, **settings)
     assert resumed.train_steps == whole.train_steps and relative_distance(whole, resumed) == 0.0
 
-
-def test_a_checkpoint_whose_target_repeats_the_online_noise_gets_the_target_its_own(tmp_path):
-    """Checkpoints from before the target network drew noise of its own hold a clone's generators
-    (the online network's seeds); loading one gives the target its own streams, as a new agent has."""
-    from keras_dqn.checkpoint import load_checkpoint, save_checkpoint
-    from keras_dqn.networks import set_noise_states
-
-    saved = keras_dqn.RainbowAgent(4, 2, seed=0, hidden=(8,), memory_size=100)
-    set_noise_states(saved.target_model, noise_states(saved.model))  # what a clone had
-    save_checkpoint(saved, tmp_path, {})
-    loaded = keras_dqn.RainbowAgent(4, 2, seed=0, hidden=(8,), memory_size=100)
-    own = noise_states(loaded.target_model)
-    load_checkpoint(loaded, tmp_path)
-    assert [s[0] for s in noise_states(loaded.model)] != [s[0] for s in noise_states(loaded.target_model)]
-    for a, b in zip(own, noise_states(loaded.target_model), strict=True):
-        np.testing.assert_array_equal(a, b)  # the seeded streams a new agent's target starts from

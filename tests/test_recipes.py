@@ -8,12 +8,11 @@ import keras_dqn
 from keras_dqn.recipes import (
     RECIPES,
     Recipe,
-    agent_parameters,
     get_recipe,
     pick_recipe,
     recipe_for_env,
-    train_parameters,
 )
+from keras_dqn.settings import agent_parameters, train_parameters
 
 
 @pytest.mark.parametrize(
@@ -181,7 +180,7 @@ def test_recipes_are_checked_by_type_and_value_before_anything_is_built(agent, t
      ("memory_size", 0), ("hidden", (0,)), ("loss", "l1"), ("clipnorm", -1.0), ("target_update", 1.5)],
 )  # fmt: skip
 def test_the_setting_checks_agree_with_the_constructor(name, bad):
-    from keras_dqn.recipes import AGENT_SETTING_CHECKS
+    from keras_dqn.settings import AGENT_SETTING_CHECKS
 
     with pytest.raises(ValueError):
         AGENT_SETTING_CHECKS[name](name, bad)
@@ -264,11 +263,12 @@ def test_a_bad_recipe_flag_is_a_usage_error(flags, message, capsys):
 
 
 def test_every_setting_has_help_text():
-    from keras_dqn.recipes import _AGENT_OBJECTS, AGENT_CLASSES, SETTING_HELP
+    from keras_dqn.recipes import AGENT_CLASSES
+    from keras_dqn.settings import AGENT_OBJECTS, SETTING_HELP
 
     names = set(train_parameters())
     for cls in AGENT_CLASSES.values():
-        names |= set(agent_parameters(cls)) - _AGENT_OBJECTS
+        names |= set(agent_parameters(cls)) - AGENT_OBJECTS
     assert names == set(SETTING_HELP)
     for recipe in RECIPES.values():
         for action in _parser(recipe)._actions[1:]:

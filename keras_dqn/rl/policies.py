@@ -8,15 +8,20 @@ another policy (``eps``, ``tau``) over the agent's steps.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from keras_dqn.checks import check_fraction, check_number, check_positive_int, check_positive_number
 from keras_dqn.exploration import linear_value
 
-if TYPE_CHECKING:
-    from keras_dqn.rl.agent import DQNAgent
+
+class StepCounter(Protocol):
+    """What a policy reads of the agent it serves (:class:`keras_dqn.rl.DQNAgent` is one):
+    the env steps taken and whether it is training (``fit``) or testing."""
+
+    step: int
+    training: bool
 
 
 class _CheckedSetting:
@@ -50,9 +55,9 @@ class Policy:
 
     def __init__(self, seed: int | None = None):
         self.rng = np.random.default_rng(seed) if seed is not None else None
-        self.agent: DQNAgent | None = None
+        self.agent: StepCounter | None = None
 
-    def set_agent(self, agent: DQNAgent) -> None:
+    def set_agent(self, agent: StepCounter) -> None:
         """Attach the agent whose steps and mode the policy may read (the agent calls this)."""
         self.agent = agent
 
@@ -190,7 +195,7 @@ class LinearAnnealedPolicy(Policy):
             )
         self.nb_steps = check_positive_int("nb_steps", nb_steps)
 
-    def set_agent(self, agent: DQNAgent) -> None:
+    def set_agent(self, agent: StepCounter) -> None:
         super().set_agent(agent)
         self.inner_policy.set_agent(agent)
 

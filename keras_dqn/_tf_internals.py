@@ -1,4 +1,6 @@
-"""Work-arounds for TensorFlow keeping dropped training graphs alive.
+"""Every use of TensorFlow's private internals, and why: work-arounds for TensorFlow keeping
+dropped training graphs alive.  ``tests/test_internals.py`` fails, saying which, if an upgrade
+moves one of them.
 
 In graph mode, ``tf.custom_gradient`` registers its gradient function in TensorFlow's global
 gradient registry under a fresh name (``CustomGradient-<n>``) and never removes it; that
