@@ -76,10 +76,15 @@ def env_options(env: gym.Env | VectorEnv) -> dict[str, Any]:
     make :func:`make_env` (``keras-dqn ... --env-kwargs``) build the same env again, e.g.
     ``{"is_slippery": False}``, and ``max_episode_steps`` if it differs from the registered limit.
 
-    Empty for ALE games (their settings are :func:`make_atari_env`'s) and for envs without a spec.
+    For ALE games, in :func:`make_atari_env`'s terms: ``{"sticky_actions": 0.25}`` when the
+    emulator repeats actions (the evaluation protocol a score depends on), else empty.
+    Empty for envs without a spec.
     """
     spec = getattr(env, "spec", None)
-    if spec is None or is_atari(spec.id) or spec.id not in gym.registry:
+    if spec is not None and is_atari(spec.id):
+        sticky = spec.kwargs.get("repeat_action_probability", 0.0)
+        return {"sticky_actions": float(sticky)} if sticky else {}
+    if spec is None or spec.id not in gym.registry:
         return {}
     registered = gym.registry[spec.id]
     options = {key: value for key, value in spec.kwargs.items()

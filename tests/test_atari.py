@@ -11,6 +11,7 @@ import pytest
 import keras_dqn
 from keras_dqn import ConvDQNAgent, FrameReplayBuffer, ReplayBuffer
 from keras_dqn.checkpoint import load_checkpoint, save_checkpoint
+from keras_dqn.envs import env_options
 
 HAS_ALE = importlib.util.find_spec("ale_py") is not None and importlib.util.find_spec("cv2") is not None
 needs_ale = pytest.mark.skipif(not HAS_ALE, reason="ale-py/opencv missing: pip install -e '.[atari]' to run this")
@@ -365,6 +366,21 @@ def test_max_episode_steps_counts_agent_steps():
         truncated = env.step(0)[3]
         steps += 1
     assert steps == 50
+
+
+@needs_ale
+def test_the_sticky_actions_protocol_is_recorded_with_the_weights(tmp_path):
+    env = keras_dqn.make_atari_env("Pong", sticky_actions=0.25)
+    assert env.unwrapped.ale.getFloat("repeat_action_probability") == 0.25
+    assert env_options(env) == {"sticky_actions": 0.25}
+    assert env_options(keras_dqn.make_atari_env("Pong")) == {}  # Nature-DQN's deterministic emulator
+    envs = keras_dqn.make_atari_vector_env("Pong", 2, sticky_actions=0.25)
+    agent = ConvDQNAgent(env.observation_space.shape, env.action_space.n, memory_size=100, seed=0)
+    eval_env = keras_dqn.make_atari_vector_env("Pong", 1, training=False, sticky_actions=0.25)
+    keras_dqn.train(agent, envs, 20, eval_env=eval_env, learning_starts=50, progress=False)
+    assert agent.env_kwargs == {"sticky_actions": 0.25}
+    agent.save(tmp_path / "pong.h5")
+    assert keras_dqn.load_agent(tmp_path / "pong.h5").env_kwargs == {"sticky_actions": 0.25}  # evaluate's default
 
 
 @needs_ale
