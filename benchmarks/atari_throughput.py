@@ -15,7 +15,7 @@ noise in the head alone), to see what the noisy 512-unit layer costs:
 ``python benchmarks/atari_throughput.py --agents rainbow,rainbow_noisy_head --precisions float32
 --no-sb3``.
 
-bfloat16 is measured only where ``keras_dqn.networks.bf16_supported()`` is True (a CPU with
+bfloat16 is measured only where ``keras_dqn.networks.precision.bf16_supported()`` is True (a CPU with
 AVX-512 BF16 or AMX, or an Ampere-or-newer GPU).  Elsewhere the bf16 rows are skipped with a
 note: the agent would fall back to float32, and that is not a bf16 figure.
 
@@ -81,7 +81,7 @@ import time
 import numpy as np
 
 import keras_dqn
-from keras_dqn.memory import ReplayBuffer
+from keras_dqn.replay.uniform import ReplayBuffer
 
 # --agents name -> recipe; the default is the first two (the noisy-head variant is for --agents)
 RECIPES = {"dqn": "pong", "rainbow": "pong-rainbow", "rainbow_noisy_head": "pong-rainbow-noisy-head"}
@@ -236,12 +236,14 @@ def main() -> None:
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    from keras_dqn.networks import bf16_supported  # (after the threads: it may start the runtime, to look for GPUs)
+    from keras_dqn.networks.precision import (
+        bf16_supported,  # (after the threads: it may start the runtime, to look for GPUs)
+    )
 
     bf16 = bf16_supported()
     precisions = args.precisions
     if "mixed_bfloat16" in precisions and not bf16:
-        print("note: no fast bfloat16 here (keras_dqn.networks.bf16_supported() is False): the bf16 rows are "
+        print("note: no fast bfloat16 here (keras_dqn.networks.precision.bf16_supported() is False): the bf16 rows are "
               "skipped; a bf16 agent would fall back to float32")  # fmt: skip
         precisions = [p for p in precisions if p != "mixed_bfloat16"]
     configs = [(a, p) for a in args.agents for p in precisions]

@@ -19,7 +19,7 @@ was actually collected (a ``weakref`` to it is dead).
 
 ``--no-jit`` trains agents whose step is not XLA-compiled.  TensorFlow never frees an XLA
 compilation (its cache has no eviction), so agents alike in all but their weights share one
-compiled step (``keras_dqn.agents.compiled_step.TrainStep``); without that, each agent kept ~8 MB.
+compiled step (``keras_dqn.learning.compiled_step.TrainStep``); without that, each agent kept ~8 MB.
 
 Prints one line per measurement and, last, a JSON line with every figure.
 """

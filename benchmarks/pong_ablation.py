@@ -28,7 +28,7 @@ import math
 from pathlib import Path
 
 import keras_dqn
-from keras_dqn import cli
+from keras_dqn.cli import commands as cli
 
 RECIPE = "pong-rainbow"
 FRAMES_PER_STEP = keras_dqn.get_recipe(RECIPE).train_kwargs["frames_per_step"]

@@ -23,7 +23,7 @@ import gymnasium as gym
 import numpy as np
 
 import keras_dqn
-from keras_dqn.tabular import expected_return, optimal_q_table
+from keras_dqn.envs.tabular import expected_return, optimal_q_table
 
 HELD_OUT_SEED = 1_000_000_000
 ENVS = {  # name: (env id, shipped file, episodes, gymnasium's or the bar)

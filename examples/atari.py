@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 import keras_dqn  # imports TensorFlow, keeping its start-up chatter off the screen
-from keras_dqn.recipes import add_recipe_flags, recipe_settings
+from keras_dqn.config.flags import add_recipe_flags, recipe_settings
 
 AGENT_RECIPES = {"dqn": "pong", "rainbow": "pong-rainbow"}  # --agent -> the recipe giving the flags' defaults
 

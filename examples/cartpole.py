@@ -27,13 +27,13 @@ import gymnasium as gym
 import numpy as np
 
 import keras_dqn  # imports TensorFlow, keeping its start-up chatter off the screen
-from keras_dqn.recipes import add_recipe_flags, recipe_settings
-from keras_dqn.settings import SETTING_HELP
+from keras_dqn.config.flags import add_recipe_flags, recipe_settings
+from keras_dqn.config.settings import SETTING_HELP
 
 ENV_ID = "CartPole-v1"
 TARGET = keras_dqn.get_recipe("cartpole-target")
 # keras_dqn.train's settings for CartPole (the same for both agents: one update per env step)
-LIBRARY = keras_dqn.recipes.recipe_for_env(ENV_ID)
+LIBRARY = keras_dqn.config.recipes.recipe_for_env(ENV_ID)
 # Reset seeds: evaluations during training use EVAL_SEED + step (so at most ~10_000 + budget);
 # the check after training uses a range far beyond, which nothing during training touches.
 EVAL_SEED = 10_000

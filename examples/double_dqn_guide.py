@@ -21,7 +21,7 @@ episodes at 200 steps; ours play CartPole-v1's full 500.
 "Best of many 10-episode evaluations" flatters the agent (the luckiest evaluation wins), so
 at the end the best weights are evaluated again on 100 episodes none of those used.
 
-Logs go to ``OUT/progress.csv`` (keras_dqn.callbacks.CSVLogger), TensorBoard event files in
+Logs go to ``OUT/progress.csv`` (keras_dqn.training.callbacks.CSVLogger), TensorBoard event files in
 ``OUT/tensorboard``, and to Weights & Biases when ``wandb`` is installed (``--no-wandb`` to skip).
 """
 
@@ -37,7 +37,7 @@ import keras
 import numpy as np
 
 import keras_dqn
-from keras_dqn.callbacks import CSVLogger, TensorBoardScalars, WandbLogger
+from keras_dqn.training.callbacks import CSVLogger, TensorBoardScalars, WandbLogger
 
 ENV_ID = "CartPole-v1"
 EVAL_SEED = 1_000_000  # evaluation after episode e uses reset seeds EVAL_SEED + e * --eval-episodes ...

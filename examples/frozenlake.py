@@ -12,7 +12,7 @@ any Q-table: this is tabular Q-learning written as a neural network, the first e
 many DQN courses.
 
 Because FrozenLake publishes its dynamics, the exact optimal Q-table is known too (value
-iteration, :func:`keras_dqn.tabular.optimal_q_table`).  The script prints both tables, says in
+iteration, :func:`keras_dqn.envs.tabular.optimal_q_table`).  The script prints both tables, says in
 how many cells the greedy actions agree, scores the agent on held-out episodes, and draws both
 as heat maps of the greedy value with the greedy action's arrow in each cell.
 """
@@ -25,7 +25,7 @@ import json
 import numpy as np
 
 import keras_dqn
-from keras_dqn.tabular import expected_return, optimal_q_table
+from keras_dqn.envs.tabular import expected_return, optimal_q_table
 
 ENV_ID = "FrozenLake-v1"
 HELD_OUT_SEED = 1_000_000_000  # evaluation resets no training decision used
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     # 4. Draw both tables on the map.
     if args.plot:
-        from keras_dqn.viz import plot_grid_policy
+        from keras_dqn.experiments.plots import plot_grid_policy
 
         title = f"{ENV_ID} {json.dumps(env_kwargs) if env_kwargs else '(slippery)'}"
         tables = {"DQN: max Q, greedy action": network_q, "value iteration": exact_q}

@@ -33,8 +33,8 @@ import keras
 import numpy as np
 
 import keras_dqn
-from keras_dqn.callbacks import TensorBoardScalars
-from keras_dqn.viz import plot_q_values, record
+from keras_dqn.experiments.plots import plot_q_values, record
+from keras_dqn.training.callbacks import TensorBoardScalars
 
 ENV_ID = "CartPole-v1"
 EVAL_SEED = 1_000_000  # greedy evaluation episodes use reset seeds from here on

@@ -7,6 +7,9 @@ Each check returns the value converted to the plain Python type it stands for, o
 from __future__ import annotations
 
 import math
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -261,3 +264,83 @@ def check_env_indices(name: str, values: Any, n: int) -> np.ndarray:
     if array.size and (array.dtype.kind not in "iu" or array.min() < 0):
         raise ValueError(f"{name} must be {n} non-negative integers (sub-env indices), got {array!r}")
     return array
+
+
+# ---------------------------------------------------------------- settings by name and type
+def check_names(what: str, given: Mapping[str, Any], allowed: set[str]) -> None:
+    """ValueError naming the settings of ``given`` that are not in ``allowed`` (and listing those that are)."""
+    unknown = sorted(set(given) - allowed)
+    if unknown:
+        raise ValueError(f"unknown {what} settings: {', '.join(unknown)} (known: {', '.join(sorted(allowed))})")
+
+
+
+
+def optional(check: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
+    """``check``, letting ``None`` through (a setting whose ``None`` means "off")."""
+    return lambda name, value: None if value is None else check(name, value)
+
+
+
+def type_hints(function: Callable) -> dict[str, Any]:
+    """``function``'s resolved argument annotations (empty when one does not resolve)."""
+    try:
+        return typing.get_type_hints(function)
+    except Exception:  # an annotation that does not resolve: its arguments get the value checks only
+        return {}
+
+
+def is_union(hint: Any) -> bool:
+    """Whether the annotation ``hint`` is a union (``int | None``)."""
+    return typing.get_origin(hint) in (typing.Union, types.UnionType)
+
+
+def fits_type(value: Any, hint: Any) -> bool:
+    """Whether ``value`` (a Python or JSON value) is of the annotated type ``hint``; unknown hints accept it."""
+    if hint is Any:
+        return True
+    if is_union(hint):
+        return any(fits_type(value, member) for member in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint in (int, float):
+        kinds = (int, np.integer) if hint is int else (int, float, np.integer, np.floating)
+        return isinstance(value, kinds) and not isinstance(value, bool)
+    origin = typing.get_origin(hint)
+    if isinstance(origin, type) and issubclass(origin, Sequence) and origin is not str:
+        item = (typing.get_args(hint) or (Any,))[0]
+        return isinstance(value, (list, tuple)) and all(fits_type(v, item) for v in value)
+    return isinstance(value, hint) if isinstance(hint, type) else True
+
+
+_DESCRIPTIONS = {int: ("an integer", "integers"), float: ("a number", "numbers"), bool: ("true or false", "bools"),
+                 str: ("a string", "strings"), type(None): ("None", "Nones")}  # fmt: skip
+
+
+def describe_type(hint: Any, plural: bool = False) -> str:
+    """``hint`` in words: ``float | None`` -> "a number or None"."""
+    if is_union(hint):
+        members = typing.get_args(hint)
+        return " or ".join(describe_type(m, plural) for m in members if not (m is int and float in members))
+    if hint in _DESCRIPTIONS:
+        return _DESCRIPTIONS[hint][plural]
+    origin = typing.get_origin(hint)
+    if isinstance(origin, type) and issubclass(origin, Sequence):
+        return ("lists" if plural else "a list") + f" of {describe_type((typing.get_args(hint) or (Any,))[0], True)}"
+    return getattr(hint, "__name__", str(hint))
+
+
+
+
+def check_values(section: str, settings: Mapping[str, Any], hints: Mapping[str, Any], checks: Mapping) -> None:
+    """ValueError (one line naming ``section.name``) for a setting of the wrong type or out of range."""
+    for name, value in settings.items():
+        full = f"{section}.{name}"
+        if name in hints and not fits_type(value, hints[name]):
+            raise ValueError(f"{full} must be {describe_type(hints[name])}, got {value!r}")
+        if name in checks:
+            checks[name](full, value)
+
+

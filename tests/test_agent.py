@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from keras_dqn import DQNAgent
-from keras_dqn.memory import Batch
+from keras_dqn.replay.base import Batch
 
 
 def numpy_q(weights, states):

@@ -10,8 +10,8 @@ import pytest
 
 import keras_dqn
 from keras_dqn import ConvDQNAgent, FrameReplayBuffer, ReplayBuffer
-from keras_dqn.checkpoint import load_checkpoint, save_checkpoint
-from keras_dqn.envs import env_options
+from keras_dqn.envs.make import env_options
+from keras_dqn.files.checkpoint import load_checkpoint, save_checkpoint
 
 HAS_ALE = importlib.util.find_spec("ale_py") is not None and importlib.util.find_spec("cv2") is not None
 needs_ale = pytest.mark.skipif(not HAS_ALE, reason="ale-py/opencv missing: pip install -e '.[atari]' to run this")
@@ -421,7 +421,7 @@ def test_atari_example_trains_resumes_plays_and_records(tmp_path, capsys):
     rows = (tmp_path / "run" / "logs" / "progress.csv").read_text().splitlines()
     assert len(rows) == 3  # header + one row per evaluation, appended on resume
 
-    from keras_dqn.cli import main as cli
+    from keras_dqn.cli.commands import main as cli
 
     assert cli(["evaluate", str(tmp_path / "run" / "last.h5"), "--episodes", "1"]) == 0  # the file knows its game
     assert "ALE/Pong-v5, 1 greedy episodes" in capsys.readouterr().out

@@ -1,6 +1,6 @@
 """A catalogue of mistakes on the keras-dqn command line: each is one line `keras-dqn CMD: ...` on stderr and exit 2.
 
-Each case runs `keras_dqn.cli.main` in this process (no subprocess: none of them may get as far
+Each case runs `keras_dqn.cli.commands` in this process (no subprocess: none of them may get as far
 as building an agent's network or training), in a fresh working directory.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import h5py
 import pytest
 
-from keras_dqn.cli import main
+from keras_dqn.cli.commands import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "weights" / "cartpole-dqn.h5"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from keras_dqn import DQNAgent
-from keras_dqn.checkpoint import load_checkpoint, save_checkpoint
+from keras_dqn.files.checkpoint import load_checkpoint, save_checkpoint
 
 STATES = np.random.default_rng(0).normal(size=(8, 4)).astype(np.float32)
 

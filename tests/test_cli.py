@@ -17,7 +17,7 @@ KEON = ROOT.parent / "shared" / "fixtures" / "keon-cartpole-dqn.h5"
 
 def keras_dqn_cli(*args, cwd=None):
     exe = shutil.which("keras-dqn") or shutil.which("keras-dqn", path=str(Path(sys.executable).parent))
-    command = [exe] if exe else [sys.executable, "-m", "keras_dqn.cli"]
+    command = [exe] if exe else [sys.executable, "-m", "keras_dqn.cli.commands"]
     return subprocess.run([*command, *args], capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
@@ -101,7 +101,7 @@ def test_import_is_quiet_and_leaves_tensorflow_configurable():
 
 # ---------------------------------------------------------------------------------- train's recipes
 def train_in_process(capsys, *args, config: dict | None = None, tmp_path: Path):
-    from keras_dqn.cli import main
+    from keras_dqn.cli.commands import main
 
     extra = []
     if config is not None:
@@ -118,7 +118,7 @@ def settings_line(out: str) -> dict:
 
 
 def test_train_uses_the_envs_recipe_and_config_overrides_it(capsys, tmp_path):
-    from keras_dqn.recipes import get_recipe
+    from keras_dqn.config.recipes import get_recipe
 
     code, out, err = train_in_process(capsys, "CartPole-v1", "--steps", "64", config={
         "agent": {"gamma": 0.9}, "target_agent": {"target_update": 50}, "train": {"n_envs": 2, "eval_episodes": 0}},
@@ -138,7 +138,7 @@ def test_train_uses_the_envs_recipe_and_config_overrides_it(capsys, tmp_path):
 
 
 def test_train_agent_flag_takes_the_cartpole_dqn_agent_settings(capsys, tmp_path):
-    from keras_dqn.recipes import get_recipe
+    from keras_dqn.config.recipes import get_recipe
 
     config = {"train": {"n_envs": 2, "eval_episodes": 0}}
     code, out, err = train_in_process(capsys, "CartPole-v1", "--agent", "dqn", "--steps", "40", config=config,

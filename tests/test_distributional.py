@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 import keras_dqn  # noqa: F401  (TF imported quietly)
-from keras_dqn.distributional import cross_entropy, expected_q, expected_q_numpy, project_distribution, support
+from keras_dqn.learning.distributional import cross_entropy, expected_q, expected_q_numpy, project_distribution, support
 
 Z = support(5, -2.0, 2.0)  # [-2, -1, 0, 1, 2]
 P = np.array([0.10, 0.20, 0.30, 0.15, 0.25], np.float32)  # a next-state distribution

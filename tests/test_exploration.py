@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 import keras_dqn
-from keras_dqn.checkpoint import load_checkpoint, save_checkpoint
 from keras_dqn.exploration import (
     LinearDecay,
     MultiplicativeDecay,
@@ -13,6 +12,7 @@ from keras_dqn.exploration import (
     schedule_config,
     schedule_from_config,
 )
+from keras_dqn.files.checkpoint import load_checkpoint, save_checkpoint
 
 
 def test_linear_schedule_values_at_the_start_the_end_of_its_fraction_and_after():

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from keras_dqn import DQNAgent
-from keras_dqn.checkpoint import save_checkpoint
-from keras_dqn.files import atomic_write, remove_stale_temp_files
+from keras_dqn.files.atomic import atomic_write, remove_stale_temp_files
+from keras_dqn.files.checkpoint import save_checkpoint
 
 
 def write_bytes(data):

@@ -10,9 +10,9 @@ import pytest
 import tensorflow as tf
 
 from keras_dqn import DuelingHead, NoisyDense
-from keras_dqn._gym_internals import can_set_autoreset_flags, set_autoreset_flags
-from keras_dqn._keras_internals import all_layers
-from keras_dqn._tf_internals import _registry, release_custom_gradients
+from keras_dqn._internals.gym import can_set_autoreset_flags, set_autoreset_flags
+from keras_dqn._internals.keras import all_layers
+from keras_dqn._internals.tf import _registry, release_custom_gradients
 
 
 def test_tensorflow_gradient_registry_is_where_release_custom_gradients_looks():

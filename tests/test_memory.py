@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from keras_dqn import ReplayBuffer
-from keras_dqn.memory import FrameReplayBuffer, ReplayMemory
+from keras_dqn.replay.base import ReplayMemory
+from keras_dqn.replay.frames import FrameReplayBuffer
 
 
 def transition(i):

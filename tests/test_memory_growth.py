@@ -1,7 +1,7 @@
 """Agents that are dropped give their memory back (issue 13, point 8).
 
 Two things kept it: TensorFlow's gradient registry held every traced training step's graph
-(``keras_dqn._tf_internals``), and Keras' process-wide layer numbering gave every agent new
+(``keras_dqn._internals.tf``), and Keras' process-wide layer numbering gave every agent new
 variable names, each a new, never-freed entry in TensorFlow's eager kernel cache.
 ``benchmarks/memory_growth.py`` measures the RSS itself.
 """
@@ -18,8 +18,8 @@ import pytest
 from tensorflow.python.eager import context
 
 from keras_dqn import ConvDQNAgent, DQNAgent, RainbowAgent, TargetDQNAgent
-from keras_dqn.agents.compiled_step import SHARED_STEPS
-from keras_dqn.memory import Batch
+from keras_dqn.learning.compiled_step import SHARED_STEPS
+from keras_dqn.replay.base import Batch
 
 
 class NoJitDQNAgent(DQNAgent):
@@ -178,7 +178,7 @@ def test_training_xla_agents_in_a_loop_does_not_grow_memory():
 def test_shared_functions_run_on_each_callers_variables_and_stay_bounded():
     import tensorflow as tf
 
-    from keras_dqn._tf_internals import SharedFunctions
+    from keras_dqn._internals.tf import SharedFunctions
 
     shared = SharedFunctions(maxsize=2)
 

@@ -6,17 +6,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_dqn import networks
-from keras_dqn.networks import (
-    DistributionalHead,
-    DuelingHead,
-    NoisyDense,
-    NumpyMLP,
-    activation_name,
-    bf16_supported,
-    build_mlp,
-    build_nature_cnn,
-)
+from keras_dqn.networks import precision
+from keras_dqn.networks.builders import build_mlp, build_nature_cnn
+from keras_dqn.networks.heads import DistributionalHead, DuelingHead, activation_name
+from keras_dqn.networks.noisy import NoisyDense
+from keras_dqn.networks.numpy_twin import NumpyMLP
+from keras_dqn.networks.precision import bf16_supported
 
 
 def relu(x):  # a user's function that only shares the name
@@ -224,17 +219,17 @@ def test_bf16_supported_reads_cpu_flags(tmp_path, monkeypatch):
     assert isinstance(bf16_supported(), bool)
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f\n\nprocessor\t: 1\nflags\t\t: fpu avx2\n")
-    assert not networks._cpu_has_bf16(cpuinfo)
+    assert not precision._cpu_has_bf16(cpuinfo)
     cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16\n")
-    assert networks._cpu_has_bf16(cpuinfo)
+    assert precision._cpu_has_bf16(cpuinfo)
     cpuinfo.write_text("flags\t\t: fpu amx_tile amx_bf16\n")
-    assert networks._cpu_has_bf16(cpuinfo)
-    assert not networks._cpu_has_bf16(tmp_path / "no-such-file")  # not Linux
+    assert precision._cpu_has_bf16(cpuinfo)
+    assert not precision._cpu_has_bf16(tmp_path / "no-such-file")  # not Linux
 
-    monkeypatch.setattr(networks, "_cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(precision, "_cpu_has_bf16", lambda: False)
     monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
     assert bf16_supported() is False
-    monkeypatch.setattr(networks, "_cpu_has_bf16", lambda: True)
+    monkeypatch.setattr(precision, "_cpu_has_bf16", lambda: True)
     assert bf16_supported() is True
 
 

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_dqn.networks import NoisyDense, build_mlp, noise_states, set_noise_states
-from keras_dqn.weights import load_h5, save_h5
+from keras_dqn.files.weights import load_h5, save_h5
+from keras_dqn.networks.builders import build_mlp
+from keras_dqn.networks.noisy import NoisyDense, noise_states, set_noise_states
 
 X = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
 

@@ -15,7 +15,7 @@ import pytest
 
 import keras_dqn
 from keras_dqn import DQNAgent, TargetDQNAgent
-from keras_dqn.networks import noise_states
+from keras_dqn.networks.noisy import noise_states
 
 SETTINGS = dict(batch_size=32, train_every=4, gradient_steps=4, learning_starts=300, eval_every=700,
                 eval_episodes=0, progress=False, seed=3, save_memory=True)  # fmt: skip
@@ -108,7 +108,7 @@ def test_stopping_halfway_and_resuming_rainbow_gives_the_uninterrupted_weights(t
 
 
 def test_a_prioritized_agent_checkpoint_round_trips_its_priorities_and_max_priority(tmp_path):
-    from keras_dqn.checkpoint import load_checkpoint, save_checkpoint
+    from keras_dqn.files.checkpoint import load_checkpoint, save_checkpoint
 
     def agent(seed):
         return DQNAgent(4, 2, seed=seed, memory_size=50, prioritized=True, n_step=3)
@@ -139,7 +139,7 @@ def test_a_prioritized_agent_checkpoint_round_trips_its_priorities_and_max_prior
 
 
 def test_noise_states_of_both_networks_round_trip_and_a_checkpoint_without_them_is_refused(tmp_path):
-    from keras_dqn.checkpoint import load_checkpoint, save_checkpoint
+    from keras_dqn.files.checkpoint import load_checkpoint, save_checkpoint
 
     def agent(seed):
         return keras_dqn.RainbowAgent(4, 2, seed=seed, hidden=(8,), memory_size=100)
@@ -252,7 +252,7 @@ def test_ctrl_c_stops_cleanly_and_saves_where_it_stopped(tmp_path):
     line = out.strip().splitlines()[-1].split()
     assert line[:2] == ["returned", "True"]
     stopped = int(line[2])
-    progress = keras_dqn.checkpoint.load_checkpoint(DQNAgent(4, 2, memory_size=5000), tmp_path)
+    progress = keras_dqn.files.checkpoint.load_checkpoint(DQNAgent(4, 2, memory_size=5000), tmp_path)
     assert progress["steps"] == stopped  # the checkpoint is of the step it stopped at
     keras_dqn.load_agent(tmp_path / "last.h5")
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
@@ -264,7 +264,7 @@ def test_kill_9_while_checkpointing_then_resume_works_and_no_temp_files_remain(t
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     agent = DQNAgent(4, 2, seed=0, memory_size=5000)
-    progress = keras_dqn.checkpoint.load_checkpoint(agent, tmp_path)
+    progress = keras_dqn.files.checkpoint.load_checkpoint(agent, tmp_path)
     total = progress["steps"] + 300
     history = keras_dqn.train(agent, gym.make("CartPole-v1"), total, checkpoint_dir=tmp_path, resume=True,
                               eval_every=500, eval_episodes=0, progress=False, save_memory=True,
@@ -346,7 +346,7 @@ def test_keras_rl_agents_train_with_a_learning_rate_schedule():
 
 
 def test_resume_is_exact_when_a_sub_env_ended_on_the_checkpoint_step(tmp_path):
-    from keras_dqn.checkpoint import load_checkpoint
+    from keras_dqn.files.checkpoint import load_checkpoint
 
     def env():
         return gym.make_vec("CartPole-v1", num_envs=3, vectorization_mode="sync")

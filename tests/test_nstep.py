@@ -10,7 +10,8 @@ name of its next state, done and discount.
 import numpy as np
 import pytest
 
-from keras_dqn.memory import FrameReplayBuffer, ReplayBuffer
+from keras_dqn.replay.frames import FrameReplayBuffer
+from keras_dqn.replay.uniform import ReplayBuffer
 
 N, GAMMA = 3, 0.9
 

@@ -5,8 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from keras_dqn.memory import ReplayMemory
-from keras_dqn.prioritized import PrioritizedFrameReplayBuffer, PrioritizedReplayBuffer, SumTree
+from keras_dqn.replay.base import ReplayMemory
+from keras_dqn.replay.prioritized import PrioritizedFrameReplayBuffer, PrioritizedReplayBuffer
+from keras_dqn.replay.sum_tree import SumTree
 
 
 # ---------------------------------------------------------------- the sum-tree

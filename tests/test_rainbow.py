@@ -22,8 +22,10 @@ from keras_dqn import (
     RainbowAgent,
     TargetDQNAgent,
 )
-from keras_dqn.memory import Batch, FrameReplayBuffer, ReplayBuffer
-from keras_dqn.networks import noise_states
+from keras_dqn.networks.noisy import noise_states
+from keras_dqn.replay.base import Batch
+from keras_dqn.replay.frames import FrameReplayBuffer
+from keras_dqn.replay.uniform import ReplayBuffer
 
 SWITCHES = {
     "n_step": dict(n_step=3),
@@ -305,7 +307,7 @@ def test_conv_agents_take_every_switch():
 def test_precision_falls_back_or_is_refused():
     with pytest.raises(ValueError, match="precision"):
         ConvDQNAgent((4, 36, 36), 3, precision="float16")
-    from keras_dqn.networks import bf16_supported
+    from keras_dqn.networks.precision import bf16_supported
 
     if bf16_supported():
         agent = ConvDQNAgent((4, 36, 36), 3, precision="mixed_bfloat16", memory_size=100)

@@ -5,14 +5,10 @@ import inspect
 import pytest
 
 import keras_dqn
-from keras_dqn.recipes import (
-    RECIPES,
-    Recipe,
-    get_recipe,
-    pick_recipe,
-    recipe_for_env,
-)
-from keras_dqn.settings import agent_parameters, train_parameters
+from keras_dqn.agents.settings import agent_parameters
+from keras_dqn.config.recipe import Recipe
+from keras_dqn.config.recipes import RECIPES, get_recipe, pick_recipe, recipe_for_env
+from keras_dqn.training.settings import train_parameters
 
 
 @pytest.mark.parametrize(
@@ -180,7 +176,7 @@ def test_recipes_are_checked_by_type_and_value_before_anything_is_built(agent, t
      ("memory_size", 0), ("hidden", (0,)), ("loss", "l1"), ("clipnorm", -1.0), ("target_update", 1.5)],
 )  # fmt: skip
 def test_the_setting_checks_agree_with_the_constructor(name, bad):
-    from keras_dqn.settings import AGENT_SETTING_CHECKS
+    from keras_dqn.agents.settings import AGENT_SETTING_CHECKS
 
     with pytest.raises(ValueError):
         AGENT_SETTING_CHECKS[name](name, bad)
@@ -197,7 +193,7 @@ def test_train_args_overrides_are_checked():
 def _parser(recipe, **kwargs):
     import argparse
 
-    from keras_dqn.recipes import add_recipe_flags
+    from keras_dqn.config.flags import add_recipe_flags
 
     parser = argparse.ArgumentParser()
     add_recipe_flags(parser, recipe, **kwargs)
@@ -206,7 +202,7 @@ def _parser(recipe, **kwargs):
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
 def test_recipe_flags_default_to_the_recipe_and_read_back_as_its_settings(name):
-    from keras_dqn.recipes import recipe_settings
+    from keras_dqn.config.flags import recipe_settings
 
     recipe = RECIPES[name]
     agent, train = recipe_settings(_parser(recipe).parse_args([]), recipe)
@@ -215,7 +211,7 @@ def test_recipe_flags_default_to_the_recipe_and_read_back_as_its_settings(name):
 
 
 def test_a_recipe_flag_overrides_its_setting():
-    from keras_dqn.recipes import recipe_settings
+    from keras_dqn.config.flags import recipe_settings
 
     recipe = get_recipe("cartpole-dqn")
     args = _parser(recipe).parse_args(["--gamma", "0.9", "--hidden", "16,8", "--dueling", "--loss", "huber",
@@ -233,7 +229,7 @@ def test_a_recipe_flag_overrides_its_setting():
 
 
 def test_recipe_flags_only_some_and_their_own_help(capsys):
-    from keras_dqn.recipes import recipe_settings
+    from keras_dqn.config.flags import recipe_settings
 
     recipe = get_recipe("pong")
     parser = _parser(recipe, only=["gamma", "n_envs"], help={"gamma": "Atari rewards come late"})
@@ -263,8 +259,9 @@ def test_a_bad_recipe_flag_is_a_usage_error(flags, message, capsys):
 
 
 def test_every_setting_has_help_text():
-    from keras_dqn.recipes import AGENT_CLASSES
-    from keras_dqn.settings import AGENT_OBJECTS, SETTING_HELP
+    from keras_dqn.agents.settings import AGENT_OBJECTS
+    from keras_dqn.config.recipe import AGENT_CLASSES
+    from keras_dqn.config.settings import SETTING_HELP
 
     names = set(train_parameters())
     for cls in AGENT_CLASSES.values():

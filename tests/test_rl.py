@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from keras_dqn import DuelingHead
-from keras_dqn.checkpoint import load_checkpoint, save_checkpoint
-from keras_dqn.memory import Batch, ReplayMemory
+from keras_dqn.files.checkpoint import load_checkpoint, save_checkpoint
+from keras_dqn.replay.base import Batch, ReplayMemory
 from keras_dqn.rl import (
     BoltzmannQPolicy,
     DQNAgent,

@@ -1,4 +1,4 @@
-"""keras_dqn.runs: numbered run folders, the folder lock, stale temporary files; and keras-dqn train's use of them."""
+"""keras_dqn.files.runs: numbered run folders, the folder lock, stale temporary files; keras-dqn train's use of them."""
 
 import fcntl
 import json
@@ -13,7 +13,7 @@ import keras
 import pytest
 
 import keras_dqn
-from keras_dqn.runs import (
+from keras_dqn.files.runs import (
     RunFolderLockedError,
     clean_run_folder,
     clear_run_folder,
@@ -66,7 +66,7 @@ def test_the_lock_is_reentrant_and_released_by_the_outermost_with(tmp_path):
 
 HOLDER = """
 import sys, time
-from keras_dqn.runs import lock_run_folder
+from keras_dqn.files.runs import lock_run_folder
 with lock_run_folder(sys.argv[1]):
     print("locked", flush=True)
     time.sleep(120)
@@ -74,7 +74,7 @@ with lock_run_folder(sys.argv[1]):
 
 
 def test_a_second_writer_is_refused_while_the_holder_lives_and_welcome_after_kill_9(tmp_path, capsys):
-    from keras_dqn.cli import main
+    from keras_dqn.cli.commands import main
 
     folder = tmp_path / "run"
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(folder)], stdout=subprocess.PIPE, text=True,
@@ -158,7 +158,7 @@ def fake_train(monkeypatch, tmp_path):
 
 
 def cli(capsys, *args):
-    from keras_dqn.cli import main
+    from keras_dqn.cli.commands import main
 
     code = main(["train", "CartPole-v1", "--no-progress", *args])
     out, err = capsys.readouterr()

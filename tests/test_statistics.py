@@ -9,8 +9,8 @@ import pytest
 
 pytest.importorskip("scipy")  # the ray extra
 
-import keras_dqn.statistics as statistics_module  # noqa: E402
-from keras_dqn.statistics import (  # noqa: E402
+import keras_dqn.experiments.stats as statistics_module  # noqa: E402
+from keras_dqn.experiments.stats import (  # noqa: E402
     bootstrap_ci,
     interquartile_mean,
     mean_curve,
@@ -257,7 +257,7 @@ def is_png(path):
 def test_plot_mean_curve_draws_the_band(tmp_path, kept_figures):
     from matplotlib.collections import PolyCollection
 
-    from keras_dqn.viz import plot_mean_curve
+    from keras_dqn.experiments.plots import plot_mean_curve
 
     seeds = [([0, 100, 200], [0.0, 10.0, 20.0]), ([50, 150, 250], [5.0, float("nan"), 25.0])]
     curve = mean_curve(seeds, points=5)
@@ -276,7 +276,7 @@ def test_plot_mean_curve_draws_the_band(tmp_path, kept_figures):
 
 
 def test_plot_mean_curve_without_extras(tmp_path, kept_figures):
-    from keras_dqn.viz import plot_mean_curve
+    from keras_dqn.experiments.plots import plot_mean_curve
 
     path = plot_mean_curve(mean_curve([([0, 10], [1.0, 2.0])]), tmp_path / "m.png", title="t", ylabel="return")
     assert is_png(path)
@@ -285,7 +285,7 @@ def test_plot_mean_curve_without_extras(tmp_path, kept_figures):
 
 
 def test_plot_trial_curves_emphasizes_the_best(tmp_path, kept_figures):
-    from keras_dqn.viz import plot_trial_curves
+    from keras_dqn.experiments.plots import plot_trial_curves
 
     trials = {f"trial_{i}": ([0, 500, 1000], [10.0 * i, 20.0 * i, float("nan")]) for i in range(3)}
     path = plot_trial_curves(trials, tmp_path / "trials.png", title="sweep", best="trial_2")
@@ -298,7 +298,7 @@ def test_plot_trial_curves_emphasizes_the_best(tmp_path, kept_figures):
 
 
 def test_plot_many_trials_puts_the_legend_outside(tmp_path, kept_figures):
-    from keras_dqn.viz import plot_trial_curves
+    from keras_dqn.experiments.plots import plot_trial_curves
 
     trials = {f"t{i:02d}": ([0, 100], [0.0, float(i)]) for i in range(20)}
     assert is_png(plot_trial_curves(trials, tmp_path / "many.png", title="20 trials"))
@@ -308,7 +308,7 @@ def test_plot_many_trials_puts_the_legend_outside(tmp_path, kept_figures):
 
 
 def test_plot_bad_inputs(tmp_path, kept_figures):
-    from keras_dqn.viz import plot_mean_curve, plot_trial_curves
+    from keras_dqn.experiments.plots import plot_mean_curve, plot_trial_curves
 
     curve = mean_curve([([0, 10], [1.0, 2.0])], points=3)
     with pytest.raises(ValueError, match=r"\.png"):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from keras_dqn import DQNAgent, DuelingHead, TargetDQNAgent
-from keras_dqn.memory import Batch
+from keras_dqn.replay.base import Batch
 
 
 def weights_equal(a, b):

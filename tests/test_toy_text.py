@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import keras_dqn
-from keras_dqn.cli import main
-from keras_dqn.envs import flat_observations, needs_flattening
+from keras_dqn.cli.commands import main
+from keras_dqn.envs.make import flat_observations, needs_flattening
 
 TOY_TEXT = {"FrozenLake-v1": 16, "FrozenLake8x8-v1": 64, "Taxi-v4": 500, "CliffWalking-v1": 48,
             "CliffWalkingSlippery-v1": 48, "Blackjack-v1": 32 + 11 + 2}  # fmt: skip
@@ -28,7 +28,7 @@ def test_make_env_and_make_vector_env_one_hot_the_observations(env_id):
 
 
 def test_flattening_is_said_once_per_env_id(capsys):
-    from keras_dqn import envs
+    from keras_dqn.envs import make as envs
 
     envs._announced.discard("Taxi-v4")
     keras_dqn.make_env("Taxi-v4")
@@ -235,7 +235,7 @@ def test_the_example_trains_a_deterministic_lake_from_scratch():
 
 def test_plot_grid_policy_checks_the_tables_and_draws(tmp_path):
     pytest.importorskip("matplotlib")
-    from keras_dqn.viz import plot_grid_policy
+    from keras_dqn.experiments.plots import plot_grid_policy
 
     grid = ["SF", "HG"]
     q = np.arange(16, dtype=float).reshape(4, 4)

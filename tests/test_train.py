@@ -102,7 +102,7 @@ def test_resume_restores_counters_and_continues(tmp_path):
     saved_weights = agent.model.get_weights()
     # the checkpoint holds exactly the first run's state
     copy = TargetDQNAgent(4, 2, seed=42, target_update=300)
-    saved = keras_dqn.checkpoint.load_checkpoint(copy, tmp_path)
+    saved = keras_dqn.files.checkpoint.load_checkpoint(copy, tmp_path)
     assert (saved["steps"], saved["epoch"]) == (1000, 2)
     for model in ("model", "target_model"):
         for a, b in zip(getattr(copy, model).get_weights(), getattr(agent, model).get_weights(), strict=True):
@@ -121,7 +121,7 @@ def test_resume_restores_counters_and_continues(tmp_path):
     assert fresh.epsilon < agent.epsilon
     # the state it resumed from was the first run's: weights, optimizer step count, target
     restored = TargetDQNAgent(4, 2, seed=5, target_update=300)
-    progress = keras_dqn.checkpoint.load_checkpoint(restored, tmp_path)  # now the resumed run's last state
+    progress = keras_dqn.files.checkpoint.load_checkpoint(restored, tmp_path)  # now the resumed run's last state
     assert progress["steps"] == 1500 and progress["epoch"] == 3
     assert int(restored.model.optimizer.iterations.numpy()) == fresh.train_steps
     for a, b in zip(restored.model.get_weights(), fresh.model.get_weights(), strict=True):
@@ -135,9 +135,9 @@ def test_resume_needs_a_checkpoint_dir_and_a_matching_agent(tmp_path):
     keras_dqn.train(DQNAgent(4, 2), gym.make("CartPole-v1"), 300, learning_starts=100, eval_every=300,
                     eval_episodes=0, checkpoint_dir=tmp_path, progress=False)  # fmt: skip
     with pytest.raises(ValueError, match="is a DQNAgent checkpoint; this agent is a TargetDQNAgent"):
-        keras_dqn.checkpoint.load_checkpoint(TargetDQNAgent(4, 2), tmp_path)
+        keras_dqn.files.checkpoint.load_checkpoint(TargetDQNAgent(4, 2), tmp_path)
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
-        keras_dqn.checkpoint.load_checkpoint(DQNAgent(4, 2), tmp_path / "elsewhere")
+        keras_dqn.files.checkpoint.load_checkpoint(DQNAgent(4, 2), tmp_path / "elsewhere")
 
 
 def test_wandb_logger_sends_each_row_at_its_env_step(monkeypatch):
@@ -152,7 +152,7 @@ def test_wandb_logger_sends_each_row_at_its_env_step(monkeypatch):
     fake.init = lambda **kwargs: calls.append(("init", kwargs)) or setattr(fake, "run", object())
     fake.log = lambda logs, step: calls.append(("log", step, sorted(logs)))
     monkeypatch.setitem(sys.modules, "wandb", fake)
-    logger = keras_dqn.callbacks.WandbLogger(project="cartpole")
+    logger = keras_dqn.training.callbacks.WandbLogger(project="cartpole")
     keras_dqn.train(DQNAgent(4, 2, seed=0), gym.make("CartPole-v1"), 600, learning_starts=100, eval_every=300,
                     eval_episodes=1, callbacks=[logger], progress=False)  # fmt: skip
     assert calls[0] == ("init", {"project": "cartpole"})
@@ -164,7 +164,7 @@ def test_wandb_logger_without_wandb_says_how_to_install(monkeypatch):
 
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ImportError, match="pip install wandb"):
-        keras_dqn.callbacks.WandbLogger()
+        keras_dqn.training.callbacks.WandbLogger()
 
 
 def test_resume_appends_to_the_csv_log(tmp_path):
@@ -231,7 +231,7 @@ def test_a_rows_wall_s_includes_its_own_evaluation():
 def test_appending_rows_with_a_new_column_rewrites_the_header_instead_of_shifting_values(tmp_path):
     path = tmp_path / "progress.csv"
     path.write_text("epoch,loss,step\n0,0.5,300\n1,0.25,600\n")  # written by an older version: no wall_s
-    logger = keras_dqn.callbacks.CSVLogger(str(path), append=True)
+    logger = keras_dqn.training.callbacks.CSVLogger(str(path), append=True)
     logger.on_train_begin()
     logger.on_epoch_end(2, {"step": 900, "wall_s": 12.5, "loss": 0.125})
     logger.on_epoch_end(3, {"step": 1200, "wall_s": 20.0})  # a row without loss: an empty cell
@@ -247,7 +247,7 @@ def test_appending_rows_with_a_new_column_rewrites_the_header_instead_of_shiftin
 def test_appending_with_another_separator_keeps_it(tmp_path):
     path = tmp_path / "progress.csv"
     path.write_text("epoch;loss;step\n0;0.5;300\n")
-    logger = keras_dqn.callbacks.CSVLogger(str(path), separator=";", append=True)
+    logger = keras_dqn.training.callbacks.CSVLogger(str(path), separator=";", append=True)
     logger.on_train_begin()
     logger.on_epoch_end(1, {"step": 600, "wall_s": 3.5, "loss": 0.25})
     logger.on_train_end()

@@ -21,9 +21,10 @@ ray = pytest.importorskip("ray", reason='the ray extra: pip install -e ".[ray]"'
 from ray.cluster_utils import Cluster  # noqa: E402
 
 import keras_dqn  # noqa: E402
-from keras_dqn import cli  # noqa: E402
-from keras_dqn import tune as kt  # noqa: E402
-from keras_dqn.recipes import RECIPES, check_search_space, get_recipe  # noqa: E402
+from keras_dqn.cli import commands as cli  # noqa: E402
+from keras_dqn.config.recipes import RECIPES, get_recipe  # noqa: E402
+from keras_dqn.config.spaces import check_search_space  # noqa: E402
+from keras_dqn.experiments import ray_jobs, seed_studies, sweeps  # noqa: E402
 
 # Tiny CartPole trials: an evaluation (3 greedy episodes) every 500 steps.
 QUICK = {"eval_every": 500, "eval_episodes": 3, "learning_starts": 100, "gradient_steps": 1}
@@ -78,7 +79,7 @@ def test_sweep_on_a_two_node_cluster(two_nodes, tmp_path, capsys):
     out = tmp_path / "sweep"
     space = {"agent": {"learning_rate": {"loguniform": [3e-4, 3e-3]}},
              "train": {"batch_size": {"choice": [32, 64]}, **QUICK}}  # fmt: skip
-    result = kt.sweep("CartPole-v1", space=space, samples=4, steps=1500, address=two_nodes.address, out=out,
+    result = sweeps.sweep("CartPole-v1", space=space, samples=4, steps=1500, address=two_nodes.address, out=out,
                       grace_rows=1, status_every=5)  # fmt: skip
     assert not ray.is_initialized()  # the driver disconnected; the cluster is the fixture's
 
@@ -107,12 +108,12 @@ def test_sweep_on_a_two_node_cluster(two_nodes, tmp_path, capsys):
     assert printed.count("trial ") >= 4 and "best: trial" in printed and "--config" in printed
 
     with pytest.raises(ValueError, match="already holds an experiment: pass resume=True"):
-        kt.sweep("CartPole-v1", space=space, out=out)
+        sweeps.sweep("CartPole-v1", space=space, out=out)
 
 
 def test_three_seeds_on_a_local_ray(tmp_path, capsys, no_ray_left):
     out = tmp_path / "seeds"
-    result = kt.seeds("CartPole-v1", n_seeds=3, steps=2000, config={"train": QUICK}, num_cpus=2, out=out,
+    result = seed_studies.seeds("CartPole-v1", n_seeds=3, steps=2000, config={"train": QUICK}, num_cpus=2, out=out,
                       final_episodes=5)  # fmt: skip
     assert not ray.is_initialized()  # the local Ray it started is gone
 
@@ -156,31 +157,32 @@ def test_bad_sweeps_fail_before_ray_starts(call, message, tmp_path, no_ray_left)
     call = {"env_id": "CartPole-v1", "space": {"agent": {"learning_rate": {"choice": [1e-3]}}}, **call}
     if not message:  # a valid space: only the space is checked here (a bad address stops the sweep after it)
         with pytest.raises(ConnectionError):
-            kt.sweep(**call, out=tmp_path / "out", address="127.0.0.1:1")
+            sweeps.sweep(**call, out=tmp_path / "out", address="127.0.0.1:1")
         return
     with pytest.raises(ValueError, match=message):
-        kt.sweep(**call, out=tmp_path / "out")
+        sweeps.sweep(**call, out=tmp_path / "out")
     assert not ray.is_initialized() and not (tmp_path / "out").exists()
 
 
 def test_bad_seed_studies_and_addresses(tmp_path, no_ray_left):
     with pytest.raises(ValueError, match="n_seeds must be a positive integer, got 0"):
-        kt.seeds("CartPole-v1", n_seeds=0, out=tmp_path / "a")
+        seed_studies.seeds("CartPole-v1", n_seeds=0, out=tmp_path / "a")
     with pytest.raises(ValueError, match=r"unknown TargetDQNAgent settings: lr"):
-        kt.seeds("CartPole-v1", config={"agent": {"lr": 0.1}}, out=tmp_path / "b")
+        seed_studies.seeds("CartPole-v1", config={"agent": {"lr": 0.1}}, out=tmp_path / "b")
     with pytest.raises(ValueError, match="target must be a number, got 'high'"):
-        kt.seeds("CartPole-v1", target="high", out=tmp_path / "t")
+        seed_studies.seeds("CartPole-v1", target="high", out=tmp_path / "t")
     with pytest.raises(ValueError, match=r"Acrobot-v1's returns may lie elsewhere"):  # C51 atoms of another env
-        kt.seeds("Acrobot-v1", recipe="cartpole-rainbow", config={"agent": {"v_min": -100.0}}, out=tmp_path / "t")
+        seed_studies.seeds("Acrobot-v1", recipe="cartpole-rainbow", config={"agent": {"v_min": -100.0}},
+                           out=tmp_path / "t")
     assert not (tmp_path / "t").exists()
     with pytest.raises(ValueError, match="nothing to resume"):
-        kt.seeds("CartPole-v1", resume=True, out=tmp_path / "c")
+        seed_studies.seeds("CartPole-v1", resume=True, out=tmp_path / "c")
     start = time.monotonic()
     with pytest.raises(ConnectionError, match="cannot reach a Ray cluster at 127.0.0.1:1"):
-        kt.seeds("CartPole-v1", n_seeds=2, address="127.0.0.1:1", out=tmp_path / "d")
+        seed_studies.seeds("CartPole-v1", n_seeds=2, address="127.0.0.1:1", out=tmp_path / "d")
     assert time.monotonic() - start < 30  # at once, not after ray.init's retries
     with pytest.raises(ValueError, match="HOST:PORT"):
-        kt.sweep("CartPole-v1", address="nowhere", out=tmp_path / "e")
+        sweeps.sweep("CartPole-v1", address="nowhere", out=tmp_path / "e")
 
 
 def test_space_files_json_and_yaml(tmp_path):
@@ -188,12 +190,12 @@ def test_space_files_json_and_yaml(tmp_path):
     (tmp_path / "space.json").write_text(json.dumps(space))
     (tmp_path / "space.yaml").write_text("agent:\n  learning_rate: {loguniform: [0.0001, 0.003]}\n"
                                          "train:\n  batch_size: {grid: [32, 64]}\n")  # fmt: skip
-    assert kt.load_space(tmp_path / "space.json") == kt.load_space(tmp_path / "space.yaml") == space
+    assert ray_jobs.load_space(tmp_path / "space.json") == ray_jobs.load_space(tmp_path / "space.yaml") == space
     (tmp_path / "broken.json").write_text("{agent:")
     with pytest.raises(ValueError, match="cannot read search space .*broken.json"):
-        kt.load_space(tmp_path / "broken.json")
+        ray_jobs.load_space(tmp_path / "broken.json")
     with pytest.raises(ValueError, match="cannot read search space"):
-        kt.load_space(tmp_path / "missing.json")
+        ray_jobs.load_space(tmp_path / "missing.json")
 
 
 def test_cli_usage_errors_are_one_line(tmp_path, capsys, no_ray_left):
@@ -240,16 +242,16 @@ def test_without_ray_one_clear_error():
         "assert 'ray' not in sys.modules, 'import keras_dqn imported ray'\n"
         "sys.modules['ray'] = None\n"
         "try:\n"
-        "    import keras_dqn.tune\n"
+        "    import keras_dqn.experiments.sweeps\n"
         "except ImportError as error:\n"
         "    print('IMPORT:', error)\n"
         "print('EXIT:', keras_dqn.cli.main(['tune', 'CartPole-v1']))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert 'IMPORT: keras_dqn.tune needs Ray Tune: pip install -e ".[ray]"' in result.stdout
-    assert "EXIT: 2" in result.stdout and 'keras-dqn tune: keras_dqn.tune needs Ray Tune: pip install -e ".[ray]"' in (
-        result.stderr)  # fmt: skip
+    assert 'IMPORT: sweeps and seed studies need Ray Tune: pip install -e ".[ray]"' in result.stdout
+    assert "EXIT: 2" in result.stdout
+    assert 'keras-dqn tune: sweeps and seed studies need Ray Tune: pip install -e ".[ray]"' in result.stderr
 
 
 # ---------------------------------------------------------------- resume: a run stopped by Ctrl-C continues
@@ -275,7 +277,7 @@ def ctrl_c_when(monkeypatch, ready):
     it stops the run at that result whatever the machine's speed: what the trials report after it is not taken
     in.  Returns a list that gets the trial's config once it is pressed."""
     pressed, results = [], {}
-    on_trial_result = kt._Progress.on_trial_result
+    on_trial_result = ray_jobs.TrialProgress.on_trial_result
 
     def hook(self, iteration, trials, trial, result, **info):
         on_trial_result(self, iteration, trials, trial, result, **info)
@@ -285,7 +287,7 @@ def ctrl_c_when(monkeypatch, ready):
             pressed.append(trial.config)
             signal.raise_signal(signal.SIGINT)  # Tune's handler: it stops the run, saves its state, and returns
 
-    monkeypatch.setattr(kt._Progress, "on_trial_result", hook)
+    monkeypatch.setattr(ray_jobs.TrialProgress, "on_trial_result", hook)
     return pressed
 
 
@@ -301,7 +303,7 @@ def test_an_interrupted_seed_study_resumes(tmp_path, capsys, monkeypatch, no_ray
 
     with monkeypatch.context() as patch:
         pressed = ctrl_c_when(patch, seed_1s_third_row)
-        first = kt.seeds("CartPole-v1", n_seeds=3, steps=steps, config={"train": train}, num_cpus=1, out=out,
+        first = seed_studies.seeds("CartPole-v1", n_seeds=3, steps=steps, config={"train": train}, num_cpus=1, out=out,
                          final_episodes=2, status_every=3600, target=30.0)  # fmt: skip
     assert pressed == [{"seed": 1}], "the study finished without its Ctrl-C"
     assert not ray.is_initialized()
@@ -349,7 +351,7 @@ def test_an_interrupted_seed_study_resumes(tmp_path, capsys, monkeypatch, no_ray
         assert [r["training_iteration"] for r in after[seed] if r.get("final")] == [5]
     assert len(after[1]) - len(rows_before[1]) in (2, 3)  # seed 1 reported rows 4 and final, maybe row 3 again
     assert len(after[2]) == 5
-    curve = kt._continued([r for r in after[1] if not r.get("final")])  # seed 1's rows in seeds.csv and curve.png
+    curve = ray_jobs._continued([r for r in after[1] if not r.get("final")])  # seed 1's rows in seeds.csv and curve.png
     assert [r["training_iteration"] for r in curve] == [1, 2, 3, 4]  # a row reported again counts once
 
     summary = json.loads((out / "summary.json").read_text())
@@ -362,9 +364,9 @@ def test_an_interrupted_seed_study_resumes(tmp_path, capsys, monkeypatch, no_ray
     # What there is to resume is the experiment and the job file beside it: without the job file, one clear error.
     shutil.copytree(experiment, tmp_path / "copy" / "seeds")
     with pytest.raises(ValueError, match=r"nothing to resume: .*seeds-job\.json is missing"):
-        kt.seeds("CartPole-v1", resume=True, out=tmp_path / "copy")
+        seed_studies.seeds("CartPole-v1", resume=True, out=tmp_path / "copy")
     with pytest.raises(ValueError, match=r"nothing to resume: .*tune holds no Tune experiment"):
-        kt.sweep("CartPole-v1", resume=True, out=out)  # a seed study's folder holds no sweep
+        sweeps.sweep("CartPole-v1", resume=True, out=out)  # a seed study's folder holds no sweep
 
 
 def test_an_interrupted_sweep_resumes(tmp_path, capsys, monkeypatch, no_ray_left):
@@ -383,7 +385,7 @@ def test_an_interrupted_sweep_resumes(tmp_path, capsys, monkeypatch, no_ray_left
 
     with monkeypatch.context() as patch:
         pressed = ctrl_c_when(patch, second_trials_second_row)
-        first = kt.sweep("CartPole-v1", space=space, samples=3, steps=steps, grace_rows=3, num_cpus=1, out=out,
+        first = sweeps.sweep("CartPole-v1", space=space, samples=3, steps=steps, grace_rows=3, num_cpus=1, out=out,
                          status_every=3600)  # fmt: skip
     assert pressed, "the sweep finished without its Ctrl-C"
     assert not ray.is_initialized()
@@ -397,7 +399,7 @@ def test_an_interrupted_sweep_resumes(tmp_path, capsys, monkeypatch, no_ray_left
     (done,) = [trial for trial, rows in rows_before.items() if rows[-1]["step"] >= steps]
     done_files = trial_files(experiment, f"*_{done}_*")
 
-    result = kt.sweep("CartPole-v1", resume=True, out=out, samples=99, steps=10)  # the first call's settings run
+    result = sweeps.sweep("CartPole-v1", resume=True, out=out, samples=99, steps=10)  # the first call's settings run
     assert not ray.is_initialized() and not result["interrupted"]
     printed = capsys.readouterr().out
     assert "resuming the tune run" in printed and printed.count(" completed: ") == 2
@@ -424,18 +426,18 @@ def test_resume_with_nothing_to_resume(tmp_path, capsys, no_ray_left):
     (tmp_path / "file").write_text("")
     for out in ("empty", "missing"):
         with pytest.raises(ValueError, match=f"nothing to resume: .*{out}/tune holds no Tune experiment"):
-            kt.sweep("CartPole-v1", resume=True, out=tmp_path / out)
+            sweeps.sweep("CartPole-v1", resume=True, out=tmp_path / out)
         for command in ("tune", "seeds"):
             assert cli.main([command, "CartPole-v1", "--resume", "--out", str(tmp_path / out)]) == 2
             err = capsys.readouterr().err.strip()
             assert err.startswith(f"keras-dqn {command}: nothing to resume: ") and "\n" not in err, err
     with pytest.raises(ValueError, match="is a file, not a folder"):
-        kt.seeds("CartPole-v1", resume=True, out=tmp_path / "file")
+        seed_studies.seeds("CartPole-v1", resume=True, out=tmp_path / "file")
     assert not ray.is_initialized() and not (tmp_path / "missing").exists() and not any((tmp_path / "empty").iterdir())
 
 
 def test_a_trial_summary_keeps_a_short_trials_wall_time():
     # a 500-step CartPole row on a worker with the step already compiled takes ~0.04 s: not 0
     rows = [{"eval_mean": 9.5, "step": 507, "wall_s": 0.036}, {"eval_mean": 9.0, "step": 1002, "wall_s": 0.0712}]
-    summary = kt._summary_of_rows(rows)
+    summary = ray_jobs.summarize_rows(rows)
     assert summary["wall_s"] == 0.071 and summary["best_eval"] == 9.5 and summary["steps"] == 1002

@@ -1,6 +1,6 @@
 """Opening a file never runs code: a crafted checkpoint is refused or its envs ignored, and nothing runs.
 
-A checkpoint's envs are saved as data (keras_dqn.env_state), never pickled; these tests put the
+A checkpoint's envs are saved as data (keras_dqn.files.env_state), never pickled; these tests put the
 attacks an old format would have allowed into a real checkpoint and check that a marker file the
 payloads would create never appears."""
 
@@ -18,7 +18,7 @@ import pytest
 
 import keras_dqn
 from keras_dqn import DQNAgent, TargetDQNAgent
-from keras_dqn.env_state import env_state, restore_env_state
+from keras_dqn.files.env_state import env_state, restore_env_state
 
 SETTINGS = dict(batch_size=32, train_every=4, gradient_steps=4, learning_starts=300, eval_every=700,
                 eval_episodes=0, progress=False, seed=3, save_memory=True)  # fmt: skip
@@ -182,7 +182,7 @@ def test_a_run_killed_right_after_a_checkpoint_resumes_to_the_uninterrupted_weig
     proc = subprocess.run([sys.executable, "-c", KILLED_RUN.format(settings=SETTINGS), str(tmp_path / "killed")],
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
-    saved = keras_dqn.checkpoint.load_checkpoint(TargetDQNAgent(4, 2, memory_size=3000), tmp_path / "killed")
+    saved = keras_dqn.files.checkpoint.load_checkpoint(TargetDQNAgent(4, 2, memory_size=3000), tmp_path / "killed")
     assert saved["steps"] == 700
     whole = TargetDQNAgent(4, 2, seed=0, memory_size=3000, target_update=100)
     history = keras_dqn.train(whole, gym.make("CartPole-v1"), 2000, checkpoint_dir=tmp_path / "whole", **SETTINGS)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import keras_dqn
-from keras_dqn.evaluation import play_episode
-from keras_dqn.viz import check_recording_path, greedy_episode, plot_learning_curve, plot_q_values, record
+from keras_dqn.experiments.plots import check_recording_path, greedy_episode, plot_learning_curve, plot_q_values, record
+from keras_dqn.training.evaluation import play_episode
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def _write_progress(folder, rows):
 def test_plot_runs_compares_curves_against_steps_and_wall_hours(tmp_path):
     import matplotlib.image
 
-    from keras_dqn.viz import plot_runs
+    from keras_dqn.experiments.plots import plot_runs
 
     dqn = _write_progress(tmp_path / "dqn" / "logs", [(50_000, -21, 600), (100_000, -20, 1200)])
     rainbow = _write_progress(tmp_path / "rainbow", [(50_000, -20, 900), (100_000, -12, 1900)])

@@ -10,7 +10,7 @@ import pytest
 
 import keras_dqn
 from keras_dqn import DQNAgent
-from keras_dqn.weights import read_h5
+from keras_dqn.files.weights import read_h5
 
 # The original tutorial's weights; shared/ sits beside the checkout (locally and in CI).
 FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "keon-cartpole-dqn.h5"

@@ -32,7 +32,7 @@ def test_shipped_zoo_agent_loads_from_its_file_and_wins(name, env_id, every_epis
 
 def test_every_zoo_env_has_its_recipe_and_shipped_agent():
     for name, env_id, *_ in ZOO:
-        recipe = keras_dqn.recipes.recipe_for_env(env_id)
+        recipe = keras_dqn.config.recipes.recipe_for_env(env_id)
         assert recipe is not None and recipe.agent == "TargetDQNAgent"
         assert recipe.train_kwargs["exploration_fraction"] is not None  # the linear schedule they were tuned with
         assert keras_dqn.weights_path(name).is_file()

@@ -7,8 +7,8 @@
 * :mod:`~keras_dqn.agents.rainbow`: :class:`RainbowAgent` and :class:`ConvRainbowAgent`, every switch on;
 * :mod:`~keras_dqn.agents.loading`: :func:`load_agent`, the agent a weights file describes.
 
-What they share: the TD update (:mod:`~keras_dqn.agents.td_update`: targets, Q(s, a), losses,
-gradient step, target sync), the compiled step that runs it (:mod:`~keras_dqn.agents.compiled_step`)
+What they share: the TD update (:mod:`~keras_dqn.learning.td_update`: targets, Q(s, a), losses,
+gradient step, target sync), the compiled step that runs it (:mod:`~keras_dqn.learning.compiled_step`)
 and how memories and networks are built and checked (:mod:`~keras_dqn.agents.parts`).
 """
 

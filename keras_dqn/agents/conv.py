@@ -12,9 +12,11 @@ import numpy as np
 
 from keras_dqn.agents.target import TargetDQNAgent
 from keras_dqn.checks import check_choice
-from keras_dqn.memory import FrameReplayBuffer, ReplayBuffer
-from keras_dqn.networks import bf16_supported, build_nature_cnn
-from keras_dqn.prioritized import PrioritizedFrameReplayBuffer
+from keras_dqn.networks.builders import build_nature_cnn
+from keras_dqn.networks.precision import bf16_supported
+from keras_dqn.replay.frames import FrameReplayBuffer
+from keras_dqn.replay.prioritized import PrioritizedFrameReplayBuffer
+from keras_dqn.replay.uniform import ReplayBuffer
 
 
 class ConvDQNAgent(TargetDQNAgent):
@@ -24,9 +26,9 @@ class ConvDQNAgent(TargetDQNAgent):
     compiled training step and target network.  What differs:
 
     * states are ``uint8`` image stacks, e.g. ``(4, 84, 84)`` from :func:`keras_dqn.make_atari_env`,
-      scaled to [0, 1] inside the network (:func:`keras_dqn.networks.build_nature_cnn`);
+      scaled to [0, 1] inside the network (:func:`keras_dqn.networks.builders.build_nature_cnn`);
     * the network is that CNN;
-    * the replay memory is a :class:`keras_dqn.memory.FrameReplayBuffer`, which keeps each frame
+    * the replay memory is a :class:`keras_dqn.replay.frames.FrameReplayBuffer`, which keeps each frame
       once (~7 KB per transition instead of 56 KB).
 
     The defaults are the Pong recipe (``keras_dqn.get_recipe("pong")``) that made the shipped
@@ -46,7 +48,7 @@ class ConvDQNAgent(TargetDQNAgent):
         precision: ``"float32"``, or ``"mixed_bfloat16"`` to compute the network in bfloat16
             (variables stay float32): faster on CPUs with AVX-512 BF16 or AMX and on GPUs.  On a
             machine without fast bfloat16 it falls back to float32 with a warning
-            (:func:`keras_dqn.networks.bf16_supported`).
+            (:func:`keras_dqn.networks.precision.bf16_supported`).
         **kwargs: any other :class:`TargetDQNAgent` argument (double, loss, dueling, seed).
 
     Example::

@@ -3,13 +3,13 @@
 The same constructor and methods as the blog, made fast on Keras 3:
 
 * ``replay`` trains on the whole minibatch in one compiled (XLA) TensorFlow step
-  (:mod:`keras_dqn.agents.compiled_step`) instead of two ``model.predict`` calls and one
+  (:mod:`keras_dqn.learning.compiled_step`) instead of two ``model.predict`` calls and one
   ``model.fit`` call per sample;
 * ``act`` computes Q-values with a NumPy forward pass of a weight snapshot that each
   training step hands back, because even a compiled Keras call costs ~0.2 ms;
-* memory is a preallocated ring buffer (:class:`keras_dqn.memory.ReplayBuffer`).
+* memory is a preallocated ring buffer (:class:`keras_dqn.replay.uniform.ReplayBuffer`).
 
-The TD update is :mod:`keras_dqn.agents.td_update`; how the memory and network are built
+The TD update is :mod:`keras_dqn.learning.td_update`; how the memory and network are built
 and checked, :mod:`keras_dqn.agents.parts`.
 """
 
@@ -24,9 +24,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_dqn.agents.compiled_step import TrainStep
 from keras_dqn.agents.parts import AgentParts
-from keras_dqn.agents.td_update import TDUpdate
+from keras_dqn.agents.settings import LOSSES, check_hidden
 from keras_dqn.checks import (
     check_action,
     check_choice,
@@ -38,12 +37,14 @@ from keras_dqn.checks import (
     check_reward,
     check_state_shape,
 )
-from keras_dqn.distributional import support
 from keras_dqn.exploration import MultiplicativeDecay, Schedule
-from keras_dqn.memory import Batch
-from keras_dqn.networks import ADAM_EPSILON, NumpyMLP, build_mlp
-from keras_dqn.settings import LOSSES, check_hidden
-from keras_dqn.weights import load_h5, save_h5
+from keras_dqn.files.weights import load_h5, save_h5
+from keras_dqn.learning.compiled_step import TrainStep
+from keras_dqn.learning.distributional import support
+from keras_dqn.learning.td_update import TDUpdate
+from keras_dqn.networks.builders import ADAM_EPSILON, build_mlp
+from keras_dqn.networks.numpy_twin import NumpyMLP
+from keras_dqn.replay.base import Batch
 
 
 class DQNAgent(AgentParts, TDUpdate):
@@ -73,7 +74,7 @@ class DQNAgent(AgentParts, TDUpdate):
         model: your own compiled Keras Q-network (input a state, output one Q-value per
             action) instead of the MLP; ``hidden``, ``learning_rate``, ``loss``, ``dueling``,
             ``clipnorm`` and ``adam_epsilon`` then come from the model and its ``compile``.
-        memory: your own replay memory (any :class:`keras_dqn.memory.ReplayMemory` holding
+        memory: your own replay memory (any :class:`keras_dqn.replay.base.ReplayMemory` holding
             states of this agent's shape) instead of a ``ReplayBuffer(memory_size)``; it must
             agree with the agent's ``n_step``, ``gamma``, ``prioritized`` and ``priority_alpha``.
         n_step: learn from n-step returns ``r_t + ... + gamma^(n-1) r_(t+n-1) + gamma^n V(s_(t+n))``

@@ -9,10 +9,10 @@ from typing import Any
 from keras_dqn.agents.conv import ConvDQNAgent, check_frames_shape
 from keras_dqn.agents.dqn import DQNAgent
 from keras_dqn.agents.rainbow import ConvRainbowAgent, RainbowAgent
+from keras_dqn.agents.settings import check_agent_settings
 from keras_dqn.agents.target import TargetDQNAgent
 from keras_dqn.checks import check_positive_int
-from keras_dqn.settings import check_agent_settings
-from keras_dqn.weights import CONFIG_ATTR, read_h5
+from keras_dqn.files.weights import CONFIG_ATTR, read_h5
 
 AGENT_CLASSES = {
     cls.__name__: cls for cls in (DQNAgent, TargetDQNAgent, ConvDQNAgent, RainbowAgent, ConvRainbowAgent)

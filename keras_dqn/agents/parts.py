@@ -13,11 +13,11 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_dqn.agents.settings import LOSSES
 from keras_dqn.checks import check_numeric_array, check_positive_int
-from keras_dqn.memory import ReplayBuffer
-from keras_dqn.networks import NoisyDense
-from keras_dqn.prioritized import PrioritizedReplayBuffer
-from keras_dqn.settings import LOSSES
+from keras_dqn.networks.noisy import NoisyDense
+from keras_dqn.replay.prioritized import PrioritizedReplayBuffer
+from keras_dqn.replay.uniform import ReplayBuffer
 
 
 class AgentParts:
@@ -106,7 +106,7 @@ class AgentParts:
             if not (np.all(probe >= 0) and np.allclose(probe.sum(axis=-1), 1.0, atol=1e-3)):
                 raise ValueError(
                     "a distributional agent's model must output probabilities over the atoms (a softmax on the "
-                    f"last axis, e.g. keras_dqn.networks.DistributionalHead); its outputs sum to {probe.sum(-1)}"
+                    f"last axis, e.g. keras_dqn.networks.heads.DistributionalHead); its outputs sum to {probe.sum(-1)}"
                 )
         if getattr(model, "optimizer", None) is not None:  # the model's own optimizer settings win
             self.learning_rate = float(model.optimizer.learning_rate.numpy())
@@ -131,7 +131,7 @@ class AgentParts:
 
     def builds_its_network(self) -> bool:
         """Whether ``model`` is the network this agent built (not one you gave it or set later):
-        only those share a compiled step with agents alike (:mod:`keras_dqn.agents.compiled_step`)."""
+        only those share a compiled step with agents alike (:mod:`keras_dqn.learning.compiled_step`)."""
         return self._own_model() is self.model
 
     def acting_weights(self) -> list[np.ndarray] | None:

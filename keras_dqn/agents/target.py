@@ -12,8 +12,8 @@ import keras
 import tensorflow as tf
 
 from keras_dqn.agents.dqn import DQNAgent
-from keras_dqn.networks import reseed_noise
-from keras_dqn.settings import check_target_update
+from keras_dqn.agents.settings import check_target_update
+from keras_dqn.networks.noisy import reseed_noise
 
 
 class TargetDQNAgent(DQNAgent):

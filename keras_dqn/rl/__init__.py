@@ -20,7 +20,7 @@ observation window are new here:
 
 * :mod:`keras_dqn.rl.agent`: ``DQNAgent`` (its model checks, ``compile``, ``fit`` / ``test``,
   ``save_weights`` / ``load_weights``);
-* :mod:`keras_dqn.rl.memory`: ``SequentialMemory``, which wraps a :class:`keras_dqn.memory.ReplayBuffer`;
+* :mod:`keras_dqn.rl.memory`: ``SequentialMemory``, which wraps a :class:`keras_dqn.replay.uniform.ReplayBuffer`;
 * :mod:`keras_dqn.rl.policies`: ``GreedyQPolicy``, ``EpsGreedyQPolicy``, ``BoltzmannQPolicy``,
   ``LinearAnnealedPolicy``.
 

@@ -26,11 +26,11 @@ from keras_dqn.checks import (
     check_positive_int,
     check_positive_number,
 )
-from keras_dqn.envs import flat_observations
-from keras_dqn.networks import DuelingHead, activation_name
+from keras_dqn.envs.make import flat_observations
+from keras_dqn.files.weights import load_h5, save_h5
+from keras_dqn.networks.heads import DuelingHead, activation_name
 from keras_dqn.rl.memory import SequentialMemory
 from keras_dqn.rl.policies import EpsGreedyQPolicy, GreedyQPolicy, Policy
-from keras_dqn.weights import load_h5, save_h5
 
 _RUN_ARGUMENTS = ("action_repetition", "nb_max_start_steps", "start_step_policy")  # keras-rl's, for fit/test
 
@@ -238,7 +238,7 @@ class DQNAgent:
             then draw from ``np.random`` too).
 
     The core agent is :attr:`core` (a :class:`keras_dqn.TargetDQNAgent` whose ``memory`` is
-    this agent's :attr:`memory`), so ``keras_dqn.checkpoint.save_checkpoint(agent.core, ...)``
+    this agent's :attr:`memory`), so ``keras_dqn.files.checkpoint.save_checkpoint(agent.core, ...)``
     saves the whole training state.
 
     Raises:

@@ -1,9 +1,9 @@
-"""keras-rl's ``SequentialMemory``: a :class:`keras_dqn.memory.ReplayBuffer` of windowed states.
+"""keras-rl's ``SequentialMemory``: a :class:`keras_dqn.replay.uniform.ReplayBuffer` of windowed states.
 
 keras-rl makes the memory before the model (``SequentialMemory(limit=50000, window_length=1)``),
 so the shape of a state is not known yet.  A :class:`SequentialMemory` therefore holds no
 storage until a :class:`keras_dqn.rl.DQNAgent` binds it to the model's input shape; from then
-on it hands every call of the :class:`keras_dqn.memory.ReplayMemory` protocol to the
+on it hands every call of the :class:`keras_dqn.replay.base.ReplayMemory` protocol to the
 ``ReplayBuffer`` it made.
 """
 
@@ -15,14 +15,15 @@ from typing import Any
 import numpy as np
 
 from keras_dqn.checks import check_positive_int
-from keras_dqn.memory import Batch, ReplayBuffer
+from keras_dqn.replay.base import Batch
+from keras_dqn.replay.uniform import ReplayBuffer
 
 
 class UnboundMemoryError(RuntimeError, AttributeError):
     """A :class:`SequentialMemory` used before a ``DQNAgent`` gave it storage.
 
     Also an ``AttributeError``, so ``hasattr(memory, "state_shape")`` (and ``isinstance(memory,
-    keras_dqn.memory.ReplayMemory)``) is false until then instead of raising.
+    keras_dqn.replay.base.ReplayMemory)``) is false until then instead of raising.
     """
 
 
@@ -34,9 +35,9 @@ class SequentialMemory:
     start of an episode the slots before its first observation are zeros (as keras-rl pads),
     never observations of the previous episode.
 
-    The storage, a :attr:`buffer` (:class:`keras_dqn.memory.ReplayBuffer` of stacked states),
+    The storage, a :attr:`buffer` (:class:`keras_dqn.replay.uniform.ReplayBuffer` of stacked states),
     is made when a :class:`keras_dqn.rl.DQNAgent` takes the memory (only then is the state
-    shape known).  From then on the memory is a :class:`keras_dqn.memory.ReplayMemory`:
+    shape known).  From then on the memory is a :class:`keras_dqn.replay.base.ReplayMemory`:
     ``len(memory)``, ``memory[i]``, ``memory.sample(32)``, ``memory.state_dict()``...; before,
     each of them but ``len`` (0) raises a ``RuntimeError`` saying so.
 
@@ -80,7 +81,7 @@ class SequentialMemory:
 
     @property
     def buffer(self) -> ReplayBuffer:
-        """The :class:`keras_dqn.memory.ReplayBuffer` holding the transitions."""
+        """The :class:`keras_dqn.replay.uniform.ReplayBuffer` holding the transitions."""
         if self._buffer is None:
             raise UnboundMemoryError(
                 "this SequentialMemory has no storage yet: it is allocated when a DQNAgent takes it, "

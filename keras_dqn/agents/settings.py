@@ -1,0 +1,176 @@
+"""Each agent setting's check and help text, and the agent classes' arguments read from their
+constructors: one home for what an agent setting may be.
+
+The name, type and default of a setting are its constructor argument's (``DQNAgent(gamma=0.95)``);
+:data:`AGENT_SETTING_CHECKS` holds the value checks the constructors make, so recipes, ``--config``
+files, sweeps' spaces and weights files are checked alike before anything is built, and
+:data:`AGENT_SETTING_HELP` the one line of ``--help`` text of each.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from keras_dqn.checks import (
+    check_choice,
+    check_fraction,
+    check_names,
+    check_non_negative_number,
+    check_positive_int,
+    check_positive_number,
+    check_values,
+    optional,
+    type_hints,
+)
+
+LOSSES = {"mse": "mse", "huber": "huber"}
+"""The TD-error losses by our names, with the Keras loss identifier each stands for."""
+
+# Agent arguments a recipe does not set: the env's shapes and the seed come from the caller.
+_AGENT_CALL_ONLY = frozenset({"self", "state_size", "state_shape", "action_size", "seed"})
+
+def _agent_inits(agent_class: type) -> Iterator[Callable]:
+    """The ``__init__`` methods that build ``agent_class``, nearest first, as far as ``**kwargs`` reaches."""
+    for cls in agent_class.__mro__:
+        if "__init__" not in vars(cls):
+            continue
+        yield cls.__init__
+        if not any(p.kind is p.VAR_KEYWORD for p in inspect.signature(cls.__init__).parameters.values()):
+            break
+
+
+def agent_parameters(agent_class: type) -> dict[str, inspect.Parameter]:
+    """The keyword arguments ``agent_class`` takes, through its ``**kwargs`` chain.
+
+    Args:
+        agent_class: ``DQNAgent`` or a subclass.
+
+    Returns:
+        Each argument name (not the state shape, action count or seed) with the
+        ``inspect.Parameter`` of the nearest class in the MRO that declares it: its
+        ``default`` is the value the class really uses.
+    """
+    params: dict[str, inspect.Parameter] = {}
+    for init in _agent_inits(agent_class):
+        for name, param in inspect.signature(init).parameters.items():
+            if param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL, param.POSITIONAL_ONLY) and (
+                name not in _AGENT_CALL_ONLY
+            ):
+                params.setdefault(name, param)
+    return params
+
+
+# Agent arguments that are objects, not settings: recipes (and JSON configs) cannot hold them.
+AGENT_OBJECTS = frozenset({"model", "memory", "exploration"})
+
+
+def check_hidden(name: str, value: Any) -> tuple[int, ...]:
+    """Hidden layer sizes: a list of positive ints such as ``(64, 64)``."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ValueError(f"{name} must be a list of layer sizes such as (64, 64), got {value!r}")
+    return tuple(check_positive_int(f"{name} entries", units) for units in value)
+
+
+def check_target_update(name: str, value: Any) -> int | float:
+    """An ``int`` C for a hard copy every C gradient steps, or a ``float`` tau in (0, 1) for soft updates."""
+    expected = "an int C >= 1 (hard copy every C gradient steps) or a float tau in (0, 1) (soft update)"
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    if isinstance(value, (int, np.integer)):
+        if value < 1:
+            raise ValueError(f"{name} must be {expected}; got the int {value}")
+        return int(value)
+    value = float(value)
+    if 0.0 < value < 1.0:
+        return value
+    if value >= 1.0 and value.is_integer():
+        return int(value)
+    raise ValueError(f"{name} must be {expected}, got {value!r}")
+
+
+# The value checks (keras_dqn.checks) the agents' constructors and train() make, by setting name, so that
+# settings are checked before anything is built; tests/test_recipes.py checks that they agree.
+AGENT_SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "gamma": check_fraction,
+    "epsilon": check_fraction,
+    "epsilon_min": check_fraction,
+    "epsilon_decay": lambda name, value: check_fraction(name, value, low_open=True),
+    "learning_rate": check_positive_number,
+    "sigma0": check_positive_number,
+    "adam_epsilon": check_positive_number,
+    "priority_alpha": lambda name, value: check_non_negative_number(name, value, "0: uniform replay"),
+    "memory_size": check_positive_int,
+    "hidden": check_hidden,
+    "loss": lambda name, value: check_choice(name, value, LOSSES),
+    "clipnorm": optional(check_positive_number),
+    "target_update": check_target_update,
+}
+
+
+def agent_hints(agent_class: type) -> dict[str, Any]:
+    """The type annotation of each of ``agent_class``'s arguments, from the nearest class that declares it."""
+    hints: dict[str, Any] = {}
+    for init in _agent_inits(agent_class):
+        for name, hint in type_hints(init).items():
+            hints.setdefault(name, hint)
+    return hints
+
+
+
+def check_agent_settings(agent_class: type, settings: Mapping[str, Any]) -> None:
+    """Check agent settings by name, type and value, building nothing.
+
+    Args:
+        agent_class: ``DQNAgent`` or a subclass.
+        settings: constructor keyword arguments (no state shape, action count, seed, model
+            or memory: a recipe holds settings, not objects).
+
+    Raises:
+        ValueError: one line: an unknown name (the known ones listed), a value of the wrong
+            type (``agent.gamma must be a number, got 'high'``) or out of range (the
+            constructor's own check, e.g. ``agent.gamma must be in [0, 1], got 2``).
+    """
+    objects = sorted(AGENT_OBJECTS & set(settings))
+    if objects:
+        raise ValueError(f"agent settings cannot hold {', '.join(objects)} (objects, not settings): "
+                         "pass them to make_agent")  # fmt: skip
+    check_names(agent_class.__name__, settings, set(agent_parameters(agent_class)))
+    check_values("agent", settings, agent_hints(agent_class), AGENT_SETTING_CHECKS)
+
+
+
+AGENT_SETTING_HELP: dict[str, str] = {
+    "gamma": "discount rate of future rewards: 0 counts only the next reward, near 1 looks far ahead",
+    "epsilon": "initial exploration rate: the probability of a random action",
+    "epsilon_min": "exploration floor: epsilon never decays below it",
+    "epsilon_decay": "epsilon is multiplied by this after every gradient step",
+    "learning_rate": "Adam's learning rate",
+    "memory_size": "replay memory capacity in transitions; the oldest are forgotten first",
+    "hidden": "sizes of the hidden ReLU layers, e.g. 64,64",
+    "loss": "the TD-error loss: mse squares it, huber is linear beyond 1 (gentler on large errors)",
+    "dueling": "a dueling head, Q = V + A - mean(A)",
+    "clipnorm": "clip each gradient to this L2 norm (none: no clipping)",
+    "target_update": "int C: copy the target network every C gradient steps; float tau in (0, 1): soft update",
+    "double": "Double DQN targets: the online network picks the next action, the target network values it",
+    "frame_memory": "store each Atari frame once, not in every frame stack (8x less replay memory)",
+    "precision": "float32, or mixed_bfloat16: the CNN computes in bfloat16 (faster on CPUs with AVX-512 BF16/AMX)",
+    "n_step": "learn from n-step returns: n rewards summed, then the bootstrap (Rainbow: 3)",
+    "prioritized": "prioritized replay: sample transitions by their last TD error, loss weighted to correct for it",
+    "adam_epsilon": "Adam's epsilon: a larger one damps the steps once gradients are tiny (Keras: 1e-7; the Rainbow "
+    "paper: 1.5e-4)",
+    "priority_alpha": "how strongly priorities skew replay: P(i) ~ p_i**alpha (0: uniform; the PER paper: 0.6, "
+    "Rainbow: 0.5)",
+    "noisy": "noisy layers: learned noise explores instead of epsilon (epsilon is then 0)",
+    "sigma0": "noisy layers' initial noise scale: each sigma starts at sigma0 / sqrt(inputs) (the paper: 0.5)",
+    "noisy_hidden": "with noisy: false keeps the hidden layers plain Dense, the noise in the head alone (cheaper on a "
+    "CPU; the paper: true)",
+    "distributional": "C51: learn the distribution of returns on n_atoms atoms over [v_min, v_max]",
+    "n_atoms": "atoms of the distributional head",
+    "v_min": "lowest atom of the distributional head (the smallest return it can represent)",
+    "v_max": "highest atom of the distributional head (the largest return it can represent)",
+}
+"""One line of help for every agent setting, by name (``--help``'s text)."""

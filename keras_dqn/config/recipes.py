@@ -1,0 +1,461 @@
+"""Named recipes: one home for each validated set of hyperparameters.
+
+A recipe is an agent class with its constructor settings and the :func:`keras_dqn.train`
+settings that go with them.  The ``keras-dqn`` command, the examples and the README read
+their defaults from here, so each value is written once::
+
+    recipe = keras_dqn.get_recipe("cartpole-target")
+    agent = recipe.make_agent(4, 2, seed=0)
+    n_envs, total_steps, settings = recipe.train_args()
+    envs = keras_dqn.make_vector_env(recipe.env_id, n_envs, training=True)
+    keras_dqn.train(agent, envs, total_steps, target_score=475, **settings)
+
+The recipes:
+
+``cartpole-dqn``
+    The blog's ``DQNAgent`` on CartPole-v1: gamma 0.95, a 24-24 network, a memory of 2,000,
+    ``replay(32)`` after every env step and a reward of -10 on the step that drops the pole
+    (``death_reward``: the blog loop's shaping; :func:`keras_dqn.train` does not shape rewards).
+    Its ``train()`` settings replay the same way: one env, one gradient step of 32 per step.
+``cartpole-target``
+    The validated ``TargetDQNAgent``: Double DQN, Huber loss, a hard target copy every 500
+    gradient steps, gamma 0.99, 64-64, memory 10,000, clipnorm 10 (its seed study: README,
+    "Solving CartPole").  Its ``train()``
+    settings keep that loop's schedule of one gradient step of batch 32 per env step, with the
+    steps batched: 8 CartPoles stepped together, 8 gradient steps every 8 env steps, learning
+    from the first full minibatch (32 transitions), a greedy evaluation over 100 episodes
+    (gymnasium's "solved" test) every 5,000 env steps, 100,000 env steps in all (the blog
+    loop's budget).
+``pong``
+    ``ConvDQNAgent`` on ALE/Pong-v5 as in the Nature paper and ``examples/atari.py`` (the
+    shipped ``weights/pong-conv-dqn.h5``): Adam 1e-4, gamma 0.99, memory 100,000, target copy
+    every 1,000 gradient steps, epsilon 1 -> 0.01 decaying 0.99991 per gradient step, clipnorm
+    10; batch 32, one gradient step per 4 agent steps after 20,000 random ones, 4 games at
+    once, 2M agent steps, 4 full greedy games every 50,000 steps.
+``cartpole-rainbow``
+    ``RainbowAgent``: cartpole-target's network, target copy and schedule with the four
+    Rainbow parts it lacks switched on (3-step returns, prioritized replay with exponent 0.5,
+    noisy layers instead of epsilon, a dueling C51 head with 51 atoms on [-10, 100]) and a
+    memory of 20,000, which keeps a solved agent's failures in memory long enough that it
+    does not slip back (the README's seed studies).
+``pong-rainbow``
+    ``ConvRainbowAgent``: the paper's switches on the pong recipe's optimizer (Adam 1e-4),
+    target copy (every 1,000 gradient steps), memory and schedule.
+``pong-rainbow-eps``
+    ``pong-rainbow`` with epsilon-greedy (the pong recipe's schedule) instead of noisy layers,
+    and a 4-game evaluation every 10,000 agent steps: the fastest to a score on a CPU, where the
+    noisy layers' second weight matrix costs a third of the wall time (README, "Rainbow on Pong").
+``pong-rainbow-noisy-head``
+    ``pong-rainbow`` with all six parts on, its noise in the dueling C51 head alone
+    (``noisy_hidden=False``: the 512-unit layer a plain Dense, the costly part of noisy layers
+    on a CPU), and a 4-game evaluation every 10,000 agent steps: the recipe of
+    weights/pong-rainbow-noisy-head.h5 (README, "Rainbow on Pong"; how the file was made: CHANGELOG.md).
+"""
+
+from __future__ import annotations
+
+from keras_dqn.config.recipe import Recipe
+
+_CARTPOLE_TRAIN = dict(total_steps=100_000, batch_size=32, learning_starts=32, eval_every=5000, eval_episodes=100)
+
+_CARTPOLE_DQN = Recipe(
+    name="cartpole-dqn",
+    env_id="CartPole-v1",
+    agent="DQNAgent",
+    agent_kwargs=dict(
+        gamma=0.95,  # discount rate
+        epsilon=1.0,  # start fully random
+        epsilon_min=0.01,
+        epsilon_decay=0.995,  # per replay() / gradient step
+        learning_rate=0.001,  # Adam
+        memory_size=2000,  # replay capacity
+        hidden=(24, 24),
+        loss="mse",  # the squared TD error
+        dueling=False,
+        clipnorm=None,  # no gradient clipping
+    ),
+    train_kwargs=dict(_CARTPOLE_TRAIN, n_envs=1, train_every=1, gradient_steps=1),  # replay(32) after every step
+    description="Keon Kim's blog: DQNAgent on CartPole, replay(32) after every step, reward -10 on a fall",
+    death_reward=-10.0,
+    search_space={  # keras-dqn tune's default: the blog's optimizer, exploration and batch
+        "agent": {"learning_rate": {"loguniform": [1e-4, 3e-3]}, "epsilon_decay": {"choice": [0.99, 0.995, 0.999]}},
+        "train": {"batch_size": {"choice": [32, 64]}},
+    },
+)
+
+# The blog's recipe with another agent: the same env, reward shaping, budget and evaluation.
+_CARTPOLE_TARGET = _CARTPOLE_DQN.replace(
+    name="cartpole-target",
+    agent="TargetDQNAgent",
+    # The blog's settings (its epsilon schedule, Adam's learning rate, no dueling head) with these
+    # changed; the set as a whole is what was validated (README, "Solving CartPole"):
+    agent_kwargs=dict(
+        _CARTPOLE_DQN.agent_kwargs,
+        gamma=0.99,  # a longer horizon: the frozen target keeps bootstrapping stable
+        memory_size=10_000,  # keeps failures in memory after the agent stops failing
+        hidden=(64, 64),  # a wider network than the blog's 24-24 for the longer-horizon Q-values
+        target_update=500,  # hard copy every 500 gradient steps: slower than 100, but it stays solved
+        double=True,  # Double DQN: the online network picks the next action, the target network values it
+        loss="huber",  # the Nature-DQN loss: a large TD error's gradient is bounded, not squared
+        clipnorm=10.0,  # the Nature-DQN guard (as in pong): no single gradient step is huge
+    ),
+    # 8 envs, 8 gradient steps every 8 env steps: the blog loop's one update per env step, batched
+    train_kwargs=dict(_CARTPOLE_TRAIN, n_envs=8, train_every=8, gradient_steps=8),
+    description="TargetDQNAgent on CartPole: Double DQN, Huber, target copy every 500 steps; solves and stays solved",
+    search_space={  # keras-dqn tune's default: around the validated values
+        "agent": {
+            "learning_rate": {"loguniform": [1e-4, 3e-3]},
+            "target_update": {"choice": [100, 250, 500, 1000]},
+            "hidden": {"choice": [[64, 64], [128, 128]]},
+        },
+        "train": {"batch_size": {"choice": [32, 64, 128]}},
+    },
+)
+
+_PONG = Recipe(
+    name="pong",
+    env_id="ALE/Pong-v5",
+    agent="ConvDQNAgent",
+    agent_kwargs=dict(
+        gamma=0.99,  # Atari rewards come late: a long horizon
+        learning_rate=1e-4,  # Adam
+        memory_size=100_000,  # transitions (frame memory: ~0.7 GB); the paper used 1M
+        target_update=1000,  # hard copy of the target network every 1,000 gradient steps
+        double=True,
+        loss="huber",
+        epsilon=1.0,
+        epsilon_min=0.01,
+        epsilon_decay=0.99991,  # per gradient step: 0.01 after ~51k gradient steps (~225k agent steps)
+        clipnorm=10.0,
+        precision="float32",  # or mixed_bfloat16 (the CNN in bfloat16) on CPUs with AVX-512 BF16
+    ),
+    train_kwargs=dict(
+        n_envs=4,  # games played at once, one batched action choice for all
+        total_steps=2_000_000,  # agent steps; Pong is usually solved within 1-2M
+        batch_size=32,
+        train_every=4,  # agent steps (over all games) per gradient step
+        learning_starts=20_000,  # fill the memory with random play first
+        eval_every=50_000,
+        eval_episodes=4,  # full, unclipped greedy games
+        frames_per_step=4,  # emulator frames per agent step (frame skip)
+    ),
+    description="ConvDQNAgent on Pong, the Nature-DQN recipe on a CPU (the shipped pong-conv-dqn.h5, +20.7)",
+    search_space={  # small: a Pong trial takes hours on a CPU
+        "agent": {"learning_rate": {"loguniform": [5e-5, 3e-4]}, "target_update": {"choice": [1000, 2500]}},
+    },
+)
+
+# Rainbow on CartPole: the validated TargetDQNAgent recipe's network, target copy and schedule, with
+# the four Rainbow parts it lacks switched on and twice its memory (RainbowAgent's defaults are these).
+_CARTPOLE_RAINBOW = _CARTPOLE_TARGET.replace(
+    name="cartpole-rainbow",
+    agent="RainbowAgent",
+    agent_kwargs=dict(
+        {k: v for k, v in _CARTPOLE_TARGET.agent_kwargs.items() if not k.startswith("epsilon")},
+        # Twice cartpole-target's memory: Rainbow solves in half the steps, and a memory that forgets
+        # its last failures too soon lets it slip back (README, "Solving CartPole", compares the two).
+        memory_size=20_000,
+        dueling=True,  # Rainbow's dueling head (on each atom's logits)
+        n_step=3,  # 3-step returns: rewards reach back 3 steps per update
+        prioritized=True,  # replay surprising transitions more often (importance exponent 0.4 -> 1) ...
+        priority_alpha=0.5,  # ... in proportion to |TD error| ** 0.5 (Rainbow's)
+        noisy=True,  # learned noise explores: epsilon is 0
+        sigma0=0.5,  # its initial scale, the paper's
+        noisy_hidden=True,  # noise in every layer, the paper's (False: the head alone)
+        adam_epsilon=1e-7,  # Keras' Adam epsilon (the Rainbow paper's 1.5e-4 did no better on CartPole)
+        distributional=True,  # C51: 51 atoms of the return distribution ...
+        n_atoms=51,
+        v_min=-10.0,  # ... on [-10, 100]: CartPole's returns at gamma 0.99 (reward 1 a step, -10 on a fall)
+        v_max=100.0,
+    ),
+    description="RainbowAgent on CartPole: the cartpole-target recipe with 3-step, prioritized, noisy, C51",
+    search_space={  # keras-dqn tune's default: cartpole-target's, and the n of the n-step returns
+        "agent": {
+            "learning_rate": {"loguniform": [1e-4, 3e-3]},
+            "target_update": {"choice": [100, 250, 500, 1000]},
+            "n_step": {"choice": [1, 3, 5]},
+        },
+        "train": {"batch_size": {"choice": [32, 64, 128]}},
+    },
+)
+
+# Rainbow on Pong: the paper's Atari settings, with the pong recipe's memory, schedule and budget.
+_PONG_RAINBOW = _PONG.replace(
+    name="pong-rainbow",
+    agent="ConvRainbowAgent",
+    agent_kwargs=dict(
+        gamma=0.99,
+        learning_rate=1e-4,  # Adam, as pong (the paper's 6.25e-5 is for 200M frames, not a CPU's few million)
+        memory_size=100_000,  # frame memory, as pong
+        target_update=1000,  # gradient steps, as pong (the paper: 2,000, i.e. 32,000 frames)
+        double=True,
+        dueling=True,
+        loss="huber",  # (unused: C51's loss is a cross-entropy)
+        clipnorm=10.0,
+        n_step=3,
+        prioritized=True,
+        priority_alpha=0.5,
+        noisy=True,
+        distributional=True,
+        n_atoms=51,
+        v_min=-10.0,  # rewards clipped to [-1, 1] while training
+        v_max=10.0,
+        precision="float32",  # or mixed_bfloat16 on CPUs with AVX-512 BF16 (not yet shown to learn as well)
+    ),
+    description="ConvRainbowAgent on Pong: the Rainbow paper's switches on the pong recipe's optimizer and schedule",
+    search_space={"agent": {"learning_rate": {"loguniform": [5e-5, 3e-4]}, "n_step": {"choice": [3, 5]}}},
+)
+
+# Rainbow minus noisy nets, for a CPU: the noisy layer's second 3136x512 weight matrix doubles the big
+# layer's work in every pass and Adam's, a third of the wall time, and on Pong the noise bought no
+# agent steps (README's ablation).  Epsilon-greedy explores instead, on the pong recipe's schedule.
+_PONG_RAINBOW_EPS = _PONG_RAINBOW.replace(
+    name="pong-rainbow-eps",
+    agent_kwargs=dict(
+        _PONG_RAINBOW.agent_kwargs,
+        noisy=False,
+        **{k: v for k, v in _PONG.agent_kwargs.items() if k.startswith("epsilon")},  # 1 -> 0.01, 0.99991 a step
+    ),
+    # 4 full games every 10,000 agent steps: with their checkpoint ~13 s per ~78 s of training (the time run's)
+    train_kwargs=dict(_PONG_RAINBOW.train_kwargs, eval_every=10_000),
+    description="ConvRainbowAgent on Pong with epsilon-greedy instead of noisy layers: +20.75 in 68 minutes on a "
+    "2-core CPU",
+)
+
+# Rainbow with every part on, for a CPU: the noise only in the dueling C51 head (the value and
+# advantage streams, 512 -> 51 and 512 -> 51 x actions), the 512-unit layer a plain Dense.  The noisy
+# 3136x512 layer is what makes noisy nets costly on a CPU; in the head the noise still explores
+# (epsilon stays 0), and a training step takes 26.5 ms instead of 32.9 (benchmarks/atari_throughput.py).
+_PONG_RAINBOW_NOISY_HEAD = _PONG_RAINBOW.replace(
+    name="pong-rainbow-noisy-head",
+    agent_kwargs=dict(_PONG_RAINBOW.agent_kwargs, noisy_hidden=False),
+    train_kwargs=dict(_PONG_RAINBOW.train_kwargs, eval_every=10_000),  # as pong-rainbow-eps
+    description="ConvRainbowAgent on Pong, every part on, the noise in the head alone: +20.0 in 56 minutes on a "
+    "2-core CPU",
+)
+
+# The classic-control zoo: rl-baselines3-zoo's tuned DQN settings (hyperparams/dqn.yml) on our
+# TargetDQNAgent, with the linear epsilon schedule they were tuned with.  SB3 counts the target
+# copy in env steps, we count gradient steps: the values below are converted.
+_ACROBOT = Recipe(
+    name="acrobot",
+    env_id="Acrobot-v1",
+    agent="TargetDQNAgent",
+    agent_kwargs=dict(
+        gamma=0.99,
+        learning_rate=6.3e-4,  # Adam
+        memory_size=50_000,
+        hidden=(256, 256),
+        target_update=250,  # gradient steps (one per env step: rl-zoo's 250 env steps)
+        double=True,
+        dueling=False,
+        loss="huber",
+        clipnorm=10.0,
+        epsilon=1.0,
+        epsilon_min=0.1,
+    ),
+    train_kwargs=dict(
+        n_envs=4,  # 4 envs, 4 gradient steps every 4 env steps: one update per env step, as rl-zoo
+        total_steps=100_000,  # rl-zoo's budget
+        batch_size=128,
+        train_every=4,
+        gradient_steps=4,
+        learning_starts=1000,
+        eval_every=5000,
+        eval_episodes=20,
+        exploration_fraction=0.12,  # epsilon 1 -> 0.1 over the first 12,000 env steps
+        exploration_final_eps=0.1,
+    ),
+    description="TargetDQNAgent on Acrobot: rl-zoo's DQN settings (256-256, batch 128, linear epsilon) with Double DQN",
+    search_space={
+        "agent": {"learning_rate": {"loguniform": [2e-4, 2e-3]}, "target_update": {"choice": [100, 250, 500]}},
+        "train": {"exploration_fraction": {"choice": [0.05, 0.12, 0.2]}},
+    },
+)
+
+_MOUNTAINCAR = _ACROBOT.replace(
+    name="mountaincar",
+    env_id="MountainCar-v0",
+    agent_kwargs=dict(
+        _ACROBOT.agent_kwargs,
+        gamma=0.99,  # rl-zoo: 0.98; the goal is ~100 steps away
+        learning_rate=4e-3,
+        memory_size=10_000,
+        target_update=300,  # gradient steps (rl-zoo: 600 env steps at 8 updates per 16 steps)
+        epsilon_min=0.07,
+        n_step=5,  # not in rl-zoo: 5-step returns carry the rare goal reward back faster
+    ),
+    train_kwargs=dict(
+        _ACROBOT.train_kwargs,
+        total_steps=120_000,  # rl-zoo's budget
+        n_envs=4,
+        train_every=16,  # 8 gradient steps every 16 env steps, as rl-zoo
+        gradient_steps=8,
+        exploration_fraction=0.1,  # rl-zoo: 0.2
+        exploration_final_eps=0.07,
+    ),
+    description="TargetDQNAgent on MountainCar: rl-zoo's DQN settings (lr 4e-3, 8 updates per 16 steps), Double DQN, "
+    "5-step returns",
+)
+
+_LUNARLANDER = _ACROBOT.replace(
+    name="lunarlander",
+    env_id="LunarLander-v3",
+    agent_kwargs=dict(
+        _ACROBOT.agent_kwargs,
+        # Not rl-zoo's: its lr 6.3e-4, target 250 and 1-step returns let a seed's final weights fall
+        # apart after solving; a smaller step, a slower target and 3-step returns kept them (README, the zoo).
+        learning_rate=5e-4,
+        target_update=500,  # gradient steps
+        n_step=3,  # 3-step returns
+    ),
+    description="TargetDQNAgent on LunarLander: rl-zoo's DQN settings with Double DQN, 3-step returns, "
+    "lr 5e-4 and a target copy every 500 steps",
+)
+
+# The toy-text envs: one-hot states (keras_dqn.envs.make.flat_observations), so one hidden layer can hold
+# any Q-table.  One gradient step per env step over 8 envs, epsilon falling linearly over 30% of the run.
+_FROZENLAKE = Recipe(
+    name="frozenlake",
+    env_id="FrozenLake-v1",
+    agent="TargetDQNAgent",
+    agent_kwargs=dict(
+        gamma=0.99,  # the safe way round the holes is long: the goal must stay worth it
+        learning_rate=1e-3,
+        memory_size=50_000,
+        hidden=(64,),
+        target_update=500,  # gradient steps
+        double=True,
+        loss="huber",
+        clipnorm=10.0,
+        epsilon=1.0,
+        epsilon_min=0.05,
+    ),
+    train_kwargs=dict(
+        n_envs=8,
+        total_steps=100_000,
+        batch_size=64,
+        train_every=8,
+        gradient_steps=8,
+        learning_starts=1000,
+        eval_every=10_000,
+        eval_episodes=200,
+        exploration_fraction=0.3,
+        exploration_final_eps=0.05,
+    ),
+    description="TargetDQNAgent on slippery FrozenLake: one-hot cells, one 64-unit layer, Double DQN, linear epsilon",
+)
+
+_FROZENLAKE_8X8 = _FROZENLAKE.replace(
+    name="frozenlake8x8",
+    env_id="FrozenLake8x8-v1",
+    train_kwargs=dict(_FROZENLAKE.train_kwargs, total_steps=300_000, eval_every=20_000),
+    description="frozenlake's settings on the 8x8 map, three times the steps",
+)
+
+_TAXI = _FROZENLAKE.replace(
+    name="taxi",
+    env_id="Taxi-v4",
+    agent_kwargs=dict(_FROZENLAKE.agent_kwargs, memory_size=100_000, hidden=(128,)),
+    description="TargetDQNAgent on Taxi: one-hot states (500), one 128-unit layer, Double DQN, linear epsilon",
+)
+
+_CLIFFWALKING = _FROZENLAKE.replace(
+    name="cliffwalking",
+    env_id="CliffWalking-v1",
+    train_kwargs=dict(_FROZENLAKE.train_kwargs, total_steps=50_000, eval_episodes=10),
+    # CliffWalking has no time limit: an untrained greedy policy can walk into a wall for ever
+    env_kwargs={"max_episode_steps": 200},
+    description="TargetDQNAgent on CliffWalking: frozenlake's settings, episodes cut at 200 steps",
+)
+
+_CLIFFWALKING_SLIPPERY = _CLIFFWALKING.replace(
+    name="cliffwalking-slippery",
+    env_id="CliffWalkingSlippery-v1",
+    train_kwargs=dict(_CLIFFWALKING.train_kwargs, total_steps=100_000, eval_episodes=100),
+    description="cliffwalking's settings on the slippery cliff, twice the steps",
+)
+
+_BLACKJACK = _FROZENLAKE.replace(
+    name="blackjack",
+    env_id="Blackjack-v1",
+    agent_kwargs=dict(
+        _FROZENLAKE.agent_kwargs,
+        gamma=1.0,  # a hand lasts a few steps; its return is the bet's outcome
+        learning_rate=3e-4,  # the rewards are noisy: +-1 by the dealer's draw
+        memory_size=200_000,
+        target_update=1000,
+    ),
+    train_kwargs=dict(_FROZENLAKE.train_kwargs, total_steps=200_000, batch_size=128, eval_every=20_000,
+                      eval_episodes=5000),  # fmt: skip
+    description="TargetDQNAgent on Blackjack: one-hot (sum, dealer card, usable ace), gamma 1, lr 3e-4, batch 128",
+)
+
+RECIPES: dict[str, Recipe] = {
+    r.name: r
+    for r in (_CARTPOLE_DQN, _CARTPOLE_TARGET, _CARTPOLE_RAINBOW, _PONG, _PONG_RAINBOW, _PONG_RAINBOW_EPS,
+              _PONG_RAINBOW_NOISY_HEAD, _ACROBOT, _MOUNTAINCAR, _LUNARLANDER, _FROZENLAKE, _FROZENLAKE_8X8, _TAXI,
+              _CLIFFWALKING, _CLIFFWALKING_SLIPPERY, _BLACKJACK)
+}  # fmt: skip
+"""Every named recipe, by name."""
+
+_DEFAULT_FOR_ENV = {
+    "CartPole-v1": "cartpole-target",
+    "Acrobot-v1": "acrobot",
+    "MountainCar-v0": "mountaincar",
+    "LunarLander-v3": "lunarlander",
+    "ALE/Pong-v5": "pong",
+    **{recipe.env_id: recipe.name for recipe in (_FROZENLAKE, _FROZENLAKE_8X8, _TAXI, _CLIFFWALKING,
+                                                 _CLIFFWALKING_SLIPPERY, _BLACKJACK)},
+}  # fmt: skip
+
+
+def get_recipe(name: str) -> Recipe:
+    """The recipe called ``name``.
+
+    Args:
+        name: one of :data:`RECIPES`' keys, e.g. ``"cartpole-target"``.
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones).
+    """
+    try:
+        return RECIPES[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown recipe {name!r}; known recipes: {', '.join(RECIPES)}") from None
+
+
+def recipe_for_env(env_id: str) -> Recipe | None:
+    """The default recipe of a gymnasium id (``CartPole-v1``: cartpole-target, ``ALE/Pong-v5``:
+    pong), or ``None`` when it has none.
+
+    Args:
+        env_id: a gymnasium id.
+    """
+    name = _DEFAULT_FOR_ENV.get(env_id)
+    return None if name is None else RECIPES[name]
+
+
+GENERIC_RECIPE = "cartpole-target"
+"""The recipe whose settings train an env that has no recipe of its own (with that env's shapes)."""
+
+
+def pick_recipe(env_id: str, name: str | None = None) -> tuple[Recipe, str]:
+    """The recipe to train ``env_id`` with: ``name``'s, else the env's own, else :data:`GENERIC_RECIPE`'s.
+
+    Args:
+        env_id: a gymnasium id.
+        name: a recipe asked for by name (``None``: pick by the env).
+
+    Returns:
+        The recipe and one line saying which it is and why, for the caller to print.
+
+    Raises:
+        ValueError: an unknown ``name``.
+    """
+    if name:
+        recipe = get_recipe(name)
+    elif (recipe := recipe_for_env(env_id)) is None:
+        recipe = get_recipe(GENERIC_RECIPE)
+        return recipe, f"recipe: {env_id} has no recipe of its own; using {recipe.name}'s settings with its shapes"
+    return recipe, f"recipe: {recipe.name}"

@@ -1,0 +1,109 @@
+"""Settings as the command line and config files give them: an env's options, ``--config``
+files, and every setting's help text.
+
+What a setting may be lives with its owner: an agent setting's name, type and default are its
+constructor argument's, its value check and help in :mod:`keras_dqn.agents.settings`; a train
+setting's in :mod:`keras_dqn.training.settings`.  Recipes, ``--config`` files, sweeps' search
+spaces, weights files and the command line's flags all check through those two.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from keras_dqn.agents.settings import AGENT_SETTING_HELP
+from keras_dqn.training.settings import TRAIN_SETTING_HELP
+
+
+def check_env_kwargs(name: str, value: Any) -> dict[str, Any]:
+    """An env's options as a recipe, a weights file or ``--env-kwargs`` give them: an object of
+    keyword arguments with JSON values (``{"is_slippery": false}``).
+
+    Raises:
+        ValueError: one line naming ``name`` and what was expected.
+    """
+    if not isinstance(value, Mapping) or not all(isinstance(key, str) for key in value):
+        raise ValueError(f'{name} must be an object of the env\'s keyword arguments, e.g. {{"is_slippery": false}}; '
+                         f"got {value!r}")  # fmt: skip
+    try:
+        json.dumps(dict(value))
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must hold JSON values (numbers, strings, booleans, lists), got {value!r}") from None
+    return dict(value)
+
+
+
+SETTING_HELP: dict[str, str] = {**AGENT_SETTING_HELP, **TRAIN_SETTING_HELP}
+"""One line of help for every agent and :func:`keras_dqn.train` setting, by name (``--help``'s text)."""
+
+
+# ---------------------------------------------------------------- --config files
+CONFIG_KEYS_SET_BY_THE_COMMAND = {
+    "train": {
+        "log_dir": "use --out", "checkpoint_dir": "use --out", "resume": "use --resume", "seed": "use --seed",
+        "progress": "use --no-progress", "env": "give the env id as the first argument",
+        "agent": "use --agent or --recipe", "eval_env": "the command evaluates on the training env's id "
+        "(full games for Atari)", "callbacks": "the command takes no callbacks; call keras_dqn.train from Python",
+    },
+    "agent": {
+        "seed": "use --seed", "state_size": "the env sets it", "state_shape": "the env sets it",
+        "action_size": "the env sets it", "model": "a JSON config cannot hold a model; use the Python API",
+        "memory": "a JSON config cannot hold a replay memory; use the Python API",
+        "exploration": "a linear schedule is train.exploration_fraction and train.exploration_final_eps",
+    },
+}  # fmt: skip
+"""The settings a ``--config`` file may not hold, by section, and what to use instead."""
+CONFIG_SECTIONS = ("agent", "target_agent", "train")
+
+
+def read_config_file(path: str | os.PathLike | None) -> dict[str, dict[str, Any]]:
+    """The settings of a ``--config`` JSON file (``keras-dqn train`` and ``seeds``; a sweep's
+    ``best_config.json``): ``{"agent": {...}, "train": {...}}``, shape-checked.
+
+    The values are checked when a recipe takes them (:func:`apply_config`).  The old section
+    name ``target_agent`` still works: its settings join ``agent``'s.  ``None``: no file, no settings.
+
+    Raises:
+        ValueError: one line naming the file: it can't be read or is not JSON, not an object
+            of sections, has an unknown section, or holds a setting the command sets itself.
+    """
+    if path is None:
+        return {"agent": {}, "train": {}}
+    try:
+        overrides = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"cannot read config {path}: {exc}") from None
+    try:
+        return check_config(overrides)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def check_config(overrides: Any) -> dict[str, dict[str, Any]]:
+    """A config given as data (a dict, or a JSON file's content): as :func:`read_config_file` checks it."""
+    if not isinstance(overrides, Mapping):
+        raise ValueError(f"a config must be a JSON object with sections {list(CONFIG_SECTIONS)}, got {overrides!r}")
+    given: dict[str, dict[str, Any]] = {"agent": {}, "train": {}}
+    for section, values in overrides.items():
+        if section not in CONFIG_SECTIONS:
+            raise ValueError(f"config sections are {list(CONFIG_SECTIONS)}, each an object; got {section!r}")
+        if not isinstance(values, Mapping):
+            raise ValueError(f"config section {section!r} must be an object of settings, got {values!r}")
+        kind = "train" if section == "train" else "agent"
+        for key, value in values.items():
+            if key in CONFIG_KEYS_SET_BY_THE_COMMAND[kind]:
+                raise ValueError(f"{section}.{key} is set by the command, not the config: "
+                                 f"{CONFIG_KEYS_SET_BY_THE_COMMAND[kind][key]}")  # fmt: skip
+            given[kind][key] = value
+    return given
+
+
+def apply_config(recipe, given: Mapping[str, Mapping[str, Any]]):
+    """``recipe`` (a :class:`keras_dqn.config.recipe.Recipe`) with a config's settings over its own, checked
+    by name, type and range (``ValueError``, one line)."""
+    return recipe.replace(agent_kwargs={**recipe.agent_kwargs, **given.get("agent", {})},
+                          train_kwargs={**recipe.train_kwargs, **given.get("train", {})})  # fmt: skip
