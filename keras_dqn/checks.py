@@ -7,9 +7,11 @@ Each check returns the value converted to the plain Python type it stands for, o
 from __future__ import annotations
 
 import math
+import os
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -264,6 +266,18 @@ def check_env_indices(name: str, values: Any, n: int) -> np.ndarray:
     if array.size and (array.dtype.kind not in "iu" or array.min() < 0):
         raise ValueError(f"{name} must be {n} non-negative integers (sub-env indices), got {array!r}")
     return array
+
+
+def check_folder(name: str, value: Any) -> Path | None:
+    """A folder to write in (``None``: none): a path that is a folder or does not exist yet."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, (str, os.PathLike)):
+        raise ValueError(f"{name} must be a folder path, got {value!r}")
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{name} must be a folder; {str(path)!r} is a file")
+    return path
 
 
 # ---------------------------------------------------------------- settings by name and type

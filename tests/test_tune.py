@@ -1,4 +1,4 @@
-"""keras_dqn.tune on Ray: a sweep on a two-node cluster on this machine, a seed study on a local Ray, runs stopped by
+"""Sweeps and seed studies: a sweep on a two-node cluster on this machine, a seed study on a local Ray, runs stopped by
 Ctrl-C and resumed, bad input.
 
 Every Ray here runs on this machine (its temp files under /tmp/ray, its results under tmp_path)
@@ -235,7 +235,7 @@ def test_recipes_search_spaces():
 
 
 def test_without_ray_one_clear_error():
-    """``import keras_dqn`` never imports Ray; without it, keras_dqn.tune and the commands say what to install."""
+    """``import keras_dqn`` never imports Ray; without it, sweeps, seed studies and their commands say what to install."""
     code = (
         "import sys\n"
         "import keras_dqn, keras_dqn.cli\n"

@@ -16,7 +16,7 @@ from keras_dqn import agents
 from keras_dqn.agents.settings import check_agent_settings
 from keras_dqn.training.settings import check_train_settings
 
-# ---------------------------------------------------------------- search spaces (keras_dqn.tune)
+# ---------------------------------------------------------------- search spaces (keras_dqn.experiments.sweeps)
 SPACE_KINDS = ("uniform", "loguniform", "randint", "choice", "grid")
 """The distributions a search space may name (Ray Tune's ``tune.uniform``, ``loguniform``,
 ``randint`` (high excluded), ``choice`` and ``grid_search``)."""
@@ -75,7 +75,7 @@ def search_space_values(full: str, spec: Any) -> tuple[str | None, list[Any]]:
 
 
 def check_search_space(agent_class: type[agents.DQNAgent], space: Any) -> None:
-    """Check a search space for :mod:`keras_dqn.tune` by name, type and value, building nothing.
+    """Check a search space for :mod:`keras_dqn.experiments.sweeps` by name, type and value, building nothing.
 
     Args:
         agent_class: the agent the trials build.

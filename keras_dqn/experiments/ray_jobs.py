@@ -70,7 +70,7 @@ if not hasattr(tune, "get_checkpoint"):  # pragma: no cover - ray.tune.report/ge
 
 FINAL_EVAL_SEED = 1_000_000_000  # seeds' final evaluation resets: never a training or periodic-evaluation seed
 REDUCTION_FACTOR = 3  # ASHA keeps the best third of the trials at each rung
-RUN_FILES = ("best.h5", "last.h5", CHECKPOINT_NAME)  # a trial's run folder, reported to Tune at every row
+TRIAL_FILES = ("best.h5", "last.h5", CHECKPOINT_NAME)  # a trial's run folder, reported to Tune at every row
 _STATE_FILE = "tune_state.json"  # in each reported checkpoint: the rows reported, the wall seconds saved
 _JOB_FILE = "job.json"  # in the experiment folder: what the sweep runs, for resume=True
 # Each experiment's trial statuses and configs as its progress callback last saw them (Tune runs the callbacks
@@ -109,7 +109,7 @@ class _ReportToTune(keras.callbacks.Callback):
         if epoch >= self.reported_rows:
             metrics = {**row, "wall_s": wall, **self.extra}
             with tempfile.TemporaryDirectory(prefix="keras-dqn-report-") as tmp:
-                for name in RUN_FILES:
+                for name in TRIAL_FILES:
                     if (self.run_dir / name).is_file():
                         shutil.copy2(self.run_dir / name, Path(tmp) / name)
                 state = {"reported_rows": epoch + 1, "wall_s": self.saved_wall}
@@ -151,7 +151,7 @@ def _trial(config: dict, job: dict) -> None:
         checkpoint = tune.get_checkpoint()
         if checkpoint is not None:  # a resumed trial: continue from the files of its last report
             with checkpoint.as_directory() as saved:
-                for name in RUN_FILES:
+                for name in TRIAL_FILES:
                     if (Path(saved) / name).is_file():
                         shutil.copy2(Path(saved) / name, run_dir / name)
                 state = json.loads((Path(saved) / _STATE_FILE).read_text())

@@ -21,7 +21,7 @@ from keras_dqn.envs.make import check_discrete, flat_observations, is_atari, mak
 DEFAULT_MAX_STEPS = 100_000  # cap on an episode's length for envs without a time limit
 
 
-def check_actions(agent, env: gym.Env | VectorEnv) -> None:
+def check_agent_fits_env(agent, env: gym.Env | VectorEnv) -> None:
     """The env must have Discrete actions, as many as the agent has Q-values."""
     n_actions = check_discrete(env)
     if getattr(agent, "action_size", n_actions) != n_actions:
@@ -85,7 +85,7 @@ def play_episode(
         _no_options(env_kwargs)
         env = flat_observations(env)
     try:
-        check_actions(agent, env)
+        check_agent_fits_env(agent, env)
         cap = _episode_cap(env, max_steps)
         obs, _ = env.reset(seed=check_optional_int("seed", seed))
         total = 0.0
@@ -167,7 +167,7 @@ def evaluate(
         n_envs = check_positive_int("n_envs", n_envs) if n_envs is not None else (8 if is_atari(env) else 100)
         envs = make_vector_env(env, min(n_envs, episodes), **_options(env_kwargs))
         try:
-            check_actions(agent, envs)
+            check_agent_fits_env(agent, envs)
             return _evaluate_vector(agent, envs, episodes, seed, _episode_cap(envs, max_steps))
         finally:
             envs.close()
@@ -175,7 +175,7 @@ def evaluate(
         raise ValueError("n_envs applies only to an env id; a given env is played as it is")
     _no_options(env_kwargs)
     env = flat_observations(env)
-    check_actions(agent, env)
+    check_agent_fits_env(agent, env)
     cap = _episode_cap(env, max_steps)
     if isinstance(env, VectorEnv):
         return _evaluate_vector(agent, env, episodes, seed, cap)

@@ -28,14 +28,14 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 
 from keras_dqn._internals.gym import can_set_autoreset_flags, set_autoreset_flags
-from keras_dqn.checks import check_non_negative_int, check_optional_int, check_positive_int
+from keras_dqn.checks import check_folder, check_non_negative_int, check_optional_int, check_positive_int
 from keras_dqn.envs.make import env_options, flat_observations, make_env
 from keras_dqn.exploration import check_linear_settings, linear_over_fraction
 from keras_dqn.files.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from keras_dqn.files.env_state import env_state, restore_env_state
 from keras_dqn.files.runs import lock_run_folders
 from keras_dqn.training.callbacks import CSVLogger, TensorBoardScalars
-from keras_dqn.training.evaluation import check_actions, evaluate
+from keras_dqn.training.evaluation import check_agent_fits_env, evaluate
 
 RECENT_EPISODES = 20  # log rows show the mean return of this many latest training episodes
 
@@ -434,7 +434,7 @@ def _json_options(options: dict[str, Any]) -> dict[str, Any]:
 
 def _check_fits(agent, env, what: str) -> None:
     """``env`` must have the agent's number of actions and its state shape (flat Box, or frames)."""
-    check_actions(agent, env)
+    check_agent_fits_env(agent, env)
     space = env.single_observation_space if isinstance(env, VectorEnv) else env.observation_space
     if tuple(space.shape or ()) != tuple(agent.state_shape):
         raise ValueError(f"{what}'s observations have shape {space.shape}, the agent expects {agent.state_shape}")
@@ -550,7 +550,8 @@ def _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, lea
         eval_env, eval_kwargs = spec.id, options
     if eval_episodes and not isinstance(eval_env, str):
         _check_fits(agent, eval_env, "eval_env")
-    checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
+    checkpoint_dir = check_folder("checkpoint_dir", checkpoint_dir)
+    log_dir = check_folder("log_dir", log_dir)
     if resume and checkpoint_dir is None:
         raise ValueError("resume=True needs the checkpoint_dir to resume from")
     history = keras.callbacks.History()
