@@ -116,3 +116,33 @@ def test_a_single_array_file_is_not_a_checkpoint(tmp_path):
         np.save(f, np.zeros(3))
     with pytest.raises(ValueError, match="holds one array, not an archive"):
         load_checkpoint(DQNAgent(4, 2), tmp_path)
+
+
+def test_state_dict_continues_training_exactly_and_refuses_what_does_not_fit():
+    """agent.state_dict() / load_state_dict(): the checkpoint's content, through public methods."""
+    from keras_dqn import TargetDQNAgent
+
+    def trained(seed):
+        agent = TargetDQNAgent(4, 2, seed=seed, memory_size=50, hidden=(8, 8), target_update=3)
+        for i in range(40):
+            agent.remember(STATES[i % 8], i % 2, 1.0, STATES[(i + 1) % 8], i % 9 == 8)
+        for _ in range(5):
+            agent.replay(8)
+        return agent
+
+    agent, other = trained(0), trained(1)
+    other.load_state_dict(agent.state_dict(include_memory=True))
+    assert other.train_steps == agent.train_steps and other.epsilon == agent.epsilon
+    for _ in range(3):  # the same next steps: weights, target, Adam's slots, sampling
+        assert agent.replay(8) == other.replay(8)
+    for a, b in zip(agent.model.weights + agent.target_model.weights, other.model.weights + other.target_model.weights,
+                    strict=True):  # fmt: skip
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    np.testing.assert_array_equal(agent.q_values(STATES), other.q_values(STATES))
+
+    small = TargetDQNAgent(4, 2, seed=2, memory_size=50, hidden=(4,))
+    before = [w.numpy().copy() for w in small.model.weights]
+    with pytest.raises(ValueError, match=r"holds model arrays of shapes \[\(4, 8\), .*this agent's are \[\(4, 4\)"):
+        small.load_state_dict(agent.state_dict())
+    for w, b in zip(small.model.weights, before, strict=True):  # nothing changed
+        np.testing.assert_array_equal(w.numpy(), b)

@@ -235,7 +235,7 @@ def test_recipes_search_spaces():
 
 
 def test_without_ray_one_clear_error():
-    """``import keras_dqn`` never imports Ray; without it, sweeps, seed studies and their commands say what to install."""
+    """``import keras_dqn`` never imports Ray; without it, sweeps, seed studies and their commands say so."""
     code = (
         "import sys\n"
         "import keras_dqn, keras_dqn.cli\n"

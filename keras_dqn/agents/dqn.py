@@ -26,6 +26,7 @@ import tensorflow as tf
 
 from keras_dqn.agents.parts import AgentParts
 from keras_dqn.agents.settings import LOSSES, check_hidden
+from keras_dqn.agents.state import TrainingState
 from keras_dqn.checks import (
     check_action,
     check_choice,
@@ -47,7 +48,7 @@ from keras_dqn.networks.numpy_twin import NumpyMLP
 from keras_dqn.replay.base import Batch
 
 
-class DQNAgent(AgentParts, TDUpdate):
+class DQNAgent(AgentParts, TrainingState, TDUpdate):
     """The blog's deep Q-learning agent: an MLP Q-network, replay memory, epsilon-greedy.
 
     Args:

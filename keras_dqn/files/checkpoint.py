@@ -1,11 +1,11 @@
 """Training checkpoints: everything needed to resume, in one ``checkpoint.npz``.
 
-A weights file (``agent.save``) is enough to *play*.  To *continue training* exactly where
-it stopped you also need the optimizer's state (Adam's moments and step counter), epsilon,
-the agent's counters and random-generator state, the target network, and the training
-loop's own progress; optionally the replay memory.  The file is written beside its
-destination and renamed into place (:func:`keras_dqn.files.atomic.atomic_write`), so a crash while
-saving leaves the previous checkpoint.
+What an agent needs to continue training exactly is its ``state_dict()``
+(:class:`keras_dqn.agents.state.TrainingState`); the loop adds its own progress.  This module
+stores both as data and reads them back, checked, through ``agent.load_state_dict``.  The file
+is written beside its destination and renamed into place
+(:func:`keras_dqn.files.atomic.atomic_write`), so a crash while saving leaves the previous
+checkpoint.
 
 The file: arrays ``model/<i>``, ``optimizer/<i>``, ``target/<i>`` (if the agent has a target
 network), ``noise/model/<i>`` and ``noise/target/<i>`` (the noise generators' states of the
@@ -26,18 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from keras_dqn.exploration import schedule_config, schedule_from_config
 from keras_dqn.files.atomic import atomic_write
-from keras_dqn.networks.noisy import noise_states, set_noise_states
 
 CHECKPOINT_NAME = "checkpoint.npz"
 _META_KEYS = ("agent", "epsilon", "train_steps", "rng", "memory", "progress")
-
-
-def _networks(agent) -> dict[str, Any]:
-    """The agent's networks by the names their arrays have in the file: the model and, if it has one, the target."""
-    target = getattr(agent, "target_model", None)
-    return {"model": agent.model} if target is None else {"model": agent.model, "target": target}
 
 
 def save_checkpoint(
@@ -56,35 +48,17 @@ def save_checkpoint(
         OSError: the file could not be written (the message names it); a previous
             checkpoint there is left as it was.
     """
+    state = agent.state_dict(include_memory=include_memory)
     arrays: dict[str, np.ndarray] = {}
-    for i, w in enumerate(agent.model.get_weights()):
-        arrays[f"model/{i}"] = w
-    optimizer = agent.model.optimizer
-    if not optimizer.built:  # no training step yet: save its (zero) slots all the same
-        optimizer.build(agent.model.trainable_variables)
-    for i, v in enumerate(optimizer.variables):
-        arrays[f"optimizer/{i}"] = np.asarray(v.numpy())
-    target = getattr(agent, "target_model", None)
-    if target is not None:
-        for i, w in enumerate(target.get_weights()):
-            arrays[f"target/{i}"] = w
-    for name, network in _networks(agent).items():  # noisy layers' generators: not among the weights
-        for i, state in enumerate(noise_states(network)):
-            arrays[f"noise/{name}/{i}"] = state
-    memory_meta = None
-    if include_memory:
-        state = agent.memory.state_dict()
-        arrays.update({f"memory/{k}": v for k, v in state.items() if isinstance(v, np.ndarray)})
-        memory_meta = {k: v for k, v in state.items() if not isinstance(v, np.ndarray)}
-    meta = {
-        "agent": type(agent).__name__,
-        "epsilon": agent.epsilon,
-        "exploration": schedule_config(agent.exploration),  # None: a schedule of the user's own
-        "train_steps": agent.train_steps,
-        "rng": agent.rng.bit_generator.state,
-        "memory": memory_meta,
-        "progress": progress,
-    }
+    for name in ("model", "optimizer", "target"):
+        arrays.update({f"{name}/{i}": a for i, a in enumerate(state.pop(name) or [])})
+    for network, states in state.pop("noise").items():  # noisy layers' generators: not among the weights
+        arrays.update({f"noise/{network}/{i}": a for i, a in enumerate(states)})
+    memory = state.pop("memory")
+    if memory is not None:
+        arrays.update({f"memory/{k}": v for k, v in memory.items() if isinstance(v, np.ndarray)})
+        memory = {k: v for k, v in memory.items() if not isinstance(v, np.ndarray)}
+    meta = {"agent": type(agent).__name__, **state, "memory": memory, "progress": progress}
     arrays["meta"] = np.array(json.dumps(meta))
     arrays.update({f"loop/{name}": np.asarray(a) for name, a in (loop_arrays or {}).items()})
 
@@ -118,13 +92,9 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     return meta, arrays
 
 
-def _numbered(arrays: dict[str, np.ndarray], prefix: str, shapes: list[tuple], path: Path) -> list[np.ndarray]:
-    """``prefix/0``, ``prefix/1``... of ``arrays``, checked against the ``shapes`` they must have."""
-    saved = [arrays.get(f"{prefix}/{i}") for i in range(sum(key.startswith(f"{prefix}/") for key in arrays))]
-    found = [None if a is None else tuple(a.shape) for a in saved]
-    if found != shapes:
-        raise ValueError(f"{str(path)!r} holds {prefix} arrays of shapes {found}, this agent's are {shapes}")
-    return saved
+def _numbered(arrays: dict[str, np.ndarray], prefix: str) -> list[np.ndarray | None]:
+    """``prefix/0``, ``prefix/1``... of ``arrays`` (``None`` where one is missing)."""
+    return [arrays.get(f"{prefix}/{i}") for i in range(sum(key.startswith(f"{prefix}/") for key in arrays))]
 
 
 def load_checkpoint(agent, folder: str | os.PathLike) -> dict[str, Any]:
@@ -144,38 +114,16 @@ def load_checkpoint(agent, folder: str | os.PathLike) -> dict[str, Any]:
     meta, arrays = _read(path)
     if meta["agent"] != type(agent).__name__:
         raise ValueError(f"{str(path)!r} is a {meta['agent']} checkpoint; this agent is a {type(agent).__name__}")
-    weights = _numbered(arrays, "model", [tuple(w.shape) for w in agent.model.weights], path)
-    optimizer = agent.model.optimizer
-    if not optimizer.built:
-        optimizer.build(agent.model.trainable_variables)
-    slots = _numbered(arrays, "optimizer", [tuple(v.shape) for v in optimizer.variables], path)
-    target = getattr(agent, "target_model", None)
-    if target is not None:
-        target_weights = _numbered(arrays, "target", [tuple(w.shape) for w in target.weights], path)
-    noise = {name: _numbered(arrays, f"noise/{name}", [tuple(s.shape) for s in noise_states(network)], path)
-             for name, network in _networks(agent).items()}  # fmt: skip
-    if meta["memory"] is not None:  # checked and restored first: it is the last thing that can fail
-        state = dict(meta["memory"])
-        state.update({key.removeprefix("memory/"): a for key, a in arrays.items() if key.startswith("memory/")})
-        try:
-            agent.memory.load_state_dict(state)
-        except ValueError as error:  # "FrameReplayBuffer state: 'frames' should be..."
-            raise ValueError(f"{str(path)!r} holds a replay memory that does not fit this agent's {error}") from None
-    agent.model.set_weights(weights)
-    for variable, value in zip(optimizer.variables, slots, strict=True):
-        variable.assign(value)
-    if target is not None:
-        target.set_weights(target_weights)
-    for name, network in _networks(agent).items():
-        set_noise_states(network, noise[name])
-    if hasattr(optimizer.learning_rate, "assign"):  # the agent's setting wins (a schedule keeps its own)
-        optimizer.learning_rate.assign(agent.learning_rate)
-    agent.epsilon = meta["epsilon"]
-    if meta.get("exploration"):  # the schedule the run was following (None: a schedule of the user's own)
-        agent.exploration = schedule_from_config(meta["exploration"])
-    agent.train_steps = meta["train_steps"]
-    agent.rng.bit_generator.state = meta["rng"]
-    agent.refresh_policy()
+    state = {key: meta[key] for key in ("epsilon", "exploration", "train_steps", "rng") if key in meta}
+    state.update({name: _numbered(arrays, name) for name in ("model", "optimizer", "target")})
+    state["noise"] = {network: _numbered(arrays, f"noise/{network}") for network in ("model", "target")}
+    if meta["memory"] is not None:
+        state["memory"] = {**meta["memory"], **{key.removeprefix("memory/"): a for key, a in arrays.items()
+                                                 if key.startswith("memory/")}}  # fmt: skip
+    try:
+        agent.load_state_dict(state)
+    except ValueError as error:  # "holds model arrays of shapes ..."
+        raise ValueError(f"{str(path)!r} {error}") from None
     progress = dict(meta["progress"])
     loop = {key.removeprefix("loop/"): a for key, a in arrays.items() if key.startswith("loop/")}
     if loop:
