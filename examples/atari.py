@@ -81,7 +81,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "train_every": "agent steps (over all games) per gradient step",
         "learning_starts": "agent steps of random play that fill the memory before learning",
     }
-    names = [*recipe.agent_kwargs, "batch_size", "train_every", "learning_starts"]
+    names = ["gamma", "learning_rate", "memory_size", "target_update", "double", "loss", "clipnorm", "epsilon",
+             "epsilon_min", "epsilon_decay", "precision", "batch_size", "train_every", "learning_starts"]
     add_recipe_flags(group, recipe, only=names, help={k: v for k, v in atari_help.items() if k in names})
 
     group = parser.add_argument_group("playing saved weights")

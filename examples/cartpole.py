@@ -32,6 +32,10 @@ from keras_dqn.config.settings import SETTING_HELP
 
 ENV_ID = "CartPole-v1"
 TARGET = keras_dqn.get_recipe("cartpole-target")
+# The blog's hyperparameters, each a flag; the target agent adds its two.
+BLOG_SETTINGS = ["gamma", "epsilon", "epsilon_min", "epsilon_decay", "learning_rate", "memory_size", "hidden", "loss",
+                 "dueling", "clipnorm"]  # fmt: skip
+TARGET_SETTINGS = {"DQNAgent": [], "TargetDQNAgent": ["target_update", "double"]}
 # keras_dqn.train's settings for CartPole (the same for both agents: one update per env step)
 LIBRARY = keras_dqn.config.recipes.recipe_for_env(ENV_ID)
 # Reset seeds: evaluations during training use EVAL_SEED + step (so at most ~10_000 + budget);
@@ -69,9 +73,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "(faster)")  # fmt: skip
     add_recipe_flags(parser, recipe, only=["eval_episodes"], help={"eval_episodes": "greedy episodes per evaluation"})
 
-    # A flag for each of the recipe's agent settings (keras_dqn.recipes: their types, defaults and help).
+    # A flag for each of the blog's settings (keras_dqn.config.flags: their types, the recipe's values, help).
     group = parser.add_argument_group(f"agent hyperparameters (defaults: the recipe {recipe.name})")
-    add_recipe_flags(group, recipe, only=[*recipe.agent_kwargs, "batch_size"])
+    add_recipe_flags(group, recipe, only=[*BLOG_SETTINGS, *TARGET_SETTINGS[recipe.agent], "batch_size"])
     if recipe.agent == "DQNAgent":  # the target agent's flags too, so that using them says they need --agent target
         names = ["target_update", "double"]
         add_recipe_flags(group, TARGET, only=names, help={n: f"--agent target: {SETTING_HELP[n]}" for n in names})

@@ -128,7 +128,7 @@ def test_train_uses_the_envs_recipe_and_config_overrides_it(capsys, tmp_path):
     assert "training TargetDQNAgent on CartPole-v1 for 64 steps" in out
     settings = settings_line(out)
     recipe = get_recipe("cartpole-target")
-    expected_agent = {**recipe.agent_kwargs, "hidden": list(recipe.agent_kwargs["hidden"]), "gamma": 0.9,
+    expected_agent = {**recipe.agent_settings, "hidden": list(recipe.agent_settings["hidden"]), "gamma": 0.9,
                       "target_update": 50}  # fmt: skip
     assert settings["agent"] == expected_agent
     n_envs, _, train = recipe.train_args(n_envs=2, eval_episodes=0)
@@ -145,7 +145,7 @@ def test_train_agent_flag_takes_the_cartpole_dqn_agent_settings(capsys, tmp_path
                                       tmp_path=tmp_path)  # fmt: skip
     assert code == 0, err
     assert "agent: DQNAgent with cartpole-dqn's settings (--agent dqn)" in out
-    assert settings_line(out)["agent"]["gamma"] == get_recipe("cartpole-dqn").agent_kwargs["gamma"]
+    assert settings_line(out)["agent"]["gamma"] == get_recipe("cartpole-dqn").agent_settings["gamma"]
 
 
 def test_train_env_without_a_recipe_gets_the_generic_one(capsys, tmp_path):

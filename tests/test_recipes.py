@@ -17,11 +17,25 @@ from keras_dqn.training.settings import train_parameters
      (keras_dqn.ConvDQNAgent, "pong"), (keras_dqn.RainbowAgent, "cartpole-rainbow"),
      (keras_dqn.ConvRainbowAgent, "pong-rainbow")],
 )  # fmt: skip
-def test_agent_class_defaults_are_the_recipe(cls, name):
-    """Each agent class, built with no settings, is its recipe's agent (defaults through the **kwargs chain)."""
-    defaults = {key: param.default for key, param in agent_parameters(cls).items()}
+def test_each_agent_class_is_its_validated_recipe(cls, name):
+    """A class's defaults are the settings validated for it: its recipe sets nothing of its own."""
     recipe = get_recipe(name)
-    assert {key: defaults[key] for key in recipe.agent_kwargs} == dict(recipe.agent_kwargs)
+    assert recipe.agent_class is cls and dict(recipe.agent_kwargs) == {}
+    defaults = {key: param.default for key, param in agent_parameters(cls).items() if key not in ("model", "memory",
+                                                                                                 "exploration")}
+    assert recipe.agent_settings == defaults
+
+
+@pytest.mark.parametrize("name", list(RECIPES))
+def test_recipes_hold_only_what_differs_from_their_class(name):
+    recipe = get_recipe(name)
+    defaults = {key: param.default for key, param in agent_parameters(recipe.agent_class).items()}
+    same = {key: value for key, value in recipe.agent_kwargs.items() if defaults[key] == value}
+    assert same == {}, f"{name} repeats {recipe.agent}'s defaults"
+    built = recipe.make_agent(4, 2, seed=0) if "Conv" not in recipe.agent else None
+    for key, value in recipe.agent_kwargs.items():  # and the agent it builds has them
+        if built is not None and hasattr(built, key) and key != "hidden":
+            assert getattr(built, key) == value, key
 
 
 def test_agent_parameters_follow_the_kwargs_chain_to_the_nearest_default():
@@ -55,21 +69,24 @@ def test_cartpole_target_trains_one_gradient_step_per_env_step():
 
 
 def test_the_validated_values():
-    target = get_recipe("cartpole-target").agent_kwargs
-    assert dict(target) == dict(gamma=0.99, epsilon=1.0, epsilon_min=0.01, epsilon_decay=0.995, learning_rate=0.001,
-                                memory_size=10_000, hidden=(64, 64), target_update=500, double=True, loss="huber",
-                                dueling=False, clipnorm=10.0)  # fmt: skip
+    target = get_recipe("cartpole-target").agent_settings
+    validated = dict(gamma=0.99, epsilon=1.0, epsilon_min=0.01, epsilon_decay=0.995, learning_rate=0.001,
+                     memory_size=10_000, hidden=(64, 64), target_update=500, double=True, loss="huber", dueling=False,
+                     clipnorm=10.0)  # fmt: skip
+    assert {key: target[key] for key in validated} == validated
     pong = get_recipe("pong")
-    assert pong.agent_kwargs["clipnorm"] == 10.0 and pong.agent_kwargs["epsilon_decay"] == 0.99991
+    assert pong.agent_settings["clipnorm"] == 10.0 and pong.agent_settings["epsilon_decay"] == 0.99991
     assert pong.train_args() == (4, 2_000_000, dict(batch_size=32, train_every=4, learning_starts=20_000,
                                                     eval_every=50_000, eval_episodes=4, frames_per_step=4))  # fmt: skip
     assert get_recipe("cartpole-dqn").death_reward == -10.0 and pong.death_reward is None
     rainbow, eps = get_recipe("pong-rainbow"), get_recipe("pong-rainbow-eps")  # the timed +20.75 in 68 minutes
-    changed = {k: v for k, v in eps.agent_kwargs.items() if rainbow.agent_kwargs.get(k) != v}
-    assert changed == dict(noisy=False, epsilon=1.0, epsilon_min=0.01, epsilon_decay=0.99991)  # pong's schedule
+    changed = {k: v for k, v in eps.agent_settings.items() if rainbow.agent_settings[k] != v}
+    assert changed == dict(noisy=False)
+    assert {k: eps.agent_settings[k] for k in ("epsilon", "epsilon_min", "epsilon_decay")} == {
+        k: pong.agent_settings[k] for k in ("epsilon", "epsilon_min", "epsilon_decay")}  # pong's schedule
     assert dict(eps.train_kwargs) == {**rainbow.train_kwargs, "eval_every": 10_000} and not eps.noisy
     head = get_recipe("pong-rainbow-noisy-head")  # every part on, the noise in the head alone
-    assert {k: v for k, v in head.agent_kwargs.items() if rainbow.agent_kwargs.get(k) != v} == dict(noisy_hidden=False)
+    assert {k: v for k, v in head.agent_settings.items() if rainbow.agent_settings[k] != v} == dict(noisy_hidden=False)
     assert dict(head.train_kwargs) == dict(eps.train_kwargs) and head.noisy
 
 
@@ -206,8 +223,8 @@ def test_recipe_flags_default_to_the_recipe_and_read_back_as_its_settings(name):
 
     recipe = RECIPES[name]
     agent, train = recipe_settings(_parser(recipe).parse_args([]), recipe)
-    assert agent == dict(recipe.agent_kwargs) and train == dict(recipe.train_kwargs)
-    assert recipe.replace(agent_kwargs=agent, train_kwargs=train) == recipe
+    assert agent == recipe.agent_settings and train == dict(recipe.train_kwargs)
+    assert recipe.replace(agent_kwargs=agent, train_kwargs=train).agent_settings == recipe.agent_settings
 
 
 def test_a_recipe_flag_overrides_its_setting():
@@ -217,7 +234,7 @@ def test_a_recipe_flag_overrides_its_setting():
     args = _parser(recipe).parse_args(["--gamma", "0.9", "--hidden", "16,8", "--dueling", "--loss", "huber",
                                        "--clipnorm", "5", "--batch-size", "64", "--n-envs", "2"])  # fmt: skip
     agent, train = recipe_settings(args, recipe)
-    assert agent == {**recipe.agent_kwargs, "gamma": 0.9, "hidden": (16, 8), "dueling": True, "loss": "huber",
+    assert agent == {**recipe.agent_settings, "gamma": 0.9, "hidden": (16, 8), "dueling": True, "loss": "huber",
                      "clipnorm": 5.0}  # fmt: skip
     assert train == {**recipe.train_kwargs, "batch_size": 64, "n_envs": 2}
     assert recipe.train_args(**train)[0] == 2
@@ -237,8 +254,8 @@ def test_recipe_flags_only_some_and_their_own_help(capsys):
     parser.print_help()
     out = capsys.readouterr().out
     assert "Atari rewards come late" in out and "--learning-rate" not in out
-    with pytest.raises(ValueError, match="unknown recipe pong's settings: hidden"):
-        _parser(recipe, only=["hidden"])
+    with pytest.raises(ValueError, match="unknown recipe pong's settings: model"):
+        _parser(recipe, only=["model"])  # an object, not a setting
     with pytest.raises(ValueError, match="unknown recipe pong's settings: gama"):
         _parser(recipe, help={"gama": "typo"})
 

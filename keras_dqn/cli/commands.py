@@ -312,7 +312,7 @@ def cmd_train(args) -> int:
     agent = recipe.make_agent(shape, n_actions, seed=args.seed)
     with _run_folder(args, out, name) as out:
         print(f"training {recipe.agent} on {args.env_id} for {total_steps} steps; logs and checkpoints in {out}")
-        print("settings:", json.dumps({"env": env_kwargs, "agent": dict(recipe.agent_kwargs),
+        print("settings:", json.dumps({"env": env_kwargs, "agent": recipe.agent_settings,
                                        "train": {"n_envs": n_envs, **settings}}))  # fmt: skip
         envs = keras_dqn.make_vector_env(args.env_id, n_envs, training=True, **env_kwargs)
         eval_env = None

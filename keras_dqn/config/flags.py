@@ -66,7 +66,8 @@ def add_recipe_flags(
 
     Args:
         parser: an ``ArgumentParser`` or one of its argument groups.
-        recipe: the recipe whose ``agent_kwargs`` and ``train_kwargs`` become flags.
+        recipe: the recipe whose settings become flags (its ``agent_settings``, the class's
+            defaults included, and its ``train_kwargs``), each defaulting to the recipe's value.
         only: the settings to add, in this order (default: all of them, the agent's first).
         help: help text that replaces :data:`SETTING_HELP`'s for some settings, e.g. an
             example's own explanation.
@@ -74,7 +75,7 @@ def add_recipe_flags(
     Raises:
         ValueError: a name in ``only`` or ``help`` that is not one of the recipe's settings.
     """
-    settings = {**recipe.agent_kwargs, **recipe.train_kwargs}
+    settings = {**recipe.agent_settings, **recipe.train_kwargs}
     names = list(settings) if only is None else list(only)
     check_names(f"recipe {recipe.name}'s", {**dict.fromkeys(names), **(help or {})}, set(settings))
     hints = {**train_hints(), **agent_hints(recipe.agent_class)}
@@ -107,4 +108,4 @@ def recipe_settings(args: argparse.Namespace, recipe: Recipe) -> tuple[dict[str,
     def given(settings: Mapping[str, Any]) -> dict[str, Any]:
         return {name: getattr(args, name) for name in settings if hasattr(args, name)}
 
-    return given(recipe.agent_kwargs), given(recipe.train_kwargs)
+    return given(recipe.agent_settings), given(recipe.train_kwargs)

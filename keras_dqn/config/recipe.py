@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 from keras_dqn import agents
-from keras_dqn.agents.settings import agent_parameters, check_agent_settings
+from keras_dqn.agents.settings import AGENT_OBJECTS, agent_parameters, check_agent_settings
 from keras_dqn.checks import check_names
 from keras_dqn.config.settings import check_env_kwargs
 from keras_dqn.config.spaces import check_search_space
@@ -32,7 +32,9 @@ class Recipe:
         env_id: the gymnasium id it was made for.
         agent: the agent's class name in :mod:`keras_dqn.agents` (``"DQNAgent"``,
             ``"TargetDQNAgent"`` or ``"ConvDQNAgent"``).
-        agent_kwargs: the agent's constructor keyword arguments (read-only once built).
+        agent_kwargs: the agent's constructor keyword arguments where they differ from the
+            class's defaults, which are the settings validated for it (read-only once built;
+            every setting, defaults included: :attr:`agent_settings`).
         train_kwargs: :func:`keras_dqn.train` keyword arguments, plus ``n_envs`` (envs
             stepped together) and ``total_steps`` (read-only once built).
         description: one line on what it is and where it comes from.
@@ -77,9 +79,16 @@ class Recipe:
         object.__setattr__(self, "search_space", MappingProxyType(space))
 
     @property
+    def agent_settings(self) -> dict[str, Any]:
+        """Every setting the agent is built with: its class's defaults with :attr:`agent_kwargs` over them."""
+        defaults = {name: param.default for name, param in agent_parameters(self.agent_class).items()
+                    if name not in AGENT_OBJECTS}  # fmt: skip
+        return {**defaults, **self.agent_kwargs}
+
+    @property
     def noisy(self) -> bool:
         """Whether the agent explores with noisy layers (then epsilon is 0 and no epsilon schedule applies)."""
-        return bool(self.agent_kwargs.get("noisy", agent_parameters(self.agent_class)["noisy"].default))
+        return bool(self.agent_settings["noisy"])
 
     def check_atoms_for(self, env_id: str, *, made_for: str | None = None, given: Sequence[str] = ()) -> None:
         """A distributional (C51) agent's atoms must span the returns of the env it trains on.
@@ -98,9 +107,8 @@ class Recipe:
                 ``v_min`` and ``v_max`` given, naming what to pass.
         """
         made_for = made_for or self.env_id
-        defaults = agent_parameters(self.agent_class)
-        distributional, lo, hi = (self.agent_kwargs.get(k, defaults[k].default)
-                                  for k in ("distributional", "v_min", "v_max"))  # fmt: skip
+        settings = self.agent_settings
+        distributional, lo, hi = settings["distributional"], settings["v_min"], settings["v_max"]
         same_kind = env_id == made_for or (is_atari(env_id) and is_atari(made_for))
         if not distributional or same_kind or {"v_min", "v_max"} <= set(given):
             return

@@ -62,18 +62,9 @@ _CARTPOLE_DQN = Recipe(
     name="cartpole-dqn",
     env_id="CartPole-v1",
     agent="DQNAgent",
-    agent_kwargs=dict(
-        gamma=0.95,  # discount rate
-        epsilon=1.0,  # start fully random
-        epsilon_min=0.01,
-        epsilon_decay=0.995,  # per replay() / gradient step
-        learning_rate=0.001,  # Adam
-        memory_size=2000,  # replay capacity
-        hidden=(24, 24),
-        loss="mse",  # the squared TD error
-        dueling=False,
-        clipnorm=None,  # no gradient clipping
-    ),
+    # DQNAgent's defaults are the blog's: gamma 0.95, epsilon 1 -> 0.01 (x0.995 per replay), Adam 1e-3,
+    # a memory of 2,000, a 24-24 network, the squared TD error, no clipping.
+    agent_kwargs={},
     train_kwargs=dict(_CARTPOLE_TRAIN, n_envs=1, train_every=1, gradient_steps=1),  # replay(32) after every step
     description="Keon Kim's blog: DQNAgent on CartPole, replay(32) after every step, reward -10 on a fall",
     death_reward=-10.0,
@@ -89,16 +80,11 @@ _CARTPOLE_TARGET = _CARTPOLE_DQN.replace(
     agent="TargetDQNAgent",
     # The blog's settings (its epsilon schedule, Adam's learning rate, no dueling head) with these
     # changed; the set as a whole is what was validated (README, "Solving CartPole"):
-    agent_kwargs=dict(
-        _CARTPOLE_DQN.agent_kwargs,
-        gamma=0.99,  # a longer horizon: the frozen target keeps bootstrapping stable
-        memory_size=10_000,  # keeps failures in memory after the agent stops failing
-        hidden=(64, 64),  # a wider network than the blog's 24-24 for the longer-horizon Q-values
-        target_update=500,  # hard copy every 500 gradient steps: slower than 100, but it stays solved
-        double=True,  # Double DQN: the online network picks the next action, the target network values it
-        loss="huber",  # the Nature-DQN loss: a large TD error's gradient is bounded, not squared
-        clipnorm=10.0,  # the Nature-DQN guard (as in pong): no single gradient step is huge
-    ),
+    # TargetDQNAgent's defaults are this recipe, validated as a whole (README, "Solving CartPole"): the
+    # blog's epsilon schedule and Adam with gamma 0.99 (the frozen target keeps long horizons stable), a
+    # memory of 10,000 (failures stay in it after the agent stops failing), 64-64, a hard target copy
+    # every 500 gradient steps (slower than 100, but it stays solved), Double DQN, Huber, clipnorm 10.
+    agent_kwargs={},
     # 8 envs, 8 gradient steps every 8 env steps: the blog loop's one update per env step, batched
     train_kwargs=dict(_CARTPOLE_TRAIN, n_envs=8, train_every=8, gradient_steps=8),
     description="TargetDQNAgent on CartPole: Double DQN, Huber, target copy every 500 steps; solves and stays solved",
@@ -116,19 +102,11 @@ _PONG = Recipe(
     name="pong",
     env_id="ALE/Pong-v5",
     agent="ConvDQNAgent",
-    agent_kwargs=dict(
-        gamma=0.99,  # Atari rewards come late: a long horizon
-        learning_rate=1e-4,  # Adam
-        memory_size=100_000,  # transitions (frame memory: ~0.7 GB); the paper used 1M
-        target_update=1000,  # hard copy of the target network every 1,000 gradient steps
-        double=True,
-        loss="huber",
-        epsilon=1.0,
-        epsilon_min=0.01,
-        epsilon_decay=0.99991,  # per gradient step: 0.01 after ~51k gradient steps (~225k agent steps)
-        clipnorm=10.0,
-        precision="float32",  # or mixed_bfloat16 (the CNN in bfloat16) on CPUs with AVX-512 BF16
-    ),
+    # ConvDQNAgent's defaults are this recipe: gamma 0.99, Adam 1e-4, a frame memory of 100,000
+    # transitions (~0.7 GB; the paper's 1M), a hard target copy every 1,000 gradient steps, Double DQN,
+    # Huber, clipnorm 10, epsilon 1 -> 0.01 by x0.99991 a gradient step (~225k agent steps), float32
+    # (mixed_bfloat16 computes the CNN in bfloat16 on CPUs with AVX-512 BF16).
+    agent_kwargs={},
     train_kwargs=dict(
         n_envs=4,  # games played at once, one batched action choice for all
         total_steps=2_000_000,  # agent steps; Pong is usually solved within 1-2M
@@ -150,24 +128,12 @@ _PONG = Recipe(
 _CARTPOLE_RAINBOW = _CARTPOLE_TARGET.replace(
     name="cartpole-rainbow",
     agent="RainbowAgent",
-    agent_kwargs=dict(
-        {k: v for k, v in _CARTPOLE_TARGET.agent_kwargs.items() if not k.startswith("epsilon")},
-        # Twice cartpole-target's memory: Rainbow solves in half the steps, and a memory that forgets
-        # its last failures too soon lets it slip back (README, "Solving CartPole", compares the two).
-        memory_size=20_000,
-        dueling=True,  # Rainbow's dueling head (on each atom's logits)
-        n_step=3,  # 3-step returns: rewards reach back 3 steps per update
-        prioritized=True,  # replay surprising transitions more often (importance exponent 0.4 -> 1) ...
-        priority_alpha=0.5,  # ... in proportion to |TD error| ** 0.5 (Rainbow's)
-        noisy=True,  # learned noise explores: epsilon is 0
-        sigma0=0.5,  # its initial scale, the paper's
-        noisy_hidden=True,  # noise in every layer, the paper's (False: the head alone)
-        adam_epsilon=1e-7,  # Keras' Adam epsilon (the Rainbow paper's 1.5e-4 did no better on CartPole)
-        distributional=True,  # C51: 51 atoms of the return distribution ...
-        n_atoms=51,
-        v_min=-10.0,  # ... on [-10, 100]: CartPole's returns at gamma 0.99 (reward 1 a step, -10 on a fall)
-        v_max=100.0,
-    ),
+    # RainbowAgent's defaults are this recipe: cartpole-target's network, target copy and optimizer
+    # (Keras' Adam epsilon: the paper's 1.5e-4 did no better here) with twice its memory (Rainbow solves
+    # in half the steps, and a memory that forgets its last failures too soon lets it slip back), a
+    # dueling head, 3-step returns, prioritized replay (alpha 0.5), noisy layers everywhere (sigma0 0.5,
+    # epsilon 0) and C51 on [-10, 100], CartPole's returns at gamma 0.99.
+    agent_kwargs={},
     description="RainbowAgent on CartPole: the cartpole-target recipe with 3-step, prioritized, noisy, C51",
     search_space={  # keras-dqn tune's default: cartpole-target's, and the n of the n-step returns
         "agent": {
@@ -183,25 +149,10 @@ _CARTPOLE_RAINBOW = _CARTPOLE_TARGET.replace(
 _PONG_RAINBOW = _PONG.replace(
     name="pong-rainbow",
     agent="ConvRainbowAgent",
-    agent_kwargs=dict(
-        gamma=0.99,
-        learning_rate=1e-4,  # Adam, as pong (the paper's 6.25e-5 is for 200M frames, not a CPU's few million)
-        memory_size=100_000,  # frame memory, as pong
-        target_update=1000,  # gradient steps, as pong (the paper: 2,000, i.e. 32,000 frames)
-        double=True,
-        dueling=True,
-        loss="huber",  # (unused: C51's loss is a cross-entropy)
-        clipnorm=10.0,
-        n_step=3,
-        prioritized=True,
-        priority_alpha=0.5,
-        noisy=True,
-        distributional=True,
-        n_atoms=51,
-        v_min=-10.0,  # rewards clipped to [-1, 1] while training
-        v_max=10.0,
-        precision="float32",  # or mixed_bfloat16 on CPUs with AVX-512 BF16 (not yet shown to learn as well)
-    ),
+    # ConvRainbowAgent's defaults are this recipe: the Rainbow paper's switches (3-step, prioritized with
+    # alpha 0.5, noisy, dueling C51 on [-10, 10] as rewards are clipped, Double DQN) on the pong recipe's
+    # optimizer and target copy (the paper's 6.25e-5 and 2,000 are for 200M frames, not a CPU's few million).
+    agent_kwargs={},
     description="ConvRainbowAgent on Pong: the Rainbow paper's switches on the pong recipe's optimizer and schedule",
     search_space={"agent": {"learning_rate": {"loguniform": [5e-5, 3e-4]}, "n_step": {"choice": [3, 5]}}},
 )
@@ -211,11 +162,7 @@ _PONG_RAINBOW = _PONG.replace(
 # agent steps (README's ablation).  Epsilon-greedy explores instead, on the pong recipe's schedule.
 _PONG_RAINBOW_EPS = _PONG_RAINBOW.replace(
     name="pong-rainbow-eps",
-    agent_kwargs=dict(
-        _PONG_RAINBOW.agent_kwargs,
-        noisy=False,
-        **{k: v for k, v in _PONG.agent_kwargs.items() if k.startswith("epsilon")},  # 1 -> 0.01, 0.99991 a step
-    ),
+    agent_kwargs=dict(noisy=False),  # epsilon-greedy: ConvRainbowAgent's schedule, 1 -> 0.01 by x0.99991 a step
     # 4 full games every 10,000 agent steps: with their checkpoint ~13 s per ~78 s of training (the time run's)
     train_kwargs=dict(_PONG_RAINBOW.train_kwargs, eval_every=10_000),
     description="ConvRainbowAgent on Pong with epsilon-greedy instead of noisy layers: +20.75 in 68 minutes on a "
@@ -241,17 +188,11 @@ _ACROBOT = Recipe(
     name="acrobot",
     env_id="Acrobot-v1",
     agent="TargetDQNAgent",
-    agent_kwargs=dict(
-        gamma=0.99,
+    agent_kwargs=dict(  # rl-zoo's; the rest (gamma 0.99, Double DQN, Huber, clipnorm 10) TargetDQNAgent's own
         learning_rate=6.3e-4,  # Adam
         memory_size=50_000,
         hidden=(256, 256),
         target_update=250,  # gradient steps (one per env step: rl-zoo's 250 env steps)
-        double=True,
-        dueling=False,
-        loss="huber",
-        clipnorm=10.0,
-        epsilon=1.0,
         epsilon_min=0.1,
     ),
     train_kwargs=dict(
@@ -276,11 +217,9 @@ _ACROBOT = Recipe(
 _MOUNTAINCAR = _ACROBOT.replace(
     name="mountaincar",
     env_id="MountainCar-v0",
-    agent_kwargs=dict(
-        _ACROBOT.agent_kwargs,
-        gamma=0.99,  # rl-zoo: 0.98; the goal is ~100 steps away
+    agent_kwargs=dict(  # gamma 0.99 (rl-zoo: 0.98; the goal is ~100 steps away), memory 10,000: the defaults
         learning_rate=4e-3,
-        memory_size=10_000,
+        hidden=(256, 256),
         target_update=300,  # gradient steps (rl-zoo: 600 env steps at 8 updates per 16 steps)
         epsilon_min=0.07,
         n_step=5,  # not in rl-zoo: 5-step returns carry the rare goal reward back faster
@@ -302,11 +241,11 @@ _LUNARLANDER = _ACROBOT.replace(
     name="lunarlander",
     env_id="LunarLander-v3",
     agent_kwargs=dict(
-        _ACROBOT.agent_kwargs,
-        # Not rl-zoo's: its lr 6.3e-4, target 250 and 1-step returns let a seed's final weights fall
-        # apart after solving; a smaller step, a slower target and 3-step returns kept them (README, the zoo).
+        {k: v for k, v in _ACROBOT.agent_kwargs.items() if k != "target_update"},
+        # Not rl-zoo's: its lr 6.3e-4, target copy every 250 steps and 1-step returns let a seed's final
+        # weights fall apart after solving; a smaller step, TargetDQNAgent's slower copy (500) and 3-step
+        # returns kept them (README, the zoo).
         learning_rate=5e-4,
-        target_update=500,  # gradient steps
         n_step=3,  # 3-step returns
     ),
     description="TargetDQNAgent on LunarLander: rl-zoo's DQN settings with Double DQN, 3-step returns, "
@@ -319,16 +258,9 @@ _FROZENLAKE = Recipe(
     name="frozenlake",
     env_id="FrozenLake-v1",
     agent="TargetDQNAgent",
-    agent_kwargs=dict(
-        gamma=0.99,  # the safe way round the holes is long: the goal must stay worth it
-        learning_rate=1e-3,
+    agent_kwargs=dict(  # with TargetDQNAgent's gamma 0.99: the safe way round the holes is long
         memory_size=50_000,
         hidden=(64,),
-        target_update=500,  # gradient steps
-        double=True,
-        loss="huber",
-        clipnorm=10.0,
-        epsilon=1.0,
         epsilon_min=0.05,
     ),
     train_kwargs=dict(
