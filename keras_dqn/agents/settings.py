@@ -93,7 +93,7 @@ def check_target_update(name: str, value: Any) -> int | float:
 
 
 # The value checks (keras_dqn.checks) the agents' constructors and train() make, by setting name, so that
-# settings are checked before anything is built; tests/test_recipes.py checks that they agree.
+# settings are checked before anything is built; tests/config/test_recipes.py checks that they agree.
 AGENT_SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "gamma": check_fraction,
     "epsilon": check_fraction,

@@ -71,7 +71,7 @@ loop over the batch, so it runs inside a ``tf.function``, XLA-compiled
 (``jit_compile=True``) included.  The "scatter" of each ``p_j`` onto atoms ``l`` and
 ``l + 1`` is a one-hot matrix per sample, ``(B, N, N)``, contracted with ``p``: 2,601
 numbers per sample for ``N = 51``, with no scatter op and no index that could fall outside
-the batch, and XLA compiles it (tests/test_distributional.py checks this on the CPU).
+the batch, and XLA compiles it (tests/learning/test_distributional.py checks this on the CPU).
 """
 
 from __future__ import annotations

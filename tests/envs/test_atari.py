@@ -7,6 +7,7 @@ import sys
 import gymnasium as gym
 import numpy as np
 import pytest
+from support import bar_env  # the synthetic frame env
 
 import keras_dqn
 from keras_dqn import ConvDQNAgent, FrameReplayBuffer, ReplayBuffer
@@ -15,44 +16,6 @@ from keras_dqn.files.checkpoint import load_checkpoint, save_checkpoint
 
 HAS_ALE = importlib.util.find_spec("ale_py") is not None and importlib.util.find_spec("cv2") is not None
 needs_ale = pytest.mark.skipif(not HAS_ALE, reason="ale-py/opencv missing: pip install -e '.[atari]' to run this")
-
-
-class BarEnv(gym.Env):
-    """A synthetic frame env (no ROM): a bright bar on the left or the right of a dark frame.
-
-    Pressing the button on the bar's side (action 0 = left, 1 = right) scores 1.  Each step
-    draws a new side; an episode is ``length`` steps and then terminates.  The optimal policy
-    scores ``length``, a random one ``length / 2``."""
-
-    def __init__(self, size: int = 36, length: int = 8):
-        self.size, self.length = size, length
-        self.observation_space = gym.spaces.Box(0, 255, (size, size), np.uint8)
-        self.action_space = gym.spaces.Discrete(2)
-
-    def _frame(self) -> np.ndarray:
-        frame = np.zeros((self.size, self.size), np.uint8)
-        half = self.size // 2
-        columns = slice(2, half - 2) if self.side == 0 else slice(half + 2, self.size - 2)
-        frame[4:-4, columns] = 255
-        return frame
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        self.t, self.side = 0, int(self.np_random.integers(2))
-        return self._frame(), {}
-
-    def step(self, action):
-        reward = float(action == self.side)
-        self.t += 1
-        self.side = int(self.np_random.integers(2))
-        return self._frame(), reward, self.t >= self.length, False, {}
-
-
-def bar_env(**kwargs) -> gym.Env:
-    return gym.wrappers.FrameStackObservation(BarEnv(**kwargs), 4)
-
-
-# --- the frame replay memory ------------------------------------------------------------
 
 
 def _random_stack_episodes(rng, n_envs: int, steps: int, k: int = 4, shape=(6, 6), stack_axis: int = 0, values=256):
@@ -403,7 +366,7 @@ def test_atari_example_trains_resumes_plays_and_records(tmp_path, capsys):
     import subprocess
     from pathlib import Path
 
-    script = Path(__file__).resolve().parents[1] / "examples" / "atari.py"
+    script = Path(__file__).resolve().parents[2] / "examples" / "atari.py"
     small = ["--memory-size", "1000", "--learning-starts", "100", "--eval-every", "200", "--eval-games", "1",
              "--n-envs", "2", "--out", str(tmp_path / "run")]  # fmt: skip
 

@@ -24,7 +24,7 @@ from keras_dqn.files.runs import (
     run_files,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def locked_elsewhere(folder: Path) -> bool:

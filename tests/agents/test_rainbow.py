@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from test_atari import bar_env  # the synthetic frame env (tests/ is on the path)
+from support import bar_env  # the synthetic frame env (tests/ is on the path)
 
 import keras_dqn
 from keras_dqn import (

@@ -10,7 +10,7 @@ import pytest
 
 import keras_dqn
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "weights" / "cartpole-dqn.h5"
 KEON = ROOT.parent / "shared" / "fixtures" / "keon-cartpole-dqn.h5"
 

@@ -9,7 +9,7 @@ import pytest
 
 import keras_dqn
 
-SHIPPED = Path(__file__).resolve().parents[1] / "weights" / "cartpole-dqn.h5"
+SHIPPED = Path(__file__).resolve().parents[2] / "weights" / "cartpole-dqn.h5"
 
 
 def with_config(tmp_path: Path, config: str) -> Path:

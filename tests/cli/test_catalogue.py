@@ -13,7 +13,7 @@ import pytest
 
 from keras_dqn.cli.commands import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "weights" / "cartpole-dqn.h5"
 
 

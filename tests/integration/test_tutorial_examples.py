@@ -14,7 +14,7 @@ import pytest
 
 import keras_dqn
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_example(name: str, *args: str, stdin: str | None = None) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import h5py
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_example(*args: str) -> str:

@@ -40,7 +40,7 @@ def test_shipped_pong_weights_beat_the_opponent_in_a_full_greedy_game(name, rain
     assert ours > theirs, f"lost {ours}-{theirs}"
 
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(

@@ -206,7 +206,7 @@ def test_the_frozenlake_example_shows_the_shipped_agents_table_beside_value_iter
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     plot = tmp_path / "policy.png"
     result = subprocess.run([sys.executable, str(root / "examples" / "frozenlake.py"), "--weights",
                              str(root / "weights" / "frozenlake-dqn.h5"), "--episodes", "50", "--plot", str(plot)],
@@ -222,7 +222,7 @@ def test_the_example_trains_a_deterministic_lake_from_scratch():
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, str(root / "examples" / "frozenlake.py"), "--env-kwargs",
                              '{"is_slippery": false}', "--steps", "6000", "--episodes", "20", "--plot", ""],
                             capture_output=True, text=True, timeout=300)  # fmt: skip

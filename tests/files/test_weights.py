@@ -13,7 +13,7 @@ from keras_dqn import DQNAgent
 from keras_dqn.files.weights import read_h5
 
 # The original tutorial's weights; shared/ sits beside the checkout (locally and in CI).
-FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "keon-cartpole-dqn.h5"
+FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "keon-cartpole-dqn.h5"
 
 STATES = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
 
