@@ -467,7 +467,7 @@ def copy_file(source: Path, path: Path) -> Path:
 
 def draw_plot(plot: Callable[[], Path], what: str) -> Path | None:
     try:
-        return draw_plot()
+        return plot()
     except ImportError as exc:  # the viz extra is optional
         print(f"no {what}: {exc}")
         return None

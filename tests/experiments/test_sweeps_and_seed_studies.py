@@ -190,12 +190,12 @@ def test_space_files_json_and_yaml(tmp_path):
     (tmp_path / "space.json").write_text(json.dumps(space))
     (tmp_path / "space.yaml").write_text("agent:\n  learning_rate: {loguniform: [0.0001, 0.003]}\n"
                                          "train:\n  batch_size: {grid: [32, 64]}\n")  # fmt: skip
-    assert ray_jobs.load_space(tmp_path / "space.json") == ray_jobs.load_space(tmp_path / "space.yaml") == space
+    assert sweeps.load_space(tmp_path / "space.json") == sweeps.load_space(tmp_path / "space.yaml") == space
     (tmp_path / "broken.json").write_text("{agent:")
     with pytest.raises(ValueError, match="cannot read search space .*broken.json"):
-        ray_jobs.load_space(tmp_path / "broken.json")
+        sweeps.load_space(tmp_path / "broken.json")
     with pytest.raises(ValueError, match="cannot read search space"):
-        ray_jobs.load_space(tmp_path / "missing.json")
+        sweeps.load_space(tmp_path / "missing.json")
 
 
 def test_cli_usage_errors_are_one_line(tmp_path, capsys, no_ray_left):
