@@ -290,9 +290,9 @@ CASES: list[Bad] = [
     Bad("train resume without a folder", lambda x: train(x, x.agent, resume=True), ValueError,
         r"resume=True needs the checkpoint_dir"),
     Bad("train checkpoint_dir is a file", lambda x: train(x, x.agent, checkpoint_dir=__file__), ValueError,
-        r"checkpoint_dir must be a folder; '.*test_validation.py' is a file"),
+        r"checkpoint_dir must be a folder; '.*test_bad_inputs.py' is a file"),
     Bad("train log_dir is a file", lambda x: train(x, x.agent, log_dir=__file__), ValueError,
-        r"log_dir must be a folder; '.*test_validation.py' is a file"),
+        r"log_dir must be a folder; '.*test_bad_inputs.py' is a file"),
     Bad("train checkpoint_dir not a path", lambda x: train(x, x.agent, checkpoint_dir=3), ValueError,
         r"checkpoint_dir must be a folder path, got 3"),
     # ---- evaluate()
