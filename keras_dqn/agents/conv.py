@@ -10,8 +10,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_dqn.agents.settings import check_setting
 from keras_dqn.agents.target import TargetDQNAgent
-from keras_dqn.checks import check_choice
 from keras_dqn.networks.builders import build_nature_cnn
 from keras_dqn.networks.precision import bf16_supported
 from keras_dqn.replay.frames import FrameReplayBuffer
@@ -130,7 +130,7 @@ class ConvDQNAgent(TargetDQNAgent):
 
 def _check_precision(precision: Any) -> str:
     """``"float32"`` or ``"mixed_bfloat16"``; the latter only where bfloat16 is fast (else float32, with a warning)."""
-    check_choice("precision", precision, ("float32", "mixed_bfloat16"))
+    check_setting("precision", precision)
     if precision == "mixed_bfloat16" and not bf16_supported():
         warnings.warn(
             "precision='mixed_bfloat16' needs a CPU with AVX-512 BF16 or AMX (or an Ampere-or-newer GPU); "

@@ -25,16 +25,12 @@ import numpy as np
 import tensorflow as tf
 
 from keras_dqn.agents.parts import AgentParts
-from keras_dqn.agents.settings import LOSSES, check_hidden
+from keras_dqn.agents.settings import check_setting
 from keras_dqn.agents.state import TrainingState
 from keras_dqn.checks import (
     check_action,
-    check_choice,
     check_done,
-    check_fraction,
-    check_non_negative_number,
     check_positive_int,
-    check_positive_number,
     check_reward,
     check_state_shape,
 )
@@ -156,27 +152,27 @@ class DQNAgent(AgentParts, TrainingState, TDUpdate):
         self.state_shape: tuple[int, ...] = self._check_state_shape(state_size)
         self.state_size = self.state_shape[0] if len(self.state_shape) == 1 else self.state_shape
         self.action_size = check_positive_int("action_size", action_size)
-        self.gamma = check_fraction("gamma", gamma)
-        self.epsilon = check_fraction("epsilon", epsilon)
-        self.epsilon_min = check_fraction("epsilon_min", epsilon_min)
-        self.epsilon_decay = check_fraction("epsilon_decay", epsilon_decay, low_open=True)
-        self.learning_rate = check_positive_number("learning_rate", learning_rate)
-        self.hidden = check_hidden("hidden", hidden)
-        self.loss = check_choice("loss", loss, LOSSES)
+        self.gamma = gamma  # checked by its setter
+        self.epsilon = check_setting("epsilon", epsilon)
+        self.epsilon_min = check_setting("epsilon_min", epsilon_min)
+        self.epsilon_decay = check_setting("epsilon_decay", epsilon_decay)
+        self.learning_rate = check_setting("learning_rate", learning_rate)
+        self.hidden = check_setting("hidden", hidden)
+        self.loss = check_setting("loss", loss)
         self.dueling = bool(dueling)
-        self.clipnorm = None if clipnorm is None else check_positive_number("clipnorm (or None)", clipnorm)
-        self.adam_epsilon = check_positive_number("adam_epsilon", adam_epsilon)
+        self.clipnorm = check_setting("clipnorm", clipnorm)
+        self.adam_epsilon = check_setting("adam_epsilon", adam_epsilon)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.env_id: str | None = None  # set by train() / the examples; saved with the weights
         self.env_kwargs: dict[str, Any] = {}  # the env's options (make_env keyword arguments), saved with them
         self.train_steps = 0  # gradient steps taken so far
         # The Rainbow switches (all off: the blog's DQN).
-        self.n_step = check_positive_int("n_step", n_step)
+        self.n_step = check_setting("n_step", n_step)
         self.prioritized = bool(prioritized)
-        self._priority_alpha = check_non_negative_number("priority_alpha", priority_alpha, "0: uniform replay")
+        self._priority_alpha = check_setting("priority_alpha", priority_alpha)
         self.noisy = bool(noisy)
-        self.sigma0 = check_positive_number("sigma0", sigma0)
+        self.sigma0 = check_setting("sigma0", sigma0)
         self.noisy_hidden = bool(noisy_hidden)
         if not self.noisy_hidden and not self.noisy:
             raise ValueError("noisy_hidden=False (noise in the head alone) needs noisy=True")
@@ -194,7 +190,7 @@ class DQNAgent(AgentParts, TrainingState, TDUpdate):
         self.v_min, self.v_max = float(v_min), float(v_max)
 
         # The replay memory and the Q-network: the blog's, or the ones you pass.
-        capacity = check_positive_int("memory_size", memory_size)
+        capacity = check_setting("memory_size", memory_size)
         self.memory = self._build_memory(capacity) if memory is None else self._check_memory(memory)
         self.model = self._build_model() if model is None else self._check_model(model)
         self._own_model = weakref.ref(self.model) if model is None else lambda: None  # built here (see TrainStep)
@@ -213,7 +209,7 @@ class DQNAgent(AgentParts, TrainingState, TDUpdate):
 
     @gamma.setter
     def gamma(self, value: float) -> None:
-        self._gamma = check_fraction("gamma", value)
+        self._gamma = check_setting("gamma", value)
         if getattr(self, "n_step", 1) > 1 and hasattr(getattr(self, "memory", None), "gamma"):
             self.memory.gamma = self._gamma
 

@@ -28,6 +28,8 @@ from keras_dqn.checks import (
 )
 
 LOSSES = {"mse": "mse", "huber": "huber"}
+PRECISIONS = ("float32", "mixed_bfloat16")
+"""The precisions a conv agent computes in (Keras dtype policies)."""
 """The TD-error losses by our names, with the Keras loss identifier each stands for."""
 
 # Agent arguments a recipe does not set: the env's shapes and the seed come from the caller.
@@ -92,8 +94,8 @@ def check_target_update(name: str, value: Any) -> int | float:
     raise ValueError(f"{name} must be {expected}, got {value!r}")
 
 
-# The value checks (keras_dqn.checks) the agents' constructors and train() make, by setting name, so that
-# settings are checked before anything is built; tests/config/test_recipes.py checks that they agree.
+# Each agent setting's value check, by name: the one check the constructors make (through check_setting)
+# and recipes, --config files, sweeps' spaces and weights files make before anything is built.
 AGENT_SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "gamma": check_fraction,
     "epsilon": check_fraction,
@@ -108,7 +110,19 @@ AGENT_SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "loss": lambda name, value: check_choice(name, value, LOSSES),
     "clipnorm": optional(check_positive_number),
     "target_update": check_target_update,
+    "n_step": check_positive_int,
+    "precision": lambda name, value: check_choice(name, value, PRECISIONS),
 }
+
+
+def check_setting(name: str, value: Any) -> Any:
+    """``value`` checked as the agent setting ``name`` (:data:`AGENT_SETTING_CHECKS`) and returned
+    as the agent stores it.
+
+    Raises:
+        ValueError: one line naming the setting and what it must be.
+    """
+    return AGENT_SETTING_CHECKS[name](name, value)
 
 
 def agent_hints(agent_class: type) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import keras
 import tensorflow as tf
 
 from keras_dqn.agents.dqn import DQNAgent
-from keras_dqn.agents.settings import check_target_update
+from keras_dqn.agents.settings import check_setting
 from keras_dqn.networks.noisy import reseed_noise
 
 
@@ -60,7 +60,7 @@ class TargetDQNAgent(DQNAgent):
             state_size, action_size, gamma=gamma, memory_size=memory_size, hidden=hidden, loss=loss,
             clipnorm=clipnorm, **kwargs,
         )  # fmt: skip
-        self.target_update = check_target_update("target_update", target_update)
+        self.target_update = check_setting("target_update", target_update)
         self.double = bool(double)
         self.target_model = keras.models.clone_model(self.model)
         self.reseed_target_noise()

@@ -9,14 +9,13 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from keras_dqn.agents.settings import LOSSES, agent_hints
+from keras_dqn.agents.settings import LOSSES, PRECISIONS, agent_hints
 from keras_dqn.checks import check_names, is_union
 from keras_dqn.config.recipe import Recipe
-from keras_dqn.config.settings import SETTING_HELP
-from keras_dqn.training.settings import train_hints
+from keras_dqn.config.settings import SETTING_HELP, train_hints
 
 # ---------------------------------------------------------------- command-line flags for a recipe's settings
-_FLAG_CHOICES = {"loss": sorted(LOSSES), "precision": ["float32", "mixed_bfloat16"]}
+_FLAG_CHOICES = {"loss": sorted(LOSSES), "precision": list(PRECISIONS)}
 
 
 def _named(name: str, parse: Callable[[str], Any]) -> Callable[[str], Any]:

@@ -12,11 +12,10 @@ from typing import Any
 from keras_dqn import agents
 from keras_dqn.agents.settings import AGENT_OBJECTS, agent_parameters, check_agent_settings
 from keras_dqn.checks import check_names
-from keras_dqn.config.settings import check_env_kwargs
+from keras_dqn.config.settings import check_env_kwargs, check_train_settings
 from keras_dqn.config.spaces import check_search_space
 from keras_dqn.envs.make import is_atari
 from keras_dqn.exploration import check_linear_settings
-from keras_dqn.training.settings import check_train_settings
 
 AGENT_CLASSES: dict[str, type[agents.DQNAgent]] = {
     cls.__name__: cls for cls in agents.AGENT_CLASSES.values()

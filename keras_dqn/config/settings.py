@@ -9,6 +9,7 @@ spaces, weights files and the command line's flags all check through those two.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from collections.abc import Mapping
@@ -16,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from keras_dqn.agents.settings import AGENT_SETTING_HELP
-from keras_dqn.training.settings import TRAIN_SETTING_HELP
+from keras_dqn.checks import check_names, check_values, type_hints
+from keras_dqn.training.loop import train
+from keras_dqn.training.settings import TRAIN_SETTING_CHECKS, TRAIN_SETTING_HELP
 
 
 def check_env_kwargs(name: str, value: Any) -> dict[str, Any]:
@@ -35,6 +38,34 @@ def check_env_kwargs(name: str, value: Any) -> dict[str, Any]:
         raise ValueError(f"{name} must hold JSON values (numbers, strings, booleans, lists), got {value!r}") from None
     return dict(value)
 
+
+
+# train() arguments a recipe does not set: what to train, and where and how to log it.
+_TRAIN_CALL_ONLY = frozenset({"agent", "env", "total_steps", "eval_env", "callbacks", "log_dir", "checkpoint_dir",
+                              "progress", "resume", "seed"})  # fmt: skip
+
+
+def train_parameters() -> set[str]:
+    """The names a recipe's ``train_kwargs`` may hold: :func:`keras_dqn.train`'s settings plus
+    ``n_envs`` (envs stepped together) and ``total_steps``."""
+    return set(inspect.signature(train).parameters) - _TRAIN_CALL_ONLY | {"n_envs", "total_steps"}
+
+
+def train_hints() -> dict[str, Any]:
+    """The type annotation of each :func:`keras_dqn.train` setting (and ``n_envs``)."""
+    return {**type_hints(train), "n_envs": int}
+
+
+
+def check_train_settings(settings: Mapping[str, Any]) -> None:
+    """Check :func:`keras_dqn.train` settings (with ``n_envs`` and ``total_steps``) by name, type and value.
+
+    Raises:
+        ValueError: one line, as :func:`check_agent_settings` (``train.n_envs must be a
+            positive integer, got 0``).
+    """
+    check_names("train", settings, train_parameters())
+    check_values("train", settings, train_hints(), TRAIN_SETTING_CHECKS)
 
 
 SETTING_HELP: dict[str, str] = {**AGENT_SETTING_HELP, **TRAIN_SETTING_HELP}

@@ -14,7 +14,7 @@ import numpy as np
 
 from keras_dqn import agents
 from keras_dqn.agents.settings import check_agent_settings
-from keras_dqn.training.settings import check_train_settings
+from keras_dqn.config.settings import check_train_settings
 
 # ---------------------------------------------------------------- search spaces (keras_dqn.experiments.sweeps)
 SPACE_KINDS = ("uniform", "loguniform", "randint", "choice", "grid")

@@ -28,7 +28,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 
 from keras_dqn._internals.gym import can_set_autoreset_flags, set_autoreset_flags
-from keras_dqn.checks import check_folder, check_non_negative_int, check_optional_int, check_positive_int
+from keras_dqn.checks import check_folder, check_optional_int
 from keras_dqn.envs.make import env_options, flat_observations, make_env
 from keras_dqn.exploration import check_linear_settings, linear_over_fraction
 from keras_dqn.files.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
@@ -36,6 +36,7 @@ from keras_dqn.files.env_state import env_state, restore_env_state
 from keras_dqn.files.runs import lock_run_folders
 from keras_dqn.training.callbacks import CSVLogger, TensorBoardScalars
 from keras_dqn.training.evaluation import check_agent_fits_env, evaluate
+from keras_dqn.training.settings import check_train_setting
 
 RECENT_EPISODES = 20  # log rows show the mean return of this many latest training episodes
 
@@ -507,12 +508,11 @@ def _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, lea
            eval_episodes, target_score, callbacks, log_dir, checkpoint_dir, progress, resume, save_memory, seed,
            frames_per_step) -> _Run:  # fmt: skip
     """Check train()'s arguments and build the run: the envs, the callbacks, the progress bar."""
-    for name, value in (("total_steps", total_steps), ("train_every", train_every),
-                        ("gradient_steps", gradient_steps), ("batch_size", batch_size),
-                        ("eval_every", eval_every), ("frames_per_step", frames_per_step or 1)):  # fmt: skip
-        check_positive_int(name, value)
-    check_non_negative_int("learning_starts", learning_starts)
-    check_non_negative_int("eval_episodes", eval_episodes)
+    for name, value in (("total_steps", total_steps), ("train_every", train_every), ("gradient_steps", gradient_steps),
+                        ("batch_size", batch_size), ("eval_every", eval_every), ("frames_per_step", frames_per_step),
+                        ("learning_starts", learning_starts), ("eval_episodes", eval_episodes),
+                        ("target_score", target_score)):  # fmt: skip
+        check_train_setting(name, value)
     check_optional_int("seed", seed)
     if isinstance(env, str):  # an id: the env it names, as keras_dqn.make_env makes it for training
         env = make_env(env, training=True)

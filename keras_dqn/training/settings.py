@@ -1,35 +1,18 @@
-"""Each :func:`keras_dqn.train` setting's check and help text, its names and types read from
-``train``'s own signature: one home for what a train setting may be."""
+"""Each :func:`keras_dqn.train` setting's value check and help text: one home for what a train
+setting may be (its name, type and default are ``train``'s own arguments)."""
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from keras_dqn.checks import (
     check_fraction,
-    check_names,
     check_non_negative_int,
     check_number,
     check_positive_int,
-    check_values,
     optional,
-    type_hints,
 )
-from keras_dqn.training.loop import train
-
-# train() arguments a recipe does not set: what to train, and where and how to log it.
-_TRAIN_CALL_ONLY = frozenset({"agent", "env", "total_steps", "eval_env", "callbacks", "log_dir", "checkpoint_dir",
-                              "progress", "resume", "seed"})  # fmt: skip
-
-
-def train_parameters() -> set[str]:
-    """The names a recipe's ``train_kwargs`` may hold: :func:`keras_dqn.train`'s settings plus
-    ``n_envs`` (envs stepped together) and ``total_steps``."""
-    return set(inspect.signature(train).parameters) - _TRAIN_CALL_ONLY | {"n_envs", "total_steps"}
-
-
 
 TRAIN_SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     **dict.fromkeys(("n_envs", "total_steps", "batch_size", "train_every", "gradient_steps", "eval_every"),
@@ -43,23 +26,16 @@ TRAIN_SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
 
 
 
-def train_hints() -> dict[str, Any]:
-    """The type annotation of each :func:`keras_dqn.train` setting (and ``n_envs``)."""
-    return {**type_hints(train), "n_envs": int}
-
-
-
-def check_train_settings(settings: Mapping[str, Any]) -> None:
-    """Check :func:`keras_dqn.train` settings (with ``n_envs`` and ``total_steps``) by name, type and value.
+def check_train_setting(name: str, value: Any) -> Any:
+    """``value`` checked as the :func:`keras_dqn.train` setting ``name`` (:data:`TRAIN_SETTING_CHECKS`):
+    the one check ``train`` makes and recipes and ``--config`` files make before anything runs.
 
     Raises:
-        ValueError: one line, as :func:`check_agent_settings` (``train.n_envs must be a
-            positive integer, got 0``).
+        ValueError: one line naming the setting and what it must be.
     """
-    check_names("train", settings, train_parameters())
-    check_values("train", settings, train_hints(), TRAIN_SETTING_CHECKS)
-
-
+    check = TRAIN_SETTING_CHECKS[name]
+    check(name, value)
+    return value
 
 
 TRAIN_SETTING_HELP: dict[str, str] = {

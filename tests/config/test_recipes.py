@@ -8,7 +8,7 @@ import keras_dqn
 from keras_dqn.agents.settings import agent_parameters
 from keras_dqn.config.recipe import Recipe
 from keras_dqn.config.recipes import RECIPES, get_recipe, pick_recipe, recipe_for_env
-from keras_dqn.training.settings import train_parameters
+from keras_dqn.config.settings import train_parameters
 
 
 @pytest.mark.parametrize(
