@@ -1,7 +1,7 @@
 """How reliably and how fast examples/cartpole.py's setup solves CartPole-v1 — and stays solved.
 
 For each seed, train with the example's own ``train_blog_loop`` and its flags' defaults (the
-recipe cartpole-dqn or cartpole-target of keras_dqn.recipes) until a greedy evaluation over
+recipe cartpole-dqn or cartpole-target of keras_dqn.config.recipes) until a greedy evaluation over
 100 episodes averages >= 475, or the budget runs out; then train ``--continue-steps`` more
 steps on the same env and evaluate again (100 greedy episodes on other seeds): DQN on
 CartPole is famous for collapsing after it solves the task.  Prints a line per seed, then a

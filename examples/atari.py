@@ -18,7 +18,7 @@ written at every evaluation, so a run stopped at any time resumes with ``--resum
 at most ``--eval-every`` steps.
 
 Every setting is a flag (``--help`` lists them with their values); the defaults are the
-recipe ``pong`` of :mod:`keras_dqn.recipes`, with which the shipped weights/pong-conv-dqn.h5
+recipe ``pong`` of :mod:`keras_dqn.config.recipes`, with which the shipped weights/pong-conv-dqn.h5
 learned Pong (+20.7 over 10 greedy games) in 950k agent steps, 3.6 h on a 2-core CPU.
 With ``--agent rainbow`` they are the recipe ``pong-rainbow`` (:class:`keras_dqn.ConvRainbowAgent`:
 3-step returns, prioritized replay, noisy layers, a dueling C51 head, Double DQN).
@@ -43,7 +43,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """The example's flags; the hyperparameters default to --agent's recipe (keras_dqn.recipes).
+    """The example's flags; the hyperparameters default to --agent's recipe (keras_dqn.config.recipes).
 
     The recipe is ``args.recipe``."""
     agent_flag = dict(choices=sorted(AGENT_RECIPES), default="dqn",
@@ -71,7 +71,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--frame-skip", type=int, default=train["frames_per_step"],
                         help="emulator frames per agent step while training (make_atari_env's frame_skip)")  # fmt: skip
 
-    # A flag for each of the recipe's agent settings and its gradient-step schedule (keras_dqn.recipes: their
+    # A flag for each of the recipe's agent settings and its gradient-step schedule (keras_dqn.config.recipes: their
     # types, defaults and help), with what they mean on Atari where that differs.
     group = parser.add_argument_group(f"hyperparameters (defaults: the recipe {recipe.name})")
     atari_help = {

@@ -12,7 +12,7 @@ budget runs out.  The weights are then evaluated once more, on episodes never us
 decide anything, and saved.
 
 Every hyperparameter is a flag; the defaults are the recipe of ``--agent`` in
-:mod:`keras_dqn.recipes` (``cartpole-dqn``: the blog's; ``cartpole-target``: TargetDQNAgent's
+:mod:`keras_dqn.config.recipes` (``cartpole-dqn``: the blog's; ``cartpole-target``: TargetDQNAgent's
 validated settings; ``cartpole-rainbow``: RainbowAgent's), whose ``add_recipe_flags`` makes
 the flags.  ``--help`` lists them with their values.
 """
@@ -28,7 +28,7 @@ import numpy as np
 
 import keras_dqn  # imports TensorFlow, keeping its start-up chatter off the screen
 from keras_dqn.config.flags import add_recipe_flags, recipe_settings
-from keras_dqn.config.settings import SETTING_HELP
+from keras_dqn.config.help import SETTING_HELP
 
 ENV_ID = "CartPole-v1"
 TARGET = keras_dqn.get_recipe("cartpole-target")

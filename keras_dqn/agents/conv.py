@@ -60,6 +60,8 @@ class ConvDQNAgent(TargetDQNAgent):
     """
 
     state_dtype = np.uint8
+    state_argument = "state_shape"
+    unused_settings = frozenset({"hidden"})  # the CNN's layers are the Nature paper's
     jit_compile = False  # on the CPU, XLA's convolutions are 2-30x slower than TensorFlow's own (oneDNN)
 
     def __init__(
@@ -77,8 +79,8 @@ class ConvDQNAgent(TargetDQNAgent):
         precision: str = "float32",
         **kwargs: Any,
     ):
-        if "hidden" in kwargs:
-            raise TypeError("ConvDQNAgent's network is the Nature CNN: it takes no hidden= sizes")
+        if self.unused_settings & set(kwargs):
+            raise TypeError(f"{type(self).__name__}'s network is the Nature CNN: it takes no hidden= sizes")
         shape = check_frames_shape(state_shape)
         # Read by _build_memory and _build_model, which DQNAgent.__init__ calls.
         self.frame_memory = bool(frame_memory)
@@ -119,13 +121,6 @@ class ConvDQNAgent(TargetDQNAgent):
         if states.dtype != np.uint8:
             raise ValueError(f"{what} expected uint8 frames (0-255 pixels, as the env gives them), got {states.dtype}")
         return states
-
-    def get_config(self) -> dict[str, Any]:
-        config = {**super().get_config(), "state_shape": list(self.state_shape), "frame_memory": self.frame_memory}
-        del config["state_size"], config["hidden"]  # the CNN has no hidden-size setting
-        if self.precision != "float32":
-            config["precision"] = self.precision
-        return config
 
 
 def _check_precision(precision: Any) -> str:

@@ -93,7 +93,9 @@ class DQNAgent(AgentParts, TrainingState, TDUpdate):
             the wall time on a CPU); the paper's ``True`` makes every fully-connected layer noisy.
         distributional: learn the distribution of returns on ``n_atoms`` atoms spread evenly over
             ``[v_min, v_max]`` (C51) instead of its mean; ``q_values`` returns the expected values.
-        n_atoms, v_min, v_max: the atoms of the distributional head (only with ``distributional``).
+        n_atoms: atoms of the distributional head (only with ``distributional``).
+        v_min: the lowest atom: the smallest return the distributional head can represent.
+        v_max: the highest atom: the largest return the distributional head can represent.
         exploration: how epsilon falls (:mod:`keras_dqn.exploration`); ``None``: the blog's
             ``MultiplicativeDecay(epsilon_decay, epsilon_min)``.  ``train(...,
             exploration_fraction=...)`` follows a linear schedule over that run instead.  A
@@ -117,6 +119,8 @@ class DQNAgent(AgentParts, TrainingState, TDUpdate):
 
     state_dtype: type = np.float32  # how states are stored and fed to the network
     jit_compile: bool = True  # XLA-compile the training step (fastest for MLPs on the CPU)
+    state_argument: str = "state_size"  # the constructor's name for the state's size or shape
+    unused_settings: frozenset[str] = frozenset()  # a base class's settings a subclass refuses
 
     def __init__(
         self,

@@ -14,6 +14,9 @@ from keras_dqn.agents.target import TargetDQNAgent
 from keras_dqn.checks import check_positive_int
 from keras_dqn.files.weights import CONFIG_ATTR, read_h5
 
+# What a weights file's config says besides the agent's settings and its state size or shape.
+_ABOUT_THE_AGENT = frozenset({"agent", "env_id", "env_kwargs", "action_size"})
+
 AGENT_CLASSES = {
     cls.__name__: cls for cls in (DQNAgent, TargetDQNAgent, ConvDQNAgent, RainbowAgent, ConvRainbowAgent)
 }
@@ -65,17 +68,12 @@ def _read_agent_config(
     if config.get("agent") not in AGENT_CLASSES:
         raise ValueError(f"{str(path)!r} was saved by an unknown agent {config.get('agent')!r}; {expected}")
     cls = AGENT_CLASSES[config["agent"]]
-    state_key = "state_shape" if issubclass(cls, ConvDQNAgent) else "state_size"
+    state_key = cls.state_argument
     missing = [key for key in (state_key, "action_size") if key not in config]
     if missing:
         raise broken(f"no {' or '.join(repr(key) for key in missing)}")
-    names = ["hidden", "gamma", "learning_rate", "loss", "dueling", "n_step", "prioritized", "priority_alpha", "noisy",
-             "sigma0", "noisy_hidden", "distributional", "n_atoms", "v_min", "v_max"]  # fmt: skip
-    if issubclass(cls, TargetDQNAgent):
-        names += ["target_update", "double"]
-    if issubclass(cls, ConvDQNAgent):
-        names = [name for name in names if name != "hidden"] + ["frame_memory", "precision"]
-    kwargs = {name: config[name] for name in names if name in config}
+    # Everything else is the agent's settings (DQNAgent.get_config), checked by name, type and value.
+    kwargs = {name: value for name, value in config.items() if name not in _ABOUT_THE_AGENT | {state_key}}
     env_id, env_kwargs = config.get("env_id"), config.get("env_kwargs", {})
     try:
         if env_id is not None and not isinstance(env_id, str):
@@ -84,7 +82,7 @@ def _read_agent_config(
             raise ValueError(f"env_kwargs must be an object of the env's options, got {env_kwargs!r}")
         check_agent_settings(cls, kwargs)
         state = config[state_key]
-        if issubclass(cls, ConvDQNAgent):
+        if state_key == "state_shape":
             state = check_frames_shape(state)
         else:
             check_positive_int(state_key, state)

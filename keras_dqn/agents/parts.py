@@ -13,7 +13,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_dqn.agents.settings import LOSSES
+from keras_dqn.agents.settings import LOSSES, SWITCHED_SETTINGS, weights_file_settings
 from keras_dqn.checks import check_numeric_array, check_positive_int
 from keras_dqn.networks.noisy import NoisyDense
 from keras_dqn.replay.prioritized import PrioritizedReplayBuffer
@@ -169,29 +169,18 @@ class AgentParts:
         )
 
     def get_config(self) -> dict[str, Any]:
-        """The agent's constructor arguments (stored in saved weight files)."""
-        return {
-            "agent": type(self).__name__,
-            "env_id": self.env_id,
-            "env_kwargs": dict(self.env_kwargs),
-            "state_size": self.state_size,
-            "action_size": self.action_size,
-            "hidden": list(self.hidden),
-            "gamma": self.gamma,
-            "learning_rate": self.learning_rate,
-            "loss": self.loss,
-            "dueling": self.dueling,
-            **self._rainbow_config(),
-        }
+        """The agent's class, env, state and action sizes and settings, as its weights files store them.
 
-    def _rainbow_config(self) -> dict[str, Any]:
-        """The Rainbow switches, on or off, as constructor arguments (a class's defaults may be either)."""
-        config: dict[str, Any] = dict(n_step=self.n_step, prioritized=self.prioritized, noisy=self.noisy,
-                                      distributional=self.distributional)  # fmt: skip
-        if self.prioritized:
-            config.update(priority_alpha=self.priority_alpha)
-        if self.noisy:
-            config.update(sigma0=self.sigma0, noisy_hidden=self.noisy_hidden)
-        if self.atoms is not None:
-            config.update(n_atoms=self.n_atoms, v_min=self.v_min, v_max=self.v_max)
+        Every setting of :func:`~keras_dqn.agents.settings.weights_file_settings` with its value,
+        but those whose Rainbow switch is off (``sigma0`` without ``noisy``).
+        """
+        state = list(self.state_shape) if self.state_argument == "state_shape" else self.state_size
+        config: dict[str, Any] = {"agent": type(self).__name__, "env_id": self.env_id,
+                                  "env_kwargs": dict(self.env_kwargs), self.state_argument: state,
+                                  "action_size": self.action_size}  # fmt: skip
+        for name in weights_file_settings(type(self)):
+            switch = SWITCHED_SETTINGS.get(name)
+            if (switch is None or getattr(self, switch)) and hasattr(self, name):
+                value = getattr(self, name)
+                config[name] = list(value) if isinstance(value, tuple) else value
         return config

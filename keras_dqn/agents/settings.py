@@ -1,10 +1,11 @@
-"""Each agent setting's check and help text, and the agent classes' arguments read from their
+"""Each agent setting's value check, and the agent classes' arguments read from their
 constructors: one home for what an agent setting may be.
 
-The name, type and default of a setting are its constructor argument's (``DQNAgent(gamma=0.95)``);
-:data:`AGENT_SETTING_CHECKS` holds the value checks the constructors make, so recipes, ``--config``
-files, sweeps' spaces and weights files are checked alike before anything is built, and
-:data:`AGENT_SETTING_HELP` the one line of ``--help`` text of each.
+The name, type and default of a setting are its constructor argument's (``DQNAgent(gamma=0.95)``),
+its description the constructor's docstring (the command line's help reads it:
+:mod:`keras_dqn.config.help`); :data:`AGENT_SETTING_CHECKS` holds the value checks the
+constructors make, so recipes, ``--config`` files, sweeps' spaces and weights files are checked
+alike before anything is built.
 """
 
 from __future__ import annotations
@@ -52,15 +53,17 @@ def agent_parameters(agent_class: type) -> dict[str, inspect.Parameter]:
         agent_class: ``DQNAgent`` or a subclass.
 
     Returns:
-        Each argument name (not the state shape, action count or seed) with the
-        ``inspect.Parameter`` of the nearest class in the MRO that declares it: its
-        ``default`` is the value the class really uses.
+        Each argument name (not the state shape, action count or seed, nor a base class's
+        setting the class refuses: its ``unused_settings``) with the ``inspect.Parameter`` of
+        the nearest class in the MRO that declares it: its ``default`` is the value the class
+        really uses.
     """
+    refused = getattr(agent_class, "unused_settings", frozenset())
     params: dict[str, inspect.Parameter] = {}
     for init in _agent_inits(agent_class):
         for name, param in inspect.signature(init).parameters.items():
             if param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL, param.POSITIONAL_ONLY) and (
-                name not in _AGENT_CALL_ONLY
+                name not in _AGENT_CALL_ONLY | refused
             ):
                 params.setdefault(name, param)
     return params
@@ -68,6 +71,21 @@ def agent_parameters(agent_class: type) -> dict[str, inspect.Parameter]:
 
 # Agent arguments that are objects, not settings: recipes (and JSON configs) cannot hold them.
 AGENT_OBJECTS = frozenset({"model", "memory", "exploration"})
+
+# Settings a weights file leaves out: an agent loaded from one starts its exploration and its
+# replay memory afresh, with its class's values or yours.
+NOT_IN_WEIGHTS_FILES = frozenset({"epsilon", "epsilon_min", "epsilon_decay", "memory_size"})
+
+# Settings that matter only with a Rainbow switch on, each with its switch: where the switch is
+# off, a weights file leaves them out.
+SWITCHED_SETTINGS = {"priority_alpha": "prioritized", "sigma0": "noisy", "noisy_hidden": "noisy",
+                     "n_atoms": "distributional", "v_min": "distributional", "v_max": "distributional"}  # fmt: skip
+
+
+def weights_file_settings(agent_class: type) -> list[str]:
+    """The settings of ``agent_class`` that its weights files record (``get_config``), and
+    :func:`keras_dqn.load_agent` reads back: all but the objects and :data:`NOT_IN_WEIGHTS_FILES`."""
+    return [name for name in agent_parameters(agent_class) if name not in AGENT_OBJECTS | NOT_IN_WEIGHTS_FILES]
 
 
 def check_hidden(name: str, value: Any) -> tuple[int, ...]:
@@ -154,37 +172,3 @@ def check_agent_settings(agent_class: type, settings: Mapping[str, Any]) -> None
                          "pass them to make_agent")  # fmt: skip
     check_names(agent_class.__name__, settings, set(agent_parameters(agent_class)))
     check_values("agent", settings, agent_hints(agent_class), AGENT_SETTING_CHECKS)
-
-
-
-AGENT_SETTING_HELP: dict[str, str] = {
-    "gamma": "discount rate of future rewards: 0 counts only the next reward, near 1 looks far ahead",
-    "epsilon": "initial exploration rate: the probability of a random action",
-    "epsilon_min": "exploration floor: epsilon never decays below it",
-    "epsilon_decay": "epsilon is multiplied by this after every gradient step",
-    "learning_rate": "Adam's learning rate",
-    "memory_size": "replay memory capacity in transitions; the oldest are forgotten first",
-    "hidden": "sizes of the hidden ReLU layers, e.g. 64,64",
-    "loss": "the TD-error loss: mse squares it, huber is linear beyond 1 (gentler on large errors)",
-    "dueling": "a dueling head, Q = V + A - mean(A)",
-    "clipnorm": "clip each gradient to this L2 norm (none: no clipping)",
-    "target_update": "int C: copy the target network every C gradient steps; float tau in (0, 1): soft update",
-    "double": "Double DQN targets: the online network picks the next action, the target network values it",
-    "frame_memory": "store each Atari frame once, not in every frame stack (8x less replay memory)",
-    "precision": "float32, or mixed_bfloat16: the CNN computes in bfloat16 (faster on CPUs with AVX-512 BF16/AMX)",
-    "n_step": "learn from n-step returns: n rewards summed, then the bootstrap (Rainbow: 3)",
-    "prioritized": "prioritized replay: sample transitions by their last TD error, loss weighted to correct for it",
-    "adam_epsilon": "Adam's epsilon: a larger one damps the steps once gradients are tiny (Keras: 1e-7; the Rainbow "
-    "paper: 1.5e-4)",
-    "priority_alpha": "how strongly priorities skew replay: P(i) ~ p_i**alpha (0: uniform; the PER paper: 0.6, "
-    "Rainbow: 0.5)",
-    "noisy": "noisy layers: learned noise explores instead of epsilon (epsilon is then 0)",
-    "sigma0": "noisy layers' initial noise scale: each sigma starts at sigma0 / sqrt(inputs) (the paper: 0.5)",
-    "noisy_hidden": "with noisy: false keeps the hidden layers plain Dense, the noise in the head alone (cheaper on a "
-    "CPU; the paper: true)",
-    "distributional": "C51: learn the distribution of returns on n_atoms atoms over [v_min, v_max]",
-    "n_atoms": "atoms of the distributional head",
-    "v_min": "lowest atom of the distributional head (the smallest return it can represent)",
-    "v_max": "highest atom of the distributional head (the largest return it can represent)",
-}
-"""One line of help for every agent setting, by name (``--help``'s text)."""

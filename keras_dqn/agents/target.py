@@ -118,9 +118,6 @@ class TargetDQNAgent(DQNAgent):
         due = tf.equal(self.model.optimizer.iterations % self.target_update_every, 0)
         tf.cond(due, copy, lambda: tf.constant(False))
 
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "target_update": self.target_update, "double": self.double}
-
     def load(self, name: str | os.PathLike) -> TargetDQNAgent:
         """Load the online network's weights (see :meth:`DQNAgent.load`) and sync the target."""
         super().load(name)

@@ -11,8 +11,9 @@ from typing import Any
 
 from keras_dqn.agents.settings import LOSSES, PRECISIONS, agent_hints
 from keras_dqn.checks import check_names, is_union
+from keras_dqn.config.help import SETTING_HELP
 from keras_dqn.config.recipe import Recipe
-from keras_dqn.config.settings import SETTING_HELP, train_hints
+from keras_dqn.config.settings import train_hints
 
 # ---------------------------------------------------------------- command-line flags for a recipe's settings
 _FLAG_CHOICES = {"loss": sorted(LOSSES), "precision": list(PRECISIONS)}

@@ -1,9 +1,10 @@
-"""Settings as the command line and config files give them: an env's options, ``--config``
-files, and every setting's help text.
+"""Settings as the command line and config files give them: an env's options and ``--config``
+files.
 
-What a setting may be lives with its owner: an agent setting's name, type and default are its
-constructor argument's, its value check and help in :mod:`keras_dqn.agents.settings`; a train
-setting's in :mod:`keras_dqn.training.settings`.  Recipes, ``--config`` files, sweeps' search
+What a setting may be lives with its owner: an agent setting's name, type, default and
+description are its constructor argument's, its value check in :mod:`keras_dqn.agents.settings`;
+a train setting's in :func:`keras_dqn.train` and :mod:`keras_dqn.training.settings`.  The help
+text is read from those docstrings (:mod:`keras_dqn.config.help`).  Recipes, ``--config`` files, sweeps' search
 spaces, weights files and the command line's flags all check through those two.
 """
 
@@ -16,10 +17,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from keras_dqn.agents.settings import AGENT_SETTING_HELP
 from keras_dqn.checks import check_names, check_values, type_hints
 from keras_dqn.training.loop import train
-from keras_dqn.training.settings import TRAIN_SETTING_CHECKS, TRAIN_SETTING_HELP
+from keras_dqn.training.settings import TRAIN_SETTING_CHECKS
 
 
 def check_env_kwargs(name: str, value: Any) -> dict[str, Any]:
@@ -68,8 +68,6 @@ def check_train_settings(settings: Mapping[str, Any]) -> None:
     check_values("train", settings, train_hints(), TRAIN_SETTING_CHECKS)
 
 
-SETTING_HELP: dict[str, str] = {**AGENT_SETTING_HELP, **TRAIN_SETTING_HELP}
-"""One line of help for every agent and :func:`keras_dqn.train` setting, by name (``--help``'s text)."""
 
 
 # ---------------------------------------------------------------- --config files

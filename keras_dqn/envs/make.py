@@ -35,7 +35,14 @@ def make_env(env_id: str, *, training: bool = False, render_mode: str | None = N
 
 
 def make_vector_env(env_id: str, n_envs: int, *, training: bool = False, **kwargs) -> VectorEnv:
-    """``n_envs`` copies of :func:`make_env` stepped together (a ``SyncVectorEnv``)."""
+    """``n_envs`` copies of :func:`make_env` stepped together (a ``SyncVectorEnv``).
+
+    Args:
+        env_id: a gymnasium id (ALE ids get :func:`keras_dqn.envs.atari.make_atari_vector_env`).
+        n_envs: environments stepped together, their actions chosen in one batched call.
+        training: Atari only: clipped rewards and an episode per life (as :func:`make_env`).
+        **kwargs: the env's options, as :func:`make_env` takes them.
+    """
     if is_atari(env_id):
         return make_atari_vector_env(env_id, n_envs, training=training, **kwargs)
     probe = make_env(env_id, **kwargs)  # an unknown id or option fails here, with its name

@@ -1,4 +1,4 @@
-"""keras_dqn.recipes: the named recipes, their checks, and the agents' defaults that follow them."""
+"""keras_dqn.config.recipes: the named recipes, their checks, and the agents' defaults that follow them."""
 
 import inspect
 
@@ -275,18 +275,22 @@ def test_a_bad_recipe_flag_is_a_usage_error(flags, message, capsys):
     assert message in capsys.readouterr().err
 
 
-def test_every_setting_has_help_text():
+def test_every_setting_has_help_text_read_from_the_docstring_that_documents_it():
     from keras_dqn.agents.settings import AGENT_OBJECTS
+    from keras_dqn.config.help import SETTING_HELP
     from keras_dqn.config.recipe import AGENT_CLASSES
-    from keras_dqn.config.settings import SETTING_HELP
 
     names = set(train_parameters())
     for cls in AGENT_CLASSES.values():
         names |= set(agent_parameters(cls)) - AGENT_OBJECTS
-    assert names == set(SETTING_HELP)
+    assert names - set(SETTING_HELP) == set()  # an argument without an Args: line fails here
+    assert SETTING_HELP["gamma"] == "discount rate of future rewards"  # DQNAgent's, not a subclass's
+    assert SETTING_HELP["target_update"].startswith("an int C >= 1 copies the weights")  # markup removed
+    assert SETTING_HELP["n_envs"].startswith("environments stepped together")  # make_vector_env's
     for recipe in RECIPES.values():
         for action in _parser(recipe)._actions[1:]:
-            assert action.help and "\n" not in action.help, action.dest
+            assert action.help and "\n" not in action.help and "``" not in action.help, action.dest
+            assert ":class:" not in action.help and ":func:" not in action.help, action.dest
 
 
 def test_recipe_exploration_settings_must_agree_with_each_other_and_the_agent():
