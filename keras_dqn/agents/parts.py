@@ -13,7 +13,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_dqn.agents.settings import LOSSES, SWITCHED_SETTINGS, weights_file_settings
+from keras_dqn.agents.settings import LOSSES, settings_in_use, weights_file_settings
 from keras_dqn.checks import check_numeric_array, check_positive_int
 from keras_dqn.networks.noisy import NoisyDense
 from keras_dqn.replay.prioritized import PrioritizedReplayBuffer
@@ -172,15 +172,14 @@ class AgentParts:
         """The agent's class, env, state and action sizes and settings, as its weights files store them.
 
         Every setting of :func:`~keras_dqn.agents.settings.weights_file_settings` with its value,
-        but those whose Rainbow switch is off (``sigma0`` without ``noisy``).
+        but those that change nothing (``sigma0`` without ``noisy``:
+        :func:`~keras_dqn.agents.settings.settings_in_use`).
         """
         state = list(self.state_shape) if self.state_argument == "state_shape" else self.state_size
         config: dict[str, Any] = {"agent": type(self).__name__, "env_id": self.env_id,
                                   "env_kwargs": dict(self.env_kwargs), self.state_argument: state,
                                   "action_size": self.action_size}  # fmt: skip
-        for name in weights_file_settings(type(self)):
-            switch = SWITCHED_SETTINGS.get(name)
-            if (switch is None or getattr(self, switch)) and hasattr(self, name):
-                value = getattr(self, name)
-                config[name] = list(value) if isinstance(value, tuple) else value
+        settings = {name: getattr(self, name) for name in weights_file_settings(type(self)) if hasattr(self, name)}
+        for name, value in settings_in_use(settings).items():
+            config[name] = list(value) if isinstance(value, tuple) else value
         return config

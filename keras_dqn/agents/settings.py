@@ -82,6 +82,15 @@ SWITCHED_SETTINGS = {"priority_alpha": "prioritized", "sigma0": "noisy", "noisy_
                      "n_atoms": "distributional", "v_min": "distributional", "v_max": "distributional"}  # fmt: skip
 
 
+def settings_in_use(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``settings`` without those that change nothing: a Rainbow switch's own settings while the
+    switch is off (:data:`SWITCHED_SETTINGS`), and epsilon's while noisy layers explore."""
+    unused = {name for name, switch in SWITCHED_SETTINGS.items() if not settings.get(switch, True)}
+    if settings.get("noisy"):
+        unused |= {"epsilon", "epsilon_min", "epsilon_decay"}
+    return {name: value for name, value in settings.items() if name not in unused}
+
+
 def weights_file_settings(agent_class: type) -> list[str]:
     """The settings of ``agent_class`` that its weights files record (``get_config``), and
     :func:`keras_dqn.load_agent` reads back: all but the objects and :data:`NOT_IN_WEIGHTS_FILES`."""

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 import keras_dqn
+from keras_dqn.agents.settings import settings_in_use
 from keras_dqn.checks import check_non_negative_int, check_number, check_positive_int, check_positive_number
 from keras_dqn.config.recipe import Recipe
 from keras_dqn.config.recipes import GENERIC_RECIPE, RECIPES, get_recipe, pick_recipe
@@ -312,7 +313,7 @@ def cmd_train(args) -> int:
     agent = recipe.make_agent(shape, n_actions, seed=args.seed)
     with _run_folder(args, out, name) as out:
         print(f"training {recipe.agent} on {args.env_id} for {total_steps} steps; logs and checkpoints in {out}")
-        print("settings:", json.dumps({"env": env_kwargs, "agent": recipe.agent_settings,
+        print("settings:", json.dumps({"env": env_kwargs, "agent": settings_in_use(recipe.agent_settings),
                                        "train": {"n_envs": n_envs, **settings}}))  # fmt: skip
         envs = keras_dqn.make_vector_env(args.env_id, n_envs, training=True, **env_kwargs)
         eval_env = None

@@ -83,3 +83,13 @@ def test_a_weights_file_records_every_setting_but_exploration_and_memory_and_loa
     agent.save(tmp_path / "agent.h5")
     loaded = keras_dqn.load_agent(tmp_path / "agent.h5")
     assert type(loaded) is cls and loaded.get_config() == json.loads(json.dumps(config))
+
+
+def test_settings_that_change_nothing_are_left_out():
+    from keras_dqn.agents.settings import settings_in_use
+
+    plain = {"gamma": 0.9, "noisy": False, "sigma0": 0.5, "prioritized": True, "priority_alpha": 0.6, "epsilon": 1.0}
+    assert settings_in_use(plain) == {"gamma": 0.9, "noisy": False, "prioritized": True, "priority_alpha": 0.6,
+                                      "epsilon": 1.0}  # fmt: skip
+    noisy = {"noisy": True, "sigma0": 0.5, "epsilon": 1.0, "epsilon_decay": 0.99, "distributional": False, "v_max": 1}
+    assert settings_in_use(noisy) == {"noisy": True, "sigma0": 0.5, "distributional": False}

@@ -130,6 +130,8 @@ def test_train_uses_the_envs_recipe_and_config_overrides_it(capsys, tmp_path):
     recipe = get_recipe("cartpole-target")
     expected_agent = {**recipe.agent_settings, "hidden": list(recipe.agent_settings["hidden"]), "gamma": 0.9,
                       "target_update": 50}  # fmt: skip
+    for unused in ("priority_alpha", "sigma0", "noisy_hidden", "n_atoms", "v_min", "v_max"):  # their switches are off
+        del expected_agent[unused]
     assert settings["agent"] == expected_agent
     n_envs, _, train = recipe.train_args(n_envs=2, eval_episodes=0)
     assert settings["train"] == {"n_envs": n_envs, **train}
