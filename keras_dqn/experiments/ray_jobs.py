@@ -397,7 +397,7 @@ def collect_trials(results, experiment: str, total_steps: int, target: float | N
         rows = [] if frame is None else [{k: v for k, v in row.items() if not _is_nan(v)}
                                          for row in frame.to_dict("records")]  # fmt: skip
         final = [r for r in rows if r.get("final")]
-        rows = _continued([r for r in rows if not r.get("final") and "eval_mean" in r])
+        rows = continued_rows([r for r in rows if not r.get("final") and "eval_mean" in r])
         seen_status, seen_config = statuses.get(result.path, (None, None))
         config = result.config or seen_config or {}
         status = _trial_status(rows, total_steps, target, seen_status, result.error is not None)
@@ -407,11 +407,19 @@ def collect_trials(results, experiment: str, total_steps: int, target: float | N
     return trials
 
 
-def _continued(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def continued_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows of the run that went on: a resumed trial restarts from its last checkpoint, and the rows
     it had reported after that checkpoint (still in Tune's files) give way to the ones it reports again.
     Rows are matched by Tune's ``training_iteration`` (the report's number, restored with the checkpoint),
-    not by step: a row trained again may end a few steps later than the first time."""
+    not by step: a row trained again may end a few steps later than the first time.
+
+    Args:
+        rows: one trial's result rows in the order Tune reported them, each with
+            ``training_iteration`` (or ``step``).
+
+    Returns:
+        The rows the curve is drawn from: each report number once, the latest report of it.
+    """
     kept: list[dict[str, Any]] = []
     for row in rows:
         key = "training_iteration" if "training_iteration" in row else "step"

@@ -92,6 +92,12 @@ class TrainStep:
             self._weight_slices.append((slice(start, start + size), shape))
             start += size
 
+    def traced(self, single: bool = True) -> Any:
+        """The compiled function this step runs for one update (``single``) or K at once, or ``None``
+        before its first call; agents alike share one (the same object)."""
+        function = self._functions.get(single)
+        return getattr(function, "function", function)
+
     def invalidate(self) -> None:
         """Forget the compiled functions: the next call traces them again."""
         self._functions.clear()

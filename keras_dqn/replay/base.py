@@ -261,14 +261,15 @@ class RingStorage:
         """``count`` slots of stored transitions, drawn uniformly with replacement."""
         raise NotImplementedError
 
-    def _gather(self, slots: np.ndarray) -> Batch:
-        """The transitions in ``slots`` (any shape), as a :class:`Batch` of arrays shaped ``(*slots.shape, ...)``."""
+    def gather(self, slots: np.ndarray) -> Batch:
+        """The transitions in ``slots`` (any shape), as a :class:`Batch` of arrays shaped ``(*slots.shape, ...)``:
+        what :meth:`sample` returns for the slots it draws (n-step returns included, no weights)."""
         raise NotImplementedError
 
     def sample(self, batch_size: int) -> Batch:
         """A uniformly random minibatch (with replacement) of ``batch_size`` transitions."""
         self._check_can_sample(batch_size)
-        return self._gather(self._draw_slots(batch_size))
+        return self.gather(self._draw_slots(batch_size))
 
     def sample_batches(self, n_batches: int, batch_size: int) -> Batch:
         """``n_batches`` independent minibatches, stacked: every array gets a leading axis.
@@ -276,7 +277,7 @@ class RingStorage:
         This is what :meth:`DQNAgent.train_on_batches` takes to run several gradient steps
         in one compiled call."""
         self._check_can_sample(batch_size)
-        return self._gather(self._draw_slots(n_batches * batch_size).reshape(n_batches, batch_size))
+        return self.gather(self._draw_slots(n_batches * batch_size).reshape(n_batches, batch_size))
 
     def _counters(self) -> dict[str, int]:
         raise NotImplementedError

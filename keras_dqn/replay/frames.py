@@ -248,8 +248,9 @@ class FrameReplayBuffer(RingStorage):
             chain.append((chain[-1] - self.back[chain[-1]]) % self.maxlen)
         return chain
 
-    def _sampleable(self, slots: np.ndarray) -> np.ndarray:
-        """Transitions whose frames are all still in the ring."""
+    def sampleable(self, slots: np.ndarray) -> np.ndarray:
+        """Which of ``slots`` hold a transition that can be sampled, its frames all still in the ring
+        (a bool array shaped like ``slots``)."""
         age = (self._next - 1 - slots) % self.maxlen  # slots written after this one
         # Slots back to the oldest frame, summed link by link (links are never negative, so a
         # chain that runs into an overwritten slot has a sum at least as large as that slot's age).
@@ -262,13 +263,13 @@ class FrameReplayBuffer(RingStorage):
         needed = count
         for _ in range(8):  # rejection sampling: nearly every slot is a sampleable transition
             candidates = self.rng.integers(0, self._filled, size=needed + needed // 8 + 8)
-            candidates = candidates[self._sampleable(candidates)][:needed]
+            candidates = candidates[self.sampleable(candidates)][:needed]
             found.append(candidates)
             needed -= len(candidates)
             if needed == 0:
                 return np.concatenate(found)
         # Few slots are sampleable (a tiny ring shared by many sub-envs): draw from the exact set.
-        sampleable = np.flatnonzero(self._sampleable(np.arange(self._filled)))
+        sampleable = np.flatnonzero(self.sampleable(np.arange(self._filled)))
         if len(sampleable) == 0:
             raise ValueError(
                 f"no transition in this FrameReplayBuffer can be sampled: {self.maxlen} slots are too few for "
@@ -287,7 +288,7 @@ class FrameReplayBuffer(RingStorage):
             return states, np.stack(frames[1:], axis=axis)
         return states, np.stack([self.frames[c] for c in self._chains(last)[self.stack - 1 :: -1]], axis=axis)
 
-    def _gather(self, slots: np.ndarray) -> Batch:
+    def gather(self, slots: np.ndarray) -> Batch:
         shape, slots = slots.shape, slots.reshape(-1)
         last, rewards, dones, discounts = self._returns(slots)
         states, next_states = self._stacks(slots, None if self._n_step == 1 else last)
@@ -301,7 +302,7 @@ class FrameReplayBuffer(RingStorage):
         Once the ring has wrapped, the oldest few transitions in it (at most ``k`` per
         sub-env) have lost frames and are skipped, so the last index may be below ``len - 1``."""
         oldest_first = (self._next - self._filled + np.arange(self._filled)) % self.maxlen
-        slots = oldest_first[self._sampleable(oldest_first)]
+        slots = oldest_first[self.sampleable(oldest_first)]
         if not -len(slots) <= index < len(slots):
             raise IndexError(f"replay memory index {index} out of range for {len(slots)} sampleable transitions")
         slot = slots[[index]]

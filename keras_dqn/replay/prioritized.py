@@ -105,6 +105,12 @@ class _Prioritized:
         return self._tree.values
 
     @property
+    def total_priority(self) -> float:
+        """The sum of every stored ``p**alpha`` (what sampling divides by), up to date when read."""
+        self._sync()
+        return self._tree.total
+
+    @property
     def max_priority(self) -> float:
         """What a new transition's ``p**alpha`` is: the largest stored so far (1.0 to start with)."""
         return self._max_priority
@@ -137,7 +143,7 @@ class _Prioritized:
         # and a ratio <= 1 cannot overflow however small a priority is.
         priorities = self._tree.values[slots]
         weights = (priorities.min(axis=-1, keepdims=True) / priorities) ** beta
-        return self._gather(slots)._replace(weights=weights.astype(np.float32), indices=slots)
+        return self.gather(slots)._replace(weights=weights.astype(np.float32), indices=slots)
 
     def sample(self, batch_size: int, beta: float | None = None) -> Batch:
         """A prioritized minibatch of ``batch_size`` transitions (with replacement), stratified.
@@ -231,12 +237,12 @@ class _Prioritized:
 
     # ------------------------------------------------------------------ saving
     def _arrays(self) -> dict[str, np.ndarray]:
-        return {**super()._arrays(), "priorities": self._tree._leaves}
+        return {**super()._arrays(), "priorities": self._tree.leaves}
 
     @property
     def nbytes_per_transition(self) -> float:
         """Bytes of storage per slot, the sum-tree's inner nodes included."""
-        inner = self._tree.nbytes - self._tree._leaves.nbytes
+        inner = self._tree.nbytes - self._tree.leaves.nbytes
         return super().nbytes_per_transition + inner / self.maxlen
 
     def state_dict(self) -> dict[str, Any]:
@@ -265,13 +271,13 @@ class _Prioritized:
                 self._state_error(f"'max_priority' should be a finite number >= 1.0, found {max_priority!r}")
             max_priority = float(max_priority)
         found = state.get("priorities")
-        mine = self._tree._leaves
+        mine = self._tree.leaves
         if isinstance(found, np.ndarray) and found.shape == mine.shape and found.dtype == mine.dtype:
             if not np.all(np.isfinite(found) & (found >= 0)):
                 self._state_error("'priorities' should be finite and non-negative, found a negative, nan or inf")
         super().load_state_dict(state)
         self._pending = 0
-        leaves = self._tree._leaves
+        leaves = self._tree.leaves
         leaves[~self._live(np.arange(self.maxlen))] = 0.0  # whatever the file says, never draw those
         self._tree.rebuild()
         stored = float(leaves.max()) if leaves.size else 0.0
@@ -334,29 +340,29 @@ class PrioritizedFrameReplayBuffer(_Prioritized, FrameReplayBuffer):
         self._reach = self.stack
 
     def _depth(self, slots: np.ndarray) -> np.ndarray:
-        """Slots back from each transition to its oldest frame (as :meth:`_sampleable` counts them)."""
+        """Slots back from each transition to its oldest frame (as :meth:`sampleable` counts them)."""
         return sum(self.back[c].astype(np.int64) for c in self._chains(slots)[:-1])
 
     def _refresh(self, slots: np.ndarray) -> None:
         # New transitions get the max priority, frame-only slots 0.  Writing a slot also takes the
         # oldest frame from every transition whose stack reached back to it; those lie at most
         # `_reach` slots after it, so one window covers them all.
-        new = slots[self._sampleable(slots)]
+        new = slots[self.sampleable(slots)]
         if new.size:
             self._reach = max(self._reach, int(self._depth(new).max()))
         span = min(len(slots) + self._reach, self.maxlen)
         window = (slots[0] + np.arange(span)) % self.maxlen
-        values = self._tree._leaves[window]  # a copy (fancy indexing)
+        values = self._tree.leaves[window]  # a copy (fancy indexing)
         values[: len(slots)] = self._max_priority
-        values[~self._sampleable(window)] = 0.0
+        values[~self.sampleable(window)] = 0.0
         self._tree.update(window, values)
 
     def _live(self, slots: np.ndarray) -> np.ndarray:
-        return self._sampleable(slots)
+        return self.sampleable(slots)
 
     def _used_slots(self) -> int:
         return self._filled
 
     def _after_load(self) -> None:
-        live = np.flatnonzero(self._sampleable(np.arange(self.maxlen)))
+        live = np.flatnonzero(self.sampleable(np.arange(self.maxlen)))
         self._reach = max(self.stack, int(self._depth(live).max())) if live.size else self.stack

@@ -39,7 +39,8 @@ class SumTree:
         self.levels = (self.capacity - 1).bit_length()  # levels of inner nodes above the leaves
         self.size = 1 << self.levels  # leaves, padding included
         self._tree = np.zeros(2 * self.size, dtype=np.float64)  # entry 0 is unused
-        self._leaves = self._tree[self.size : self.size + self.capacity]  # a view: writing it needs rebuild()
+        self.leaves = self._tree[self.size : self.size + self.capacity]
+        """The leaf values, a writable view: after writing it, call :meth:`rebuild`."""
 
     def __len__(self) -> int:
         return self.capacity
@@ -52,7 +53,7 @@ class SumTree:
     @property
     def values(self) -> np.ndarray:
         """The leaf values, a read-only view (change them with :meth:`update`)."""
-        view = self._leaves.view()
+        view = self.leaves.view()
         view.flags.writeable = False
         return view
 

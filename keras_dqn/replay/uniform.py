@@ -243,6 +243,6 @@ class ReplayBuffer(RingStorage):
     def _draw_slots(self, count: int) -> np.ndarray:
         return self.rng.integers(0, self._size, size=count)  # slots 0.._size-1 hold the transitions
 
-    def _gather(self, idx: np.ndarray) -> Batch:
+    def gather(self, idx: np.ndarray) -> Batch:
         last, rewards, dones, discounts = self._returns(idx)
         return Batch(self.states[idx], self.actions[idx], rewards, self.next_states[last], dones, discounts)

@@ -22,6 +22,7 @@ from keras_dqn import (
     RainbowAgent,
     TargetDQNAgent,
 )
+from keras_dqn._internals.keras import all_layers
 from keras_dqn.networks.noisy import noise_states
 from keras_dqn.replay.base import Batch
 from keras_dqn.replay.frames import FrameReplayBuffer
@@ -164,7 +165,7 @@ def test_noisy_agent_explores_with_noise_and_acts_greedily_with_the_mean():
 def test_sigma0_sets_every_noisy_layers_initial_noise_and_is_recorded(tmp_path):
     for sigma0 in (0.5, 0.1):
         agent = TargetDQNAgent(4, 3, seed=0, noisy=True, hidden=(16,), sigma0=sigma0)
-        noisy = [layer for layer in agent.model._flatten_layers() if isinstance(layer, keras_dqn.NoisyDense)]
+        noisy = [layer for layer in all_layers(agent.model) if isinstance(layer, keras_dqn.NoisyDense)]
         assert len(noisy) == 2  # the hidden layer and the head
         for layer in noisy:  # sigma = sigma0 / sqrt(inputs), weights and biases alike
             inputs = layer.kernel_mu.shape[0]

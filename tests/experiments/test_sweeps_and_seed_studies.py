@@ -23,6 +23,7 @@ from ray.cluster_utils import Cluster  # noqa: E402
 import keras_dqn  # noqa: E402
 from keras_dqn.cli import commands as cli  # noqa: E402
 from keras_dqn.config.recipes import RECIPES, get_recipe  # noqa: E402
+from keras_dqn.config.settings import apply_config, read_config_file  # noqa: E402
 from keras_dqn.config.spaces import check_search_space  # noqa: E402
 from keras_dqn.experiments import ray_jobs, seed_studies, sweeps  # noqa: E402
 
@@ -99,7 +100,8 @@ def test_sweep_on_a_two_node_cluster(two_nodes, tmp_path, capsys):
     assert set(best) == {"agent", "train"}
     assert best["agent"]["learning_rate"] == pytest.approx(float(rows[0]["agent.learning_rate"]))
     assert best["train"] == {"batch_size": int(rows[0]["train.batch_size"]), **QUICK}
-    recipe, given = cli._config(get_recipe("cartpole-target"), str(out / "best_config.json"))  # as train --config
+    given = read_config_file(str(out / "best_config.json"))  # as train --config reads it
+    recipe = apply_config(get_recipe("cartpole-target"), given)
     assert given == best and recipe.train_kwargs["batch_size"] == best["train"]["batch_size"]
     agent = keras_dqn.load_agent(out / "best.h5")
     assert agent.learning_rate == pytest.approx(best["agent"]["learning_rate"])
@@ -351,7 +353,8 @@ def test_an_interrupted_seed_study_resumes(tmp_path, capsys, monkeypatch, no_ray
         assert [r["training_iteration"] for r in after[seed] if r.get("final")] == [5]
     assert len(after[1]) - len(rows_before[1]) in (2, 3)  # seed 1 reported rows 4 and final, maybe row 3 again
     assert len(after[2]) == 5
-    curve = ray_jobs._continued([r for r in after[1] if not r.get("final")])  # seed 1's rows in seeds.csv and curve.png
+    # seed 1's rows in seeds.csv and curve.png
+    curve = ray_jobs.continued_rows([r for r in after[1] if not r.get("final")])
     assert [r["training_iteration"] for r in curve] == [1, 2, 3, 4]  # a row reported again counts once
 
     summary = json.loads((out / "summary.json").read_text())

@@ -108,8 +108,7 @@ def _train(agent, updates: int = 5):
 
 
 def _step_function(agent, single: bool = True):
-    function = agent.train_step._functions[single]
-    return getattr(function, "function", function)
+    return agent.train_step.traced(single)
 
 
 @pytest.mark.parametrize(
@@ -205,7 +204,7 @@ def test_shared_functions_run_on_each_callers_variables_and_stay_bounded():
     # a function that captures anything but the caller's variables is not shared
     constant = tf.constant(5.0)
     alone = shared.get("other", first, lambda: tf.function(lambda: first[1] + constant).get_concrete_function())
-    assert not hasattr(alone, "function") and "other" not in shared._entries
+    assert not hasattr(alone, "function") and "other" not in shared
     for key in "abc":
         shared.get(key, first, tracer(first))
     assert len(shared) == 2  # least recently used out

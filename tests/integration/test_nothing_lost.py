@@ -126,7 +126,7 @@ def test_a_prioritized_agent_checkpoint_round_trips_its_priorities_and_max_prior
     assert load_checkpoint(loaded, tmp_path) == {"steps": 30}
     np.testing.assert_array_equal(loaded.memory.priorities, saved.memory.priorities)
     assert loaded.memory.max_priority == saved.memory.max_priority  # exactly: the JSON float round-trips
-    assert loaded.memory._tree.total == saved.memory._tree.total
+    assert loaded.memory.total_priority == saved.memory.total_priority
     for mine, theirs in zip(saved.memory.sample_batches(3, 8), loaded.memory.sample_batches(3, 8), strict=True):
         np.testing.assert_array_equal(mine, theirs)  # the same draws: priorities, tree and the agent's rng
     saved.remember(states[30], 0, 1.0, states[30], False)  # new transitions get max_priority, in both

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_dqn._internals.keras import all_layers
 from keras_dqn.networks import precision
 from keras_dqn.networks.builders import build_mlp, build_nature_cnn
 from keras_dqn.networks.heads import DistributionalHead, DuelingHead, activation_name
@@ -57,7 +58,7 @@ COMBINATIONS = [(noisy, dueling, n_atoms) for noisy in (False, True) for dueling
 def test_mlp_outputs_and_numpy_twin(noisy, dueling, n_atoms):
     model = build_mlp(4, 3, (16, 8), noisy=noisy, dueling=dueling, n_atoms=n_atoms, seed=0)
     assert [layer.name for layer in model.layers] == ["dense", "dense_1", "q_values"]
-    kinds = {type(layer) for layer in model._flatten_layers(include_self=False)}
+    kinds = {type(layer) for layer in all_layers(model)}
     assert (NoisyDense in kinds) == noisy and (keras.layers.Dense in kinds) == (not noisy)
     out = model(STATES, training=False).numpy()
     assert out.dtype == np.float32

@@ -82,8 +82,8 @@ def row(kind, v, first, reward, done):
 def everything(memory):
     """Every sampleable transition, through the sampling path."""
     if isinstance(memory, FrameReplayBuffer):
-        return memory._gather(np.flatnonzero(memory._sampleable(np.arange(memory._filled))))
-    return memory._gather(np.arange(len(memory)))
+        return memory.gather(np.flatnonzero(memory.sampleable(np.arange(memory.maxlen))))
+    return memory.gather(np.arange(len(memory)))
 
 
 def check(kind, batch, table):
@@ -160,7 +160,7 @@ def test_gamma_is_read_when_sampling():
     memory = Vectors.make(100, n_step=N, gamma=GAMMA)
     write_one_env(Vectors, memory, ONE_ENV, "append")
     memory.gamma = 0.5  # what an agent does when its gamma changes
-    batch = memory._gather(np.array([0, 6, 7]))
+    batch = memory.gather(np.array([0, 6, 7]))
     np.testing.assert_allclose(batch.rewards, [1 + 0.5 * 2 + 0.25 * 3, 10 + 0.5 * 20, 20])
     np.testing.assert_allclose(batch.discounts, [0.125, 0.25, 0.5])
 
@@ -371,7 +371,7 @@ def test_frame_buffer_gives_the_batches_of_a_replay_buffer(stack_axis, n_step):
             batch.dones.reshape(-1),
             batch.discounts.reshape(-1),
         ]
-        expected = naive._gather(np.array([where[state.tobytes()] for state in flat[0]]))
+        expected = naive.gather(np.array([where[state.tobytes()] for state in flat[0]]))
         for mine, theirs in zip(flat, expected[:6], strict=True):
             np.testing.assert_allclose(mine, theirs, rtol=1e-6)
     if n_step == 3:  # some windows were cut short by an end, others ran the full 3 steps
@@ -392,7 +392,7 @@ def test_n_step_1_is_the_one_step_batch_with_discounts(kind):
     assert (memory.links == -1).all()  # no link bookkeeping with n_step=1
     if isinstance(memory, ReplayBuffer):  # the stored arrays, fancy-indexed, as before n-step returns
         idx = np.array([[3, 1], [0, 7]])
-        batch = memory._gather(idx)
+        batch = memory.gather(idx)
         for got, stored in zip(batch[:5], (memory.states, memory.actions, memory.rewards, memory.next_states,
                                            memory.dones), strict=True):  # fmt: skip
             np.testing.assert_array_equal(got, stored[idx])

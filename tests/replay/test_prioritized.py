@@ -61,7 +61,7 @@ def test_sum_tree_shape_memory_and_rebuild():
     assert found.shape == (3, 4)
     with pytest.raises(ValueError, match="read-only"):
         tree.values[0] = 1.0
-    tree._leaves[:] = np.arange(1000)
+    tree.leaves[:] = np.arange(1000)
     tree.rebuild()
     assert tree.total == np.arange(1000).sum()
     np.testing.assert_array_equal(tree.find([0.5, 1.0, 499_499.0]), [1, 2, 999])
@@ -233,9 +233,9 @@ def random_stack_episodes(rng, n_envs, steps, k=4, shape=(2, 2)):
 
 
 def assert_priorities_exactly_on_sampleable_transitions(memory):
-    sampleable = memory._sampleable(np.arange(memory.maxlen))
+    sampleable = memory.sampleable(np.arange(memory.maxlen))
     np.testing.assert_array_equal(memory.priorities > 0, sampleable)
-    assert memory._tree.total == pytest.approx(memory.priorities.sum(), rel=1e-12)
+    assert memory.total_priority == pytest.approx(memory.priorities.sum(), rel=1e-12)
 
 
 @pytest.mark.parametrize("n_envs, maxlen", [(1, 10), (1, 23), (3, 16), (6, 40), (12, 64)])
@@ -251,16 +251,16 @@ def test_frame_buffer_never_samples_frame_only_slots_or_lost_transitions(n_envs,
         else:
             memory.extend(*columns)
         assert_priorities_exactly_on_sampleable_transitions(memory)
-        if memory._tree.total > 0 and step % 3 == 0:
+        if memory.total_priority > 0 and step % 3 == 0:
             batch = memory.sample_batches(2, min(8, len(memory)))
-            assert memory._sampleable(batch.indices.reshape(-1)).all()
+            assert memory.sampleable(batch.indices.reshape(-1)).all()
             for s, s2 in zip(batch.states.reshape(-1, 4, 2, 2), batch.next_states.reshape(-1, 4, 2, 2), strict=True):
                 assert (s.tobytes(), s2.tobytes()) in stored  # a stack that was really stored
             memory.update_priorities(batch.indices, rng.exponential(size=batch.indices.shape))
             assert_priorities_exactly_on_sampleable_transitions(memory)
     assert memory.slots_written > 3 * maxlen  # wrapped several times
     drawn = memory.sample_batches(50, min(16, len(memory))).indices.reshape(-1)
-    assert memory.is_transition[drawn].all() and memory._sampleable(drawn).all()
+    assert memory.is_transition[drawn].all() and memory.sampleable(drawn).all()
 
 
 def test_the_parents_other_arguments_pass_through():
@@ -285,7 +285,7 @@ def test_frame_buffer_ignores_priorities_of_slots_lost_since_they_were_sampled()
     batch = memory.sample_batches(4, len(memory))
     for _ in range(6):  # 18+ slots written: everything sampled is gone or rewritten
         memory.extend(*next(episodes))
-    lost = ~memory._sampleable(batch.indices)
+    lost = ~memory.sampleable(batch.indices)
     assert lost.any() and not lost.all()  # frame-only slots or lost frames now, and new transitions
     memory.update_priorities(batch.indices, np.full(batch.indices.shape, 5.0))  # in range: no error
     assert_priorities_exactly_on_sampleable_transitions(memory)  # the lost ones stay at 0
@@ -313,7 +313,7 @@ def test_state_dict_round_trip_restores_priorities_and_sampling(cls, shape, make
     restored.load_state_dict(state)
     np.testing.assert_array_equal(restored.priorities, original.priorities)
     assert restored.max_priority == original.max_priority > 1.0
-    assert restored._tree.total == original._tree.total
+    assert restored.total_priority == original.total_priority
     for a, b in zip(restored.sample_batches(3, 8), original.sample_batches(3, 8), strict=True):
         np.testing.assert_array_equal(a, b)  # indices, weights and contents alike
     for memory in (original, restored):  # and both go on
