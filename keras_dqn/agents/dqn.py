@@ -22,7 +22,6 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from keras_dqn.agents.parts import AgentParts
 from keras_dqn.agents.settings import check_setting
@@ -349,20 +348,6 @@ class DQNAgent(AgentParts, TrainingState, TDUpdate):
         Raises:
             ValueError: states of another shape, or with nan/inf in them."""
         return self._q_values(self._as_batch(states, "q_values()"), noise=self.noisy and not greedy)
-
-    def _q_values(self, states: np.ndarray, noise: bool = False) -> np.ndarray:
-        """:meth:`q_values` of a checked batch (``noise``: a fresh draw of the noisy layers' noise)."""
-        if self.numpy_model is not None:
-            if self.policy_weights is None:
-                self.policy_weights = self.model.get_weights()
-            outputs = self.numpy_model(states, self.policy_weights, rng=self.rng if noise else None)
-        else:
-            if noise not in self._predict:
-                spec = tf.TensorSpec((None, *self.state_shape), tf.as_dtype(self.state_dtype))
-                forward = tf.function(lambda x: self.model(x, training=noise))
-                self._predict[noise] = forward.get_concrete_function(spec)
-            outputs = self._predict[noise](tf.constant(states)).numpy()
-        return outputs if self.atoms is None else outputs @ self.atoms  # C51: the mean of each distribution
 
     def refresh_policy(self) -> None:
         """Re-read the model's weights for acting (after you set them outside replay/load)."""

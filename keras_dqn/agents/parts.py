@@ -1,5 +1,6 @@
-"""What an agent is made of: its replay memory and network, the checks on what you give it
-(your own model or memory, states), and its config for weights files.
+"""What an agent is made of: its replay memory and network, the forward pass it acts with (the
+NumPy twin or one compiled call), the checks on what you give it (your own model or memory,
+states), and its config for weights files.
 
 :class:`AgentParts` holds the methods each agent class may override to build something
 else (:class:`~keras_dqn.ConvDQNAgent`: the Nature CNN and a frame memory); the agent's
@@ -12,6 +13,7 @@ from typing import Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from keras_dqn.agents.settings import LOSSES, settings_in_use, weights_file_settings
 from keras_dqn.checks import check_numeric_array, check_positive_int
@@ -167,6 +169,20 @@ class AgentParts:
             f"this problem ({self.learning_rate:g}). The optimizer's state may not be usable: to go on training, "
             "load a checkpoint or weights into a new agent"
         )
+
+    def _q_values(self, states: np.ndarray, noise: bool = False) -> np.ndarray:
+        """:meth:`q_values` of a checked batch (``noise``: a fresh draw of the noisy layers' noise)."""
+        if self.numpy_model is not None:
+            if self.policy_weights is None:
+                self.policy_weights = self.model.get_weights()
+            outputs = self.numpy_model(states, self.policy_weights, rng=self.rng if noise else None)
+        else:
+            if noise not in self._predict:
+                spec = tf.TensorSpec((None, *self.state_shape), tf.as_dtype(self.state_dtype))
+                forward = tf.function(lambda x: self.model(x, training=noise))
+                self._predict[noise] = forward.get_concrete_function(spec)
+            outputs = self._predict[noise](tf.constant(states)).numpy()
+        return outputs if self.atoms is None else outputs @ self.atoms  # C51: the mean of each distribution
 
     def get_config(self) -> dict[str, Any]:
         """The agent's class, env, state and action sizes and settings, as its weights files store them.

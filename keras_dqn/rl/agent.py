@@ -31,6 +31,7 @@ from keras_dqn.files.weights import load_h5, save_h5
 from keras_dqn.networks.heads import DuelingHead, activation_name
 from keras_dqn.rl.memory import SequentialMemory
 from keras_dqn.rl.policies import EpsGreedyQPolicy, GreedyQPolicy, Policy
+from keras_dqn.training.evaluation import check_agent_fits_env
 
 _RUN_ARGUMENTS = ("action_repetition", "nb_max_start_steps", "start_step_policy")  # keras-rl's, for fit/test
 
@@ -211,6 +212,37 @@ def _call(callbacks: list, method: str, *args: Any) -> None:
 
 
 # ---------------------------------------------------------------------------------- the agent
+def _check_env(core: TargetDQNAgent, window_length: int, env: gym.Env, visualize: bool) -> None:
+    """``env`` must fit the agent: Discrete actions, one per Q-value, observations that the window
+    stacks into the model's input, and a window to draw in when ``visualize``."""
+    check_agent_fits_env(core, env)
+    obs_shape = tuple(env.observation_space.shape or ())
+    if (window_length, *obs_shape) != core.state_shape:
+        raise ValueError(
+            f"the env's observations have shape {obs_shape}, so the model's input must be "
+            f"{(window_length, *obs_shape)} (window_length first); it is {core.state_shape}"
+        )
+    if visualize and getattr(env, "render_mode", None) != "human":
+        raise ValueError(
+            f"visualize=True needs an env made with render_mode='human' (gymnasium picks the render mode "
+            f"in gym.make, e.g. gym.make('CartPole-v1', render_mode='human')); this env's is "
+            f"{getattr(env, 'render_mode', None)!r}"
+        )
+
+
+def _bind_policies(agent: DQNAgent, seed: int | None) -> None:
+    """Give ``agent``'s two policies their agent and, with a ``seed``, a seed each where they have
+    none: ``seed=...`` makes the whole run repeatable, exploration too, not only replay."""
+    for policy in (agent.policy, agent.test_policy):
+        if not isinstance(policy, Policy):
+            raise ValueError(f"policies must be keras_dqn.rl Policy objects, got {type(policy).__name__}")
+        policy.set_agent(agent)
+    if seed is not None:
+        policy_seed, test_seed = np.random.SeedSequence(seed).spawn(2)
+        agent.policy.seed_if_unseeded(policy_seed)
+        agent.test_policy.seed_if_unseeded(test_seed)
+
+
 class DQNAgent:
     """keras-rl's ``DQNAgent``, on :class:`keras_dqn.TargetDQNAgent`'s compiled training step.
 
@@ -312,14 +344,7 @@ class DQNAgent:
         self.memory = memory
         self.policy = policy if policy is not None else EpsGreedyQPolicy()
         self.test_policy = test_policy if test_policy is not None else GreedyQPolicy()
-        for p in (self.policy, self.test_policy):
-            if not isinstance(p, Policy):
-                raise ValueError(f"policies must be keras_dqn.rl Policy objects, got {type(p).__name__}")
-            p.set_agent(self)
-        if seeded:  # seed=... makes the whole run repeatable: exploration too, not only replay
-            policy_seed, test_seed = np.random.SeedSequence(seed).spawn(2)
-            self.policy.seed_if_unseeded(policy_seed)
-            self.test_policy.seed_if_unseeded(test_seed)
+        _bind_policies(self, seed if seeded else None)
         self.compiled = False
         self.training = False
         self.step = 0  # env steps taken by fit()
@@ -362,25 +387,6 @@ class DQNAgent:
         self.compiled = True
 
     # ------------------------------------------------------------------ running episodes
-    def _check_env(self, env: gym.Env, visualize: bool, what: str) -> None:
-        if not isinstance(getattr(env, "action_space", None), gym.spaces.Discrete):
-            space = getattr(env, "action_space", None)
-            raise ValueError(f"{what} needs an env with a Discrete action space (one Q-value per action), got {space}")
-        if int(env.action_space.n) != self.nb_actions:
-            raise ValueError(f"the env has {env.action_space.n} actions, the agent nb_actions={self.nb_actions}")
-        obs_shape = tuple(env.observation_space.shape or ())
-        if (self.window_length, *obs_shape) != self.core.state_shape:
-            raise ValueError(
-                f"the env's observations have shape {obs_shape}, so the model's input must be "
-                f"{(self.window_length, *obs_shape)} (window_length first); it is {self.core.state_shape}"
-            )
-        if visualize and getattr(env, "render_mode", None) != "human":
-            raise ValueError(
-                f"visualize=True needs an env made with render_mode='human' (gymnasium picks the render mode "
-                f"in gym.make, e.g. gym.make('CartPole-v1', render_mode='human')); this env's is "
-                f"{getattr(env, 'render_mode', None)!r}"
-            )
-
     def _play(
         self, env: gym.Env, state: np.ndarray, window: _ObservationWindow, policy: Policy, max_steps: int | None
     ) -> Iterator[_Step]:
@@ -462,7 +468,7 @@ class DQNAgent:
         if verbose not in (0, 1, 2):
             raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
         env = flat_observations(env)  # FrozenLake's, Taxi's, Blackjack's observations one-hot, as make_env's
-        self._check_env(env, visualize, "fit()")
+        _check_env(self.core, self.window_length, env, visualize)
         history, cbs = _callbacks(self.model, callbacks)
         self.step = 0  # keras-rl counts each fit() from 0: annealing and warmup start again
         self.training = True
@@ -547,7 +553,7 @@ class DQNAgent:
         if nb_max_episode_steps is not None:
             nb_max_episode_steps = check_positive_int("nb_max_episode_steps", nb_max_episode_steps)
         env = flat_observations(env)
-        self._check_env(env, visualize, "test()")
+        _check_env(self.core, self.window_length, env, visualize)
         history, cbs = _callbacks(self.model, callbacks)
         window = _ObservationWindow(self.window_length, self.core.state_shape[1:])
         was_training, self.training = self.training, False
