@@ -12,7 +12,6 @@ from keras_dqn.exploration import (
     schedule_config,
     schedule_from_config,
 )
-from keras_dqn.files.checkpoint import load_checkpoint, save_checkpoint
 
 
 def test_linear_schedule_values_at_the_start_the_end_of_its_fraction_and_after():
@@ -84,30 +83,6 @@ def test_train_without_exploration_fraction_keeps_the_blogs_decay():
                     progress=False, seed=0)  # fmt: skip
     assert 190 < agent.train_steps < 210
     assert agent.epsilon == pytest.approx(0.99**agent.train_steps)
-
-
-def test_checkpoint_keeps_the_schedule_a_resumed_run_follows(tmp_path):
-    agent = keras_dqn.DQNAgent(4, 2, seed=0)
-    agent.exploration = LinearDecay(1.0, 0.05, 12_000)
-    save_checkpoint(agent, tmp_path, {"steps": 0})
-    fresh = keras_dqn.DQNAgent(4, 2, seed=1)
-    load_checkpoint(fresh, tmp_path)
-    assert fresh.exploration == LinearDecay(1.0, 0.05, 12_000)
-
-
-def test_resumed_linear_run_follows_the_schedule_it_started_with(tmp_path, capsys):
-    def run(steps, resume):
-        agent = keras_dqn.DQNAgent(4, 2, seed=0)
-        return keras_dqn.train(agent, gym.make("CartPole-v1"), steps, learning_starts=50, eval_every=200,
-                               eval_episodes=0, progress=False, seed=0, checkpoint_dir=tmp_path, resume=resume,
-                               exploration_fraction=1.0, exploration_final_eps=0.0)  # fmt: skip
-
-    assert run(200, False).history["epsilon"] == pytest.approx([0.0])
-    # resumed with a longer run: the checkpoint's schedule (over 200 steps) wins over a new one
-    # (which would be over 600 steps, at 1/3 by step 400)
-    assert run(600, True).history["epsilon"] == pytest.approx([0.0, 0.0])
-    assert "resuming with the checkpoint's exploration schedule, LinearDecay(start=1.0, end=0.0, steps=200)" in (
-        capsys.readouterr().out)
 
 
 @pytest.mark.parametrize(

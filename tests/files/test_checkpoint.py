@@ -1,12 +1,17 @@
-"""Checkpoints: the memory's state dict, old files, and damaged files."""
+"""Checkpoints: what each part of an agent (memory, priorities, noise, exploration schedule) keeps
+through one, and damaged files. Resuming train() from one: tests/training/test_loop.py."""
 
 import json
 
 import numpy as np
 import pytest
+from support import bar_env
 
-from keras_dqn import DQNAgent
+import keras_dqn
+from keras_dqn import ConvDQNAgent, DQNAgent
+from keras_dqn.exploration import LinearDecay
 from keras_dqn.files.checkpoint import load_checkpoint, save_checkpoint
+from keras_dqn.networks.noisy import noise_states
 
 STATES = np.random.default_rng(0).normal(size=(8, 4)).astype(np.float32)
 
@@ -146,3 +151,99 @@ def test_state_dict_continues_training_exactly_and_refuses_what_does_not_fit():
         small.load_state_dict(agent.state_dict())
     for w, b in zip(small.model.weights, before, strict=True):  # nothing changed
         np.testing.assert_array_equal(w.numpy(), b)
+
+
+def test_a_prioritized_agent_checkpoint_round_trips_its_priorities_and_max_priority(tmp_path):
+    def agent(seed):
+        return DQNAgent(4, 2, seed=seed, memory_size=50, prioritized=True, n_step=3)
+
+    saved = agent(0)
+    states = np.random.default_rng(0).normal(size=(31, 4)).astype(np.float32)
+    for i in range(30):
+        saved.remember(states[i], i % 2, 1.0, states[i + 1], i % 11 == 10)
+    saved.memory.update_priorities(np.arange(30), np.linspace(0.0, 3.0, 30))
+    saved.memory.update_priorities([7], [50.0])  # the largest ever, then lowered:
+    saved.memory.update_priorities([7], [0.25])  # max_priority is no longer any stored priority
+    assert saved.memory.max_priority > saved.memory.priorities.max()
+    save_checkpoint(saved, tmp_path, {"steps": 30}, include_memory=True)
+    loaded = agent(1)
+    assert load_checkpoint(loaded, tmp_path) == {"steps": 30}
+    np.testing.assert_array_equal(loaded.memory.priorities, saved.memory.priorities)
+    assert loaded.memory.max_priority == saved.memory.max_priority  # exactly: the JSON float round-trips
+    assert loaded.memory.total_priority == saved.memory.total_priority
+    for mine, theirs in zip(saved.memory.sample_batches(3, 8), loaded.memory.sample_batches(3, 8), strict=True):
+        np.testing.assert_array_equal(mine, theirs)  # the same draws: priorities, tree and the agent's rng
+    saved.remember(states[30], 0, 1.0, states[30], False)  # new transitions get max_priority, in both
+    loaded.remember(states[30], 0, 1.0, states[30], False)
+    np.testing.assert_array_equal(loaded.memory.priorities, saved.memory.priorities)
+    np.testing.assert_array_equal(loaded.memory.links, saved.memory.links)  # the lane went on: linked again
+    state = {**saved.memory.state_dict(), "lanes": [[0, 99]]}  # a lane's last transition must be stored
+    with pytest.raises(ValueError, match=r"'lanes' should be a list of \[sub-env >= 0, age in \[1, size\]\] pairs"):
+        loaded.memory.load_state_dict(state)
+
+
+def test_noise_states_of_both_networks_round_trip_and_a_checkpoint_without_them_is_refused(tmp_path):
+    def agent(seed):
+        return keras_dqn.RainbowAgent(4, 2, seed=seed, hidden=(8,), memory_size=100)
+
+    saved = agent(0)
+    states = np.random.default_rng(0).normal(size=(40, 4)).astype(np.float32)
+    for i in range(39):
+        saved.remember(states[i], i % 2, 1.0, states[i + 1], False)
+    saved.replay(8)  # draws training noise: the generators move on
+    saved.target_model(states[:2], training=True)  # the target's again
+    path = save_checkpoint(saved, tmp_path, {})
+    with np.load(path) as data:
+        assert {"noise/model/0", "noise/target/0"} <= set(data.files)
+    loaded = agent(0)
+    fresh = [noise_states(loaded.model), noise_states(loaded.target_model)]
+    assert not all(np.array_equal(a, b) for a, b in zip(fresh[0], noise_states(saved.model), strict=True))
+    load_checkpoint(loaded, tmp_path)
+    for network in ("model", "target_model"):
+        for a, b in zip(noise_states(getattr(saved, network)), noise_states(getattr(loaded, network)), strict=True):
+            np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(saved.model(states, training=True), loaded.model(states, training=True))
+
+    with np.load(path) as data:  # a checkpoint that lost its noise states
+        arrays = {key: data[key] for key in data.files if not key.startswith("noise/")}
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+    untouched = agent(0)
+    before = [w.copy() for w in untouched.model.get_weights()]
+    with pytest.raises(ValueError, match=r"holds noise/model arrays of shapes \[\], this agent's are \[\(2,\)"):
+        load_checkpoint(untouched, tmp_path)
+    for a, b in zip(before, untouched.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # checked before anything was set
+
+
+def test_checkpoint_restores_the_frame_memory(tmp_path):
+    agent = ConvDQNAgent((4, 36, 36), 2, seed=0, memory_size=200)
+    env = bar_env()
+    obs, _ = env.reset(seed=0)
+    for _ in range(60):
+        action = agent.act(obs)
+        next_obs, reward, terminated, truncated, _ = env.step(action)
+        agent.remember(obs, action, reward, next_obs, terminated)
+        obs = next_obs if not (terminated or truncated) else env.reset()[0]
+    save_checkpoint(agent, tmp_path, {"steps": 60}, include_memory=True)
+    other = ConvDQNAgent((4, 36, 36), 2, seed=1, memory_size=200)
+    assert load_checkpoint(other, tmp_path) == {"steps": 60}
+    assert len(other.memory) == len(agent.memory) == 60
+    for i in (0, 30, -1):
+        for mine, theirs in zip(agent.memory[i], other.memory[i], strict=True):
+            np.testing.assert_array_equal(mine, theirs)
+    small = ConvDQNAgent((4, 36, 36), 2, memory_size=100)
+    with pytest.raises(ValueError, match="does not fit this agent's FrameReplayBuffer"):
+        load_checkpoint(small, tmp_path)
+
+
+# --- the agent ---------------------------------------------------------------------------
+
+
+def test_checkpoint_keeps_the_schedule_a_resumed_run_follows(tmp_path):
+    agent = keras_dqn.DQNAgent(4, 2, seed=0)
+    agent.exploration = LinearDecay(1.0, 0.05, 12_000)
+    save_checkpoint(agent, tmp_path, {"steps": 0})
+    fresh = keras_dqn.DQNAgent(4, 2, seed=1)
+    load_checkpoint(fresh, tmp_path)
+    assert fresh.exploration == LinearDecay(1.0, 0.05, 12_000)

@@ -3,7 +3,6 @@
 
 import numpy as np
 import pytest
-from support import bar_env  # the synthetic frame env
 
 from keras_dqn import ConvDQNAgent, FrameReplayBuffer, ReplayBuffer
 from keras_dqn.files.checkpoint import load_checkpoint, save_checkpoint
@@ -168,25 +167,3 @@ def test_frame_buffer_rejects_what_it_cannot_store():
         FrameReplayBuffer(50, (8,))
 
 
-def test_checkpoint_restores_the_frame_memory(tmp_path):
-    agent = ConvDQNAgent((4, 36, 36), 2, seed=0, memory_size=200)
-    env = bar_env()
-    obs, _ = env.reset(seed=0)
-    for _ in range(60):
-        action = agent.act(obs)
-        next_obs, reward, terminated, truncated, _ = env.step(action)
-        agent.remember(obs, action, reward, next_obs, terminated)
-        obs = next_obs if not (terminated or truncated) else env.reset()[0]
-    save_checkpoint(agent, tmp_path, {"steps": 60}, include_memory=True)
-    other = ConvDQNAgent((4, 36, 36), 2, seed=1, memory_size=200)
-    assert load_checkpoint(other, tmp_path) == {"steps": 60}
-    assert len(other.memory) == len(agent.memory) == 60
-    for i in (0, 30, -1):
-        for mine, theirs in zip(agent.memory[i], other.memory[i], strict=True):
-            np.testing.assert_array_equal(mine, theirs)
-    small = ConvDQNAgent((4, 36, 36), 2, memory_size=100)
-    with pytest.raises(ValueError, match="does not fit this agent's FrameReplayBuffer"):
-        load_checkpoint(small, tmp_path)
-
-
-# --- the agent ---------------------------------------------------------------------------

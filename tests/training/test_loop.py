@@ -252,3 +252,18 @@ def test_appending_with_another_separator_keeps_it(tmp_path):
     logger.on_epoch_end(1, {"step": 600, "wall_s": 3.5, "loss": 0.25})
     logger.on_train_end()
     assert path.read_text().splitlines() == ["epoch;loss;step;wall_s", "0;0.5;300;", "1;0.25;600;3.5"]
+
+
+def test_resumed_linear_run_follows_the_schedule_it_started_with(tmp_path, capsys):
+    def run(steps, resume):
+        agent = keras_dqn.DQNAgent(4, 2, seed=0)
+        return keras_dqn.train(agent, gym.make("CartPole-v1"), steps, learning_starts=50, eval_every=200,
+                               eval_episodes=0, progress=False, seed=0, checkpoint_dir=tmp_path, resume=resume,
+                               exploration_fraction=1.0, exploration_final_eps=0.0)  # fmt: skip
+
+    assert run(200, False).history["epsilon"] == pytest.approx([0.0])
+    # resumed with a longer run: the checkpoint's schedule (over 200 steps) wins over a new one
+    # (which would be over 600 steps, at 1/3 by step 400)
+    assert run(600, True).history["epsilon"] == pytest.approx([0.0, 0.0])
+    assert "resuming with the checkpoint's exploration schedule, LinearDecay(start=1.0, end=0.0, steps=200)" in (
+        capsys.readouterr().out)
