@@ -101,7 +101,9 @@ class WorkshopAgent(keras_dqn.DQNAgent):
     def get_config(self) -> dict:
         # Only the initialiser and the optimizer differ from a DQNAgent with these hidden layers, and
         # neither matters once trained: the saved file plays back as a DQNAgent (keras_dqn.load_agent).
-        return {**super().get_config(), "agent": "DQNAgent"}
+        config = {**super().get_config(), "agent": "DQNAgent"}
+        del config["init_stddev"]  # not a DQNAgent setting: load_agent would refuse it
+        return config
 
 
 def make_agent(args: argparse.Namespace) -> WorkshopAgent:

@@ -5,6 +5,7 @@
 * :mod:`~keras_dqn.agents.target`: :class:`TargetDQNAgent`, a frozen target network, Double DQN;
 * :mod:`~keras_dqn.agents.conv`: :class:`ConvDQNAgent`, the Nature CNN on Atari frames;
 * :mod:`~keras_dqn.agents.rainbow`: :class:`RainbowAgent` and :class:`ConvRainbowAgent`, every switch on;
+* :mod:`~keras_dqn.agents.blog`: :class:`~keras_dqn.agents.blog.DDQNAgent`, the blog repository's ``ddqn.py`` agent;
 * :mod:`~keras_dqn.agents.loading`: :func:`load_agent`, the agent a weights file describes.
 
 What they share: the TD update (:mod:`~keras_dqn.learning.td_update`: targets, Q(s, a), losses,

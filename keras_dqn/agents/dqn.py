@@ -267,6 +267,8 @@ class DQNAgent(AgentParts, TrainingState, TDUpdate):
         else:
             self.memory.append((state, action, reward, next_state, done))
 
+    memorize = remember  # the name the blog repository's scripts use
+
     def act(self, state: Any, *, greedy: bool = False) -> int:
         """Pick an action for one state: random with probability ``epsilon``, else argmax Q.
 

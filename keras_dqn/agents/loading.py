@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from keras_dqn.agents.blog import DDQNAgent
 from keras_dqn.agents.conv import ConvDQNAgent, check_frames_shape
 from keras_dqn.agents.dqn import DQNAgent
 from keras_dqn.agents.rainbow import ConvRainbowAgent, RainbowAgent
@@ -18,7 +19,7 @@ from keras_dqn.files.weights import CONFIG_ATTR, read_h5
 _ABOUT_THE_AGENT = frozenset({"agent", "env_id", "env_kwargs", "action_size"})
 
 AGENT_CLASSES = {
-    cls.__name__: cls for cls in (DQNAgent, TargetDQNAgent, ConvDQNAgent, RainbowAgent, ConvRainbowAgent)
+    cls.__name__: cls for cls in (DQNAgent, TargetDQNAgent, ConvDQNAgent, RainbowAgent, ConvRainbowAgent, DDQNAgent)
 }
 
 

@@ -157,3 +157,74 @@ def test_double_dqn_guide_syncs_the_target_network_every_20_episodes(tmp_path, m
     assert len(env_steps) == 41 and env_steps[-1] < result["agent"].memory.maxlen  # memory length == env steps
     # one copy when the agent is built, then after episodes 0, 20 and 40 (--update-every defaults to the guide's 20)
     assert syncs == [0, env_steps[0], env_steps[20], env_steps[40]]
+
+
+# --- the blog's own repository, keon/deep-q-learning: its three scripts with only the imports and
+# gym -> gymnasium calls changed (examples/keon/), against the originals (tests/fixtures/keon/) ---
+KEON = ROOT / "tests" / "fixtures" / "keon"
+KEON_SCRIPTS = ("dqn.py", "dqn_batch.py", "ddqn.py")
+# The only lines of the original's loop that may differ: gymnasium's reset and step, and the
+# CartPole constants that gymnasium reads through env.unwrapped.
+GYMNASIUM_CALLS = [
+    ("state = env.reset()", "state, _ = env.reset()"),
+    ("next_state, reward, done, _ = env.step(action)", "next_state, reward, done, _, _ = env.step(action)"),
+    ("env.x_threshold", "env.unwrapped.x_threshold"),
+    ("env.theta_threshold_radians", "env.unwrapped.theta_threshold_radians"),
+]
+
+
+def _main_block(text: str) -> list[str]:
+    return text[text.index('if __name__ == "__main__":'):].splitlines()
+
+
+@pytest.mark.parametrize("name", KEON_SCRIPTS)
+def test_keon_scripts_differ_from_the_originals_only_in_imports_and_gymnasium_calls(name):
+    original, ours = (KEON / name).read_text(), (ROOT / "examples" / "keon" / name).read_text()
+    expected = "\n".join(_main_block(original))
+    for gym_call, gymnasium_call in GYMNASIUM_CALLS:
+        expected = expected.replace(gym_call, gymnasium_call)
+    assert "\n".join(_main_block(ours)) == expected
+    before_loop = ours[: ours.index('if __name__ == "__main__":')]
+    code = [line for line in before_loop.splitlines() if line.strip() and not line.startswith("#")]
+    episodes = next(line for line in original.splitlines() if line.startswith("EPISODES = "))
+    assert all(line.startswith(("import ", "from ")) for line in code if line != episodes), code
+    assert episodes in code  # the original's episode count
+
+
+@pytest.mark.parametrize("name", KEON_SCRIPTS)
+def test_keon_scripts_run_on_keras_dqn(tmp_path, name):
+    source = (ROOT / "examples" / "keon" / name).read_text()
+    short = re.sub(r"^EPISODES = \d+$", "EPISODES = 3", source, flags=re.M)  # three episodes, not thousands
+    (tmp_path / name).write_text(short)
+    result = subprocess.run([sys.executable, name], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    scores = re.findall(r"^episode: (\d)/3, score: (\d+), e: ([\d.]+)$", result.stdout, flags=re.M)
+    assert [int(e) for e, _, _ in scores] == [0, 1, 2], result.stdout[-2000:]
+    if name == "dqn_batch.py" and sum(int(score) for _, score, _ in scores) > 40:
+        assert re.search(r"^episode: \d/3, time: \d+, loss: \d+\.\d{4}$", result.stdout, flags=re.M)
+
+
+def test_keon_ddqn_agent_is_the_scripts_and_loads_its_keras2_weights(tmp_path):
+    from keras_dqn.agents.blog import DDQNAgent
+
+    agent = DDQNAgent(4, 2, seed=0)
+    assert (agent.hidden, agent.gamma, agent.loss, agent.epsilon_decay, agent.double) == ((24, 24), 0.95, "huber",
+                                                                                          0.99, False)  # fmt: skip
+    assert agent.memory.maxlen == 2000 and agent.clipnorm is None
+    agent.load(KEON / "cartpole-ddqn.h5")
+    kernels = agent.model.get_weights()
+    for mine, target in zip(kernels, agent.target_model.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, target)  # loading syncs the target network
+    states = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    hidden = np.maximum(states @ kernels[0] + kernels[1], 0)
+    hidden = np.maximum(hidden @ kernels[2] + kernels[3], 0)
+    np.testing.assert_allclose(agent.q_values(states), hidden @ kernels[4] + kernels[5], rtol=1e-5, atol=1e-5)
+    agent.save(tmp_path / "ddqn.h5")  # a weights file it saves names its class
+    loaded = keras_dqn.load_agent(tmp_path / "ddqn.h5")
+    assert type(loaded) is DDQNAgent and loaded.target_update == agent.target_update
+
+
+def test_memorize_is_remember():
+    agent = keras_dqn.DQNAgent(4, 2, seed=0)
+    agent.memorize(np.zeros(4, np.float32), 1, 1.0, np.ones(4, np.float32), True)
+    assert len(agent.memory) == 1 and keras_dqn.DQNAgent.memorize is keras_dqn.DQNAgent.remember

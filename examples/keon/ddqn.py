@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+# keon/deep-q-learning's ddqn.py (MIT License, Keon Kim), run on keras_dqn: its DQNAgent class is
+# replaced by the import below, gym by gymnasium (reset returns (state, info); step returns
+# terminated and truncated, and `done` is terminated: the loop's range(500) ends the episode at
+# CartPole-v1's time limit). Every other line is the original's.
+import gymnasium as gym
+import numpy as np
+
+from keras_dqn.agents.blog import DDQNAgent as DQNAgent
+
+EPISODES = 5000
+
+if __name__ == "__main__":
+    env = gym.make('CartPole-v1')
+    state_size = env.observation_space.shape[0]
+    action_size = env.action_space.n
+    agent = DQNAgent(state_size, action_size)
+    # agent.load("./save/cartpole-ddqn.h5")
+    done = False
+    batch_size = 32
+
+    for e in range(EPISODES):
+        state, _ = env.reset()
+        state = np.reshape(state, [1, state_size])
+        for time in range(500):
+            # env.render()
+            action = agent.act(state)
+            next_state, reward, done, _, _ = env.step(action)
+            #reward = reward if not done else -10
+            x,x_dot,theta,theta_dot = next_state
+            r1 = (env.unwrapped.x_threshold - abs(x)) / env.unwrapped.x_threshold - 0.8
+            r2 = (env.unwrapped.theta_threshold_radians - abs(theta)) / env.unwrapped.theta_threshold_radians - 0.5
+            reward = r1 + r2
+            
+            next_state = np.reshape(next_state, [1, state_size])
+            agent.memorize(state, action, reward, next_state, done)
+            state = next_state
+            if done:
+                agent.update_target_model()
+                print("episode: {}/{}, score: {}, e: {:.2}"
+                      .format(e, EPISODES, time, agent.epsilon))
+                break
+            if len(agent.memory) > batch_size:
+                agent.replay(batch_size)
+        # if e % 10 == 0:
+        #     agent.save("./save/cartpole-ddqn.h5")
