@@ -311,6 +311,8 @@ def cmd_train(args) -> int:
     shape = probe.observation_space.shape
     probe.close()
     agent = recipe.make_agent(shape, n_actions, seed=args.seed)
+    if ":" in args.env_id:  # "module:Env-v0": the weights file keeps the module that registers the env
+        agent.env_id = args.env_id
     with _run_folder(args, out, name) as out:
         print(f"training {recipe.agent} on {args.env_id} for {total_steps} steps; logs and checkpoints in {out}")
         print("settings:", json.dumps({"env": env_kwargs, "agent": settings_in_use(recipe.agent_settings),

@@ -533,9 +533,11 @@ def _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, lea
             "it could never sample a minibatch"
         )
     spec, options = envs.spec, env_options(envs)
-    if agent.env_id is None and spec is not None:
-        agent.env_id = spec.id  # saved with the weights, so `keras-dqn play` needs only the file
-        agent.env_kwargs = _json_options(options)
+    if spec is not None:  # saved with the weights, so `keras-dqn play` needs only the file
+        if agent.env_id is None:
+            agent.env_id = spec.id
+        if not agent.env_kwargs:
+            agent.env_kwargs = _json_options(options)
     eval_kwargs: dict[str, Any] = {}  # the options of an eval env made from the training env's id
     if eval_env is None and eval_episodes:
         if spec is None:

@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -250,3 +251,37 @@ def test_plot_a_csv_and_compare_two_runs(tmp_path):
                          str(tmp_path / "ab.png"))  # fmt: skip
     assert both.returncode == 0, both.stderr
     assert (tmp_path / "ab.png").stat().st_size > 10_000
+
+
+def test_an_env_registered_by_a_module_is_recorded_with_its_module(capsys, tmp_path, monkeypatch):
+    (tmp_path / "my_bar_envs.py").write_text(textwrap.dedent("""
+        import gymnasium as gym
+        import numpy as np
+
+        class Side(gym.Env):  # which side is lit: press that button
+            observation_space = gym.spaces.Box(0.0, 1.0, (2,), np.float32)
+            action_space = gym.spaces.Discrete(2)
+
+            def __init__(self, render_mode=None):
+                self.render_mode = render_mode
+
+            def reset(self, *, seed=None, options=None):
+                super().reset(seed=seed)
+                self.side, self.t = int(self.np_random.integers(2)), 0
+                return np.eye(2, dtype=np.float32)[self.side], {}
+
+            def step(self, action):
+                reward, self.t = float(action == self.side), self.t + 1
+                self.side = int(self.np_random.integers(2))
+                return np.eye(2, dtype=np.float32)[self.side], reward, self.t >= 10, False, {}
+
+        gym.register("MyBar-v0", entry_point=Side)
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, err = train_in_process(capsys, "my_bar_envs:MyBar-v0", "--steps", "64", config={
+        "train": {"n_envs": 1, "eval_episodes": 0, "learning_starts": 32}}, tmp_path=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert keras_dqn.load_agent(tmp_path / "run" / "last.h5").env_id == "my_bar_envs:MyBar-v0"
+    from keras_dqn.cli.commands import main
+
+    assert main(["evaluate", str(tmp_path / "run" / "last.h5"), "--episodes", "2"]) == 0  # no --env needed
