@@ -28,13 +28,13 @@ def test_make_env_and_make_vector_env_one_hot_the_observations(env_id):
 
 
 def test_flattening_is_said_once_per_env_id(capsys):
-    from keras_dqn.envs import make as envs
-
-    envs._announced.discard("Taxi-v4")
-    keras_dqn.make_env("Taxi-v4")
-    keras_dqn.make_vector_env("Taxi-v4", 2)
+    # an id of its own, so no other test has made it (and been told) in this process
+    gym.register("SaidOnceTaxi-v0", entry_point="gymnasium.envs.toy_text.taxi:TaxiEnv", max_episode_steps=200)
+    keras_dqn.make_env("SaidOnceTaxi-v0")
+    keras_dqn.make_vector_env("SaidOnceTaxi-v0", 2)
+    keras_dqn.make_env("SaidOnceTaxi-v0")
     out = capsys.readouterr().out
-    assert out.count("Taxi-v4: observations in Discrete(500) are one-hot encoded into vectors of 500") == 1
+    assert out.count("SaidOnceTaxi-v0: observations in Discrete(500) are one-hot encoded into vectors of 500") == 1
 
 
 class TextObservations(gym.Env):
