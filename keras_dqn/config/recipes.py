@@ -123,6 +123,32 @@ _PONG = Recipe(
     },
 )
 
+# keras.io's "Deep Q-Learning for Atari Breakout" (examples/keras_io_breakout.py), its settings on
+# ConvDQNAgent: gamma 0.99, Adam 2.5e-4 clipped to norm 1, Huber, a memory of 100,000, the target
+# copied every 10,000 agent steps (2,500 gradient steps at one per 4 agent steps), the Nature target
+# (no Double DQN), epsilon 1 -> 0.1 linearly over the first 1,000,000 agent steps, 50,000 agent steps
+# of random play first; its budget, 10M frames, is 2.5M agent steps. Its env,
+# BreakoutNoFrameskip-v4, has no sticky actions: neither has make_atari_env's by default.
+_BREAKOUT = Recipe(
+    name="breakout-keras-io",
+    env_id="ALE/Breakout-v5",
+    agent="ConvDQNAgent",
+    agent_kwargs=dict(learning_rate=2.5e-4, clipnorm=1.0, target_update=2500, double=False),
+    train_kwargs=dict(
+        n_envs=4,  # keras.io plays one game; four at once choose their actions in one call
+        total_steps=2_500_000,  # agent steps: keras.io's 10M frames
+        batch_size=32,
+        train_every=4,  # keras.io's update_after_actions
+        learning_starts=50_000,  # keras.io's epsilon_random_frames
+        eval_every=100_000,
+        eval_episodes=4,  # full games, all five lives, unclipped score
+        frames_per_step=4,
+        exploration_fraction=0.4,  # 1M of the 2.5M agent steps: keras.io's epsilon_greedy_frames
+        exploration_final_eps=0.1,  # keras.io's epsilon_min
+    ),
+    description="keras.io's Breakout example: its hyperparameters on ConvDQNAgent, 10M frames",
+)
+
 # Rainbow on CartPole: the validated TargetDQNAgent recipe's network, target copy and schedule, with
 # the four Rainbow parts it lacks switched on and twice its memory (RainbowAgent's defaults are these).
 _CARTPOLE_RAINBOW = _CARTPOLE_TARGET.replace(
@@ -326,8 +352,8 @@ _BLACKJACK = _FROZENLAKE.replace(
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (_CARTPOLE_DQN, _CARTPOLE_TARGET, _CARTPOLE_RAINBOW, _PONG, _PONG_RAINBOW, _PONG_RAINBOW_EPS,
-              _PONG_RAINBOW_NOISY_HEAD, _ACROBOT, _MOUNTAINCAR, _LUNARLANDER, _FROZENLAKE, _FROZENLAKE_8X8, _TAXI,
-              _CLIFFWALKING, _CLIFFWALKING_SLIPPERY, _BLACKJACK)
+              _PONG_RAINBOW_NOISY_HEAD, _BREAKOUT, _ACROBOT, _MOUNTAINCAR, _LUNARLANDER, _FROZENLAKE,
+              _FROZENLAKE_8X8, _TAXI, _CLIFFWALKING, _CLIFFWALKING_SLIPPERY, _BLACKJACK)
 }  # fmt: skip
 """Every named recipe, by name."""
 
@@ -337,6 +363,7 @@ _DEFAULT_FOR_ENV = {
     "MountainCar-v0": "mountaincar",
     "LunarLander-v3": "lunarlander",
     "ALE/Pong-v5": "pong",
+    "ALE/Breakout-v5": "breakout-keras-io",
     **{recipe.env_id: recipe.name for recipe in (_FROZENLAKE, _FROZENLAKE_8X8, _TAXI, _CLIFFWALKING,
                                                  _CLIFFWALKING_SLIPPERY, _BLACKJACK)},
 }  # fmt: skip

@@ -176,7 +176,7 @@ def test_train_env_with_a_recipe_uses_it_and_says_so(capsys, tmp_path, env_id, r
     [
         (("--recipe", "ppo"), None, "unknown recipe 'ppo'; known recipes: cartpole-dqn, cartpole-target, "
                                    "cartpole-rainbow, pong, pong-rainbow, pong-rainbow-eps, pong-rainbow-noisy-head, "
-                                   "acrobot, mountaincar, lunarlander"),
+                                   "breakout-keras-io, acrobot, mountaincar, lunarlander"),
         ((), {"agent": {"gama": 0.9}}, "unknown TargetDQNAgent settings: gama"),
         ((), {"train": {"n_env": 2}}, "unknown train settings: n_env"),
         ((), {"optimizer": {}}, "config sections are ['agent', 'target_agent', 'train']"),

@@ -92,8 +92,8 @@ def test_the_validated_values():
 
 def test_unknown_recipe_is_one_clear_error():
     known = ("cartpole-dqn, cartpole-target, cartpole-rainbow, pong, pong-rainbow, pong-rainbow-eps, "
-             "pong-rainbow-noisy-head, acrobot, mountaincar, lunarlander, frozenlake, frozenlake8x8, taxi, "
-             "cliffwalking, cliffwalking-slippery, blackjack")
+             "pong-rainbow-noisy-head, breakout-keras-io, acrobot, mountaincar, lunarlander, frozenlake, "
+             "frozenlake8x8, taxi, cliffwalking, cliffwalking-slippery, blackjack")
     with pytest.raises(ValueError, match=rf"^unknown recipe 'cartpole'; known recipes: {known}$"):
         get_recipe("cartpole")
 

@@ -228,3 +228,20 @@ def test_memorize_is_remember():
     agent = keras_dqn.DQNAgent(4, 2, seed=0)
     agent.memorize(np.zeros(4, np.float32), 1, 1.0, np.ones(4, np.float32), True)
     assert len(agent.memory) == 1 and keras_dqn.DQNAgent.memorize is keras_dqn.DQNAgent.remember
+
+
+# --- keras.io's Breakout example -------------------------------------------------------------
+def test_keras_io_breakout_loop_trains_with_keras_ios_settings(tmp_path, capsys):
+    pytest.importorskip("ale_py", reason="the atari extra is not installed")
+    breakout = load_example("keras_io_breakout.py")
+    breakout.main(["--max-steps", "600", "--random-steps", "200", "--greedy-steps", "400",
+                   "--save", str(tmp_path / "breakout.h5")])  # fmt: skip
+    out = capsys.readouterr().out
+    scores = re.findall(r"^episode (\d+): score (\d+), running reward ([\d.]+)$", out, flags=re.M)
+    assert scores and int(scores[0][0]) == 1
+    games = [float(score) for _, score, _ in scores]
+    assert float(scores[-1][2]) == pytest.approx(np.mean(games[-100:]), abs=0.01)  # the last 100 games' mean
+    assert re.search(r"^saved .*breakout.h5 after 600 agent steps \(2,400 frames\)", out, flags=re.M)
+    agent = keras_dqn.load_agent(tmp_path / "breakout.h5")
+    assert type(agent).__name__ == "ConvDQNAgent" and agent.env_id == "ALE/Breakout-v5"
+    assert (agent.learning_rate, agent.clipnorm, agent.target_update, agent.double) == (2.5e-4, 1.0, 2500, False)
