@@ -22,7 +22,8 @@ observation window are new here:
   ``save_weights`` / ``load_weights``);
 * :mod:`keras_dqn.rl.memory`: ``SequentialMemory``, which wraps a :class:`keras_dqn.replay.uniform.ReplayBuffer`;
 * :mod:`keras_dqn.rl.policies`: ``GreedyQPolicy``, ``EpsGreedyQPolicy``, ``BoltzmannQPolicy``,
-  ``LinearAnnealedPolicy``.
+  ``LinearAnnealedPolicy``;
+* :mod:`keras_dqn.rl.optimizers`: ``Adam``, which also takes Keras 2's ``lr``.
 
 Differences from keras-rl, all deliberate:
 
@@ -62,9 +63,11 @@ ends training, calls ``on_train_end(logs={"did_abort": True})`` and returns the 
 
 from keras_dqn.rl.agent import DQNAgent, half_squared_error
 from keras_dqn.rl.memory import SequentialMemory
+from keras_dqn.rl.optimizers import Adam
 from keras_dqn.rl.policies import BoltzmannQPolicy, EpsGreedyQPolicy, GreedyQPolicy, LinearAnnealedPolicy, Policy
 
 __all__ = [
+    "Adam",
     "BoltzmannQPolicy",
     "DQNAgent",
     "EpsGreedyQPolicy",

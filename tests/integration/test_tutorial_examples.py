@@ -3,6 +3,7 @@
 import csv
 import importlib.util
 import io
+import os
 import re
 import subprocess
 import sys
@@ -245,3 +246,37 @@ def test_keras_io_breakout_loop_trains_with_keras_ios_settings(tmp_path, capsys)
     agent = keras_dqn.load_agent(tmp_path / "breakout.h5")
     assert type(agent).__name__ == "ConvDQNAgent" and agent.env_id == "ALE/Breakout-v5"
     assert (agent.learning_rate, agent.clipnorm, agent.target_update, agent.double) == (2.5e-4, 1.0, 2500, False)
+
+
+# --- the keras-rl walkthrough as the article writes it (tests/fixtures/keras_rl/) ---------------
+KERAS_RL_CHANGES = [  # (the article's line, ours): imports, and gymnasium where gym's calls changed
+    ("import gym", "import gymnasium as gym"),
+    ("from keras.optimizers import Adam", "from keras_dqn.rl import Adam"),
+    ("from rl.agents.dqn import DQNAgent", "from keras_dqn.rl import DQNAgent"),
+    ("from rl.policy import EpsGreedyQPolicy", "from keras_dqn.rl import EpsGreedyQPolicy"),
+    ("from rl.memory import SequentialMemory", "from keras_dqn.rl import SequentialMemory"),
+    ("env = gym.make(ENV_NAME)", 'env = gym.make(ENV_NAME, render_mode="human")'),
+    ("env.seed(123)", "env.reset(seed=123)"),
+    ("nb_actions = env.action_space.n", "nb_actions = int(env.action_space.n)"),
+]
+
+
+def test_keras_rl_walkthrough_differs_from_the_article_only_in_imports_and_gymnasium_calls():
+    original = (ROOT / "tests" / "fixtures" / "keras_rl" / "walkthrough.py").read_text().splitlines()
+    ours = (ROOT / "examples" / "keras_rl" / "walkthrough.py").read_text().splitlines()
+    while ours[0].startswith("# "):  # our header says what changed
+        ours.pop(0)
+    changes = dict(KERAS_RL_CHANGES)
+    assert ours == [changes.get(line, line) for line in original]
+
+
+def test_keras_rl_walkthrough_runs_as_written(tmp_path):
+    pytest.importorskip("pygame", reason="visualize=True draws with pygame (the viz extra)")
+    source = (ROOT / "examples" / "keras_rl" / "walkthrough.py").read_text()
+    short = source.replace("nb_steps=5000", "nb_steps=300").replace("nb_episodes=5", "nb_episodes=2")
+    (tmp_path / "walkthrough.py").write_text(short)
+    result = subprocess.run([sys.executable, "walkthrough.py"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "SDL_VIDEODRIVER": "dummy"})  # no display needed
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Training for 300 steps ..." in result.stdout
+    assert len(re.findall(r"^Episode \d+: reward: [\d.]+, steps: \d+$", result.stdout, flags=re.M)) == 2
