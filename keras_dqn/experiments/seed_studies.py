@@ -60,6 +60,22 @@ def _config_overrides(recipe: Recipe, config: str | os.PathLike | Mapping[str, A
     return given
 
 
+def _new_job(env_id: str, recipe: str | None, config: Any, steps: int | None, n_seeds: int, cpus_per_trial: float,
+             final_episodes: int, target: float | None) -> dict[str, Any]:
+    """The description of a new seed study (what ``seeds-job.json`` keeps), every part of it checked."""
+    check_env(env_id)
+    chosen = announce_recipe(env_id, recipe)
+    overrides = _config_overrides(chosen, config)
+    configured = chosen.replace(agent_kwargs={**chosen.agent_kwargs, **overrides["agent"]},
+                                train_kwargs={**chosen.train_kwargs, **overrides["train"]})  # fmt: skip
+    configured.check_atoms_for(env_id, given=overrides["agent"])
+    total_steps = check_settings(configured, {}, steps)
+    return {"kind": "seeds", "env_id": env_id, "recipe": chosen.name, "n_seeds": n_seeds,
+            "agent": overrides["agent"], "train": {**overrides["train"], "total_steps": total_steps}, "seed": 0,
+            "cpus": cpus_per_trial, "final_episodes": final_episodes,
+            "target": None if target is None else check_number("target", target)}  # fmt: skip
+
+
 def seeds(
     env_id: str,
     *,
@@ -134,20 +150,7 @@ def seeds(
     check_positive_number("cpus_per_trial", cpus_per_trial)
     if address is not None and num_cpus is not None:
         raise ValueError("num_cpus sizes a local Ray; a cluster at an address has its own CPUs")
-    if not resume:
-        check_env(env_id)
-        chosen = announce_recipe(env_id, recipe)
-        overrides = _config_overrides(chosen, config)
-        configured = chosen.replace(agent_kwargs={**chosen.agent_kwargs, **overrides["agent"]},
-                                    train_kwargs={**chosen.train_kwargs, **overrides["train"]})  # fmt: skip
-        configured.check_atoms_for(env_id, given=overrides["agent"])
-        total_steps = check_settings(configured, {}, steps)
-        job = {"kind": "seeds", "env_id": env_id, "recipe": chosen.name, "n_seeds": n_seeds,
-               "agent": overrides["agent"], "train": {**overrides["train"], "total_steps": total_steps}, "seed": 0,
-               "cpus": cpus_per_trial, "final_episodes": final_episodes,
-               "target": None if target is None else check_number("target", target)}  # fmt: skip
-    else:
-        job = None
+    job = None if resume else _new_job(env_id, recipe, config, steps, n_seeds, cpus_per_trial, final_episodes, target)
     check_address(address)
     experiment, job = start_job("seeds", out, storage, resume, job)
     env_id = job["env_id"]

@@ -111,6 +111,23 @@ SAMPLERS = {"uniform": tune.uniform, "loguniform": tune.loguniform, "randint": t
              "choice": tune.choice, "grid": tune.grid_search}  # fmt: skip
 
 
+def _new_job(env_id: str, recipe: str | None, space: Any, steps: int | None, samples: int, seed: int,
+             cpus_per_trial: float, grace_rows: int) -> dict[str, Any]:
+    """The description of a new sweep (what ``tune-job.json`` keeps), every part of it checked."""
+    check_env(env_id)
+    chosen = announce_recipe(env_id, recipe)
+    given = chosen.search_space if space is None else load_space(space)
+    if space is None and not chosen.search_space:
+        raise ValueError(f"recipe {chosen.name} has no default search space: pass one (--space FILE)")
+    checked = check_space(chosen, given, f"recipe {chosen.name}" if space is None else
+                           "space" if isinstance(space, Mapping) else str(space))  # fmt: skip
+    chosen.check_atoms_for(env_id, given=checked.get("agent", {}))
+    total_steps = check_settings(chosen, checked, steps)
+    return {"kind": "tune", "env_id": env_id, "recipe": chosen.name, "space": checked, "samples": samples,
+            "agent": {}, "train": {"total_steps": total_steps}, "seed": seed, "cpus": cpus_per_trial,
+            "grace_period": grace_rows * largest_eval_every(chosen, checked), "final_episodes": 0}  # fmt: skip
+
+
 def sweep(
     env_id: str,
     *,
@@ -188,21 +205,7 @@ def sweep(
     grace_rows = check_positive_int("grace_rows", grace_rows)
     if address is not None and num_cpus is not None:
         raise ValueError("num_cpus sizes a local Ray; a cluster at an address has its own CPUs")
-    if not resume:
-        check_env(env_id)
-        chosen = announce_recipe(env_id, recipe)
-        given = chosen.search_space if space is None else load_space(space)
-        if space is None and not chosen.search_space:
-            raise ValueError(f"recipe {chosen.name} has no default search space: pass one (--space FILE)")
-        checked = check_space(chosen, given, f"recipe {chosen.name}" if space is None else
-                               "space" if isinstance(space, Mapping) else str(space))  # fmt: skip
-        chosen.check_atoms_for(env_id, given=checked.get("agent", {}))
-        total_steps = check_settings(chosen, checked, steps)
-        job = {"kind": "tune", "env_id": env_id, "recipe": chosen.name, "space": checked, "samples": samples,
-               "agent": {}, "train": {"total_steps": total_steps}, "seed": seed, "cpus": cpus_per_trial,
-               "grace_period": grace_rows * largest_eval_every(chosen, checked), "final_episodes": 0}  # fmt: skip
-    else:
-        job = None
+    job = None if resume else _new_job(env_id, recipe, space, steps, samples, seed, cpus_per_trial, grace_rows)
     check_address(address)
     experiment, job = start_job("tune", out, storage, resume, job)
     chosen = get_recipe(job["recipe"])
