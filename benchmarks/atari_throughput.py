@@ -72,13 +72,13 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import platform
 import statistics
 import time
 
 import numpy as np
+from results_file import add_save_flag, report
 
 import keras_dqn
 from keras_dqn.replay.uniform import ReplayBuffer
@@ -226,6 +226,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20, help="train steps timed per config and round")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads for TensorFlow and torch")
     parser.add_argument("--no-sb3", action="store_true", help="skip the Stable-Baselines3 row")
+    add_save_flag(parser, "atari_throughput")
     args = parser.parse_args()
     for name in ("steps", "n_envs", "warmup", "rounds", "repeats", "threads"):
         if getattr(args, name) < 1:
@@ -315,7 +316,7 @@ def main() -> None:
         "cpu_count": os.cpu_count(),
         "machine": platform.processor() or platform.machine(),
     })  # fmt: skip
-    print(json.dumps(figures))
+    report(figures, args)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ Prints one line per row and, last, a JSON line with every figure.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
@@ -29,6 +28,7 @@ import time
 import gymnasium as gym
 import numpy as np
 import tensorflow as tf
+from results_file import add_save_flag, report
 
 import keras_dqn
 
@@ -152,6 +152,7 @@ def main() -> None:
     parser.add_argument("--library-steps", type=int, default=30_000, help="timed env steps for train() and SB3")
     parser.add_argument("--n-envs", type=int, default=16, help="sub-envs for keras_dqn.train")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow intra-op threads (0 = TF default)")
+    add_save_flag(parser, "throughput")
     args = parser.parse_args()
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
@@ -170,7 +171,7 @@ def main() -> None:
         results["speedup"] = round(results["keras_dqn_steps_per_s"] / results["blog_as_written_steps_per_s"])
     if args.library_steps > 0:
         results.update(library_rows(args.library_steps, args.n_envs))
-    print(json.dumps(results))
+    report(results, args)
 
 
 if __name__ == "__main__":

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import time
 
 import gymnasium as gym
 import numpy as np
+from results_file import add_save_flag, report
 
 import keras_dqn
 from keras_dqn.envs.tabular import expected_return, optimal_q_table
@@ -128,6 +128,7 @@ def main() -> None:
     parser.add_argument("--envs", default=",".join(ENVS), help=f"comma-separated, of {', '.join(ENVS)}")
     parser.add_argument("--weights", help="a weights file to score instead of the shipped one (one env only)")
     parser.add_argument("--seed", type=int, default=HELD_OUT_SEED, help="episode i starts from reset(seed=SEED + i)")
+    add_save_flag(parser, "toy_text")
     args = parser.parse_args()
     names = args.envs.split(",")
     rows = []
@@ -154,7 +155,7 @@ def main() -> None:
         print(f"{env_id:16s} agent {r['agent_mean']:+.4f} ± {r['agent_sem']:.4f}  optimal policy, same episodes "
               f"{r['optimal_policy_mean']:+.4f}  optimal expected {expected:+.4f}  bar {bar:+g}  "
               f"an optimal action in {same:.0%} of states  ({episodes:,} episodes)")  # fmt: skip
-    print(json.dumps({"benchmark": "toy_text", "rows": rows}))
+    report({"rows": rows}, args)
 
 
 def _observations(env_id: str) -> np.ndarray:

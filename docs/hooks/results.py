@@ -1,8 +1,9 @@
-"""MkDocs hook: tables of benchmark figures, read at build time from the JSON the benchmark
-scripts wrote to ``benchmarks/results/`` (never retyped into a page).
+"""MkDocs hook: tables of benchmark figures, read at build time from the files the benchmark
+scripts wrote to ``benchmarks/results/`` with ``--save`` (never retyped into a page).
 
 A page holds a marker ``<!-- results NAME -->``; this hook replaces it with the table of
-``benchmarks/results/NAME.json`` that :data:`TABLES` describes.
+``benchmarks/results/NAME.json`` that :data:`TABLES` describes, followed by the command that
+printed the figures, the date, the commit and the CPU.
 """
 
 from __future__ import annotations
@@ -15,33 +16,102 @@ from pathlib import Path
 MARKER = re.compile(r"<!-- results (\w+) -->")
 
 
-def _number(value: float, digits: int = 4) -> str:
-    """``value`` to ``digits`` significant digits, with a thousands separator and a true minus sign."""
+def _number(value: float | None, digits: int = 4) -> str:
+    """``value`` to ``digits`` significant digits below 100, whole above, with thousands separators and a true
+    minus sign."""
     if value is None:
         return "—"
-    text = f"{value:,.{digits}g}" if abs(value) < 10**digits else f"{value:,.0f}"
+    text = f"{value:,.{digits}g}" if abs(value) < 100 else f"{value:,.0f}"  # rates: whole numbers
     return text.replace("-", "−")
 
 
-def _toy_text(result: dict) -> str:
+def _toy_text(figures: dict) -> str:
     lines = [
         "| env | shipped agent | agent: greedy mean ± s.e.m. (episodes) | optimal policy, same episodes "
         "| optimal, expected | bar |",
         "|---|---|---|---|---|---|",
     ]
-    for row in result["rows"]:
+    for row in figures["rows"]:
         lines.append(
             f"| {row['env']} | `{Path(row['weights']).name}` "
             f"| **{_number(row['agent_mean'])}** ± {_number(row['agent_sem'], 2)} ({row['episodes']:,}) "
             f"| {_number(row['optimal_policy_mean'])} | {_number(row['optimal_expected'])} | {_number(row['bar'])} |"
         )
-    seeds = {row["seeds_from"] for row in result["rows"]}
+    seeds = {row["seeds_from"] for row in figures["rows"]}
     lines.append("")
     lines.append(f"Episode *i* starts from `reset(seed={min(seeds):,} + i)`, seeds no training run used.")
     return "\n".join(lines)
 
 
-TABLES: dict[str, Callable[[dict], str]] = {"toy_text": _toy_text}
+def _ratio(value: float | None) -> str:
+    return "" if value is None else f" ({value:.2f}× SB3)"
+
+
+def _throughput(figures: dict) -> str:
+    sb3_one = figures.get("one_env_sb3_steps_per_s")
+    sb3_many = figures.get("sb3_steps_per_s")
+    rows = [
+        ("the blog's `replay` as written, on Keras 3 (2 × `predict` + `fit` per sample)",
+         _number(figures.get("blog_as_written_steps_per_s"), 3)),
+        ("**keras_dqn `DQNAgent`, the blog loop**", f"**{_number(figures['keras_dqn_steps_per_s'])}**"),
+        ("Stable-Baselines3 DQN, one env, train_freq 4, gradient_steps 4", _number(sb3_one)),
+        ("**`keras_dqn.train`, one env, same schedule**",
+         f"**{_number(figures['one_env_steps_per_s'])}**{_ratio(figures.get('one_env_vs_sb3'))}"),
+        ("Stable-Baselines3 DQN, one env, train_freq 1, gradient_steps 1", _number(sb3_many)),
+        (f"**`keras_dqn.train`, {figures['library_n_envs']} envs, one update per env step**",
+         f"**{_number(figures['library_steps_per_s'])}**{_ratio(figures.get('library_vs_sb3'))}"),
+    ]  # fmt: skip
+    lines = ["| implementation | env steps/s |", "|---|---|"] + [f"| {what} | {rate} |" for what, rate in rows]
+    if "speedup" in figures:
+        lines += ["", f"The blog loop runs {figures['speedup']:,}× the blog's `replay` as written."]
+    if sb3_one is None:
+        lines += ["", "Stable-Baselines3 was not installed for this run: no SB3 rows."]
+    return "\n".join(lines)
+
+
+_ATARI_LABELS = {"dqn": "DQN (`pong`)", "rainbow": "Rainbow (`pong-rainbow`)",
+                 "rainbow_noisy_head": "Rainbow, noise in the head (`pong-rainbow-noisy-head`)"}  # fmt: skip
+
+
+def _atari_throughput(figures: dict) -> str:
+    lines = [
+        "| configuration (recipe) | train step, batch 32 | ceiling | "
+        f"`keras_dqn.train`, {figures['n_envs']} games |",
+        "|---|---|---|---|",
+    ]
+    for config in figures["configs"]:
+        precision = "mixed_bfloat16" if config.endswith("_mixed_bfloat16") else "float32"
+        agent = config.removesuffix("_" + precision)
+        lines.append(
+            f"| {_ATARI_LABELS.get(agent, agent)}, `{precision}` | {figures[config + '_train_step_ms']:.1f} ms "
+            f"| {_number(figures[config + '_ceiling_frames_per_s'])} frames/s "
+            f"| **{_number(figures[config + '_frames_per_s'])} frames/s** |"
+        )
+    sb3 = figures.get("sb3_frames_per_s")
+    lines.append(f"| Stable-Baselines3 DQN `CnnPolicy`, same games and schedule | | | "
+                 f"{'not run' if sb3 is None else _number(sb3) + ' frames/s'} |")  # fmt: skip
+    lines += [
+        "",
+        f"One agent step of Pong (4 emulator frames and the preprocessing): {figures['agent_step_ms']:.2f} ms. "
+        f"The ceiling is 16 frames / (one train step + 4 agent steps). Replay memory per transition: "
+        f"{figures['frame_memory_bytes_per_transition']:,.0f} bytes (`pong`'s frame memory), "
+        f"{figures['rainbow_memory_bytes_per_transition']:,.0f} (`pong-rainbow`'s prioritized 3-step one), "
+        f"{figures['naive_bytes_per_transition']:,.0f} for whole `uint8` stacks. "
+        f"bfloat16 rows: {'run' if figures['bf16_supported'] else 'skipped, this CPU has no fast bfloat16'}.",
+    ]
+    return "\n".join(lines)
+
+
+TABLES: dict[str, Callable[[dict], str]] = {
+    "toy_text": _toy_text,
+    "throughput": _throughput,
+    "atari_throughput": _atari_throughput,
+}
+
+
+def _provenance(record: dict) -> str:
+    commit = f" at `{record['commit']}`" if record.get("commit") else ""
+    return f"*Printed by `{record['command']}` on {record['date']}{commit}, {record['cpu']}.*"
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
@@ -49,7 +119,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 
     def table(match: re.Match) -> str:
         name = match.group(1)
-        result = json.loads((root / "benchmarks" / "results" / f"{name}.json").read_text())
-        return TABLES[name](result)
+        record = json.loads((root / "benchmarks" / "results" / f"{name}.json").read_text())
+        return TABLES[name](record["figures"]) + "\n\n" + _provenance(record)
 
     return MARKER.sub(table, markdown)

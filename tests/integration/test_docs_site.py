@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
 import subprocess
 import sys
@@ -115,3 +116,27 @@ def test_the_search_finds_the_target_network_agent(server, browser):
     results.first.wait_for(timeout=15_000)
     assert "TargetDQNAgent" in results.first.inner_text()
     page.close()
+
+
+def test_gh_deploy_from_a_clone_publishes_the_site_to_the_gh_pages_branch(tmp_path):
+    """``mkdocs gh-deploy`` from a fresh clone pushes the built site to ``gh-pages`` of its origin
+    (here a bare repository on disk), with the ``site_url`` a fork sets in the sitemap."""
+    pytest.importorskip("mkdocs", reason="the docs extra is not installed (pip install -e '.[docs]')")
+    if subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True).returncode != 0:
+        pytest.skip("not a git checkout")
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid"]
+    origin, clone = tmp_path / "origin.git", tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--bare", str(ROOT), str(origin)], check=True)
+    subprocess.run(["git", "clone", "-q", str(origin), str(clone)], check=True)
+    env = {**os.environ, "DOCS_EXECUTE": "false", "SITE_URL": "https://example.invalid/keras_dqn/",
+           "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
+           "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.invalid"}  # fmt: skip
+    command = [sys.executable, "-m", "mkdocs", "gh-deploy", "--strict", "--no-history", "--message", "site"]
+    deploy = subprocess.run(command, cwd=clone, env=env, capture_output=True, text=True)
+    assert deploy.returncode == 0, deploy.stderr[-4000:]
+    listing = subprocess.run([*git, "-C", str(origin), "ls-tree", "-r", "--name-only", "gh-pages"], check=True,
+                             capture_output=True, text=True).stdout.split()  # fmt: skip
+    assert "index.html" in listing and "tutorials/blog/index.html" in listing and ".nojekyll" in listing
+    sitemap = subprocess.run([*git, "-C", str(origin), "show", "gh-pages:sitemap.xml"], check=True,
+                             capture_output=True, text=True).stdout  # fmt: skip
+    assert "https://example.invalid/keras_dqn/tutorials/blog/" in sitemap
