@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -34,11 +35,13 @@ from keras_dqn.checks import (
     check_state_shape,
 )
 from keras_dqn.exploration import MultiplicativeDecay, Schedule
+from keras_dqn.files.export import export_model
 from keras_dqn.files.weights import load_h5, save_h5
 from keras_dqn.learning.compiled_step import TrainStep
 from keras_dqn.learning.distributional import support
 from keras_dqn.learning.td_update import TDUpdate
 from keras_dqn.networks.builders import ADAM_EPSILON, build_mlp
+from keras_dqn.networks.greedy import greedy_q_network
 from keras_dqn.networks.numpy_twin import NumpyMLP
 from keras_dqn.replay.base import Batch
 
@@ -335,6 +338,23 @@ class DQNAgent(AgentParts, TrainingState, TDUpdate):
         load_h5(self.model, name)
         self.refresh_policy()
         return self
+
+    def export(self, path: str | os.PathLike) -> Path:
+        """Export the greedy Q-network, states to Q-values, to run without keras_dqn.
+
+        The format follows ``path``: ``NAME.onnx`` (ONNX, the ``onnx`` extra; ONNX Runtime runs
+        it), ``NAME.tflite`` (TFLite / LiteRT) or a folder name without a suffix (a TensorFlow
+        SavedModel, signature ``serve``). The exported network takes a batch of states of
+        :attr:`state_dtype` (``uint8`` frames for the conv agents) and returns what
+        :meth:`q_values` returns with ``greedy=True``: no noise, and for a distributional agent
+        the expected value of each action; its argmax is :meth:`act`'s greedy action.
+
+        Raises:
+            ValueError: an unknown suffix, or weights that are not all finite (nothing is written).
+            FileExistsError: a SavedModel folder that exists.
+            ImportError: ONNX without the ``onnx`` extra.
+        """
+        return export_model(greedy_q_network(self.model, self.state_shape, self.state_dtype, self.atoms), path)
 
     # ------------------------------------------------------------------ batched: what train() calls
     def q_values(self, states: Any, *, greedy: bool = True) -> np.ndarray:

@@ -5,6 +5,7 @@
     keras-dqn train ALE/Pong-v5                            # the recipe pong: ConvDQNAgent, 2M agent steps
     keras-dqn play weights/cartpole-dqn.h5 --episodes 3 --record cartpole.gif
     keras-dqn evaluate weights/cartpole-dqn.h5 --episodes 100
+    keras-dqn export weights/cartpole-target-dqn.h5 cartpole.onnx   # or NAME.tflite, or a SavedModel folder
     keras-dqn plot runs/CartPole-v1-cartpole-target_1
     keras-dqn tune CartPole-v1 --samples 16               # a sweep on a local Ray, in runs/tune-CartPole-v1
     keras-dqn tune CartPole-v1 --space space.yaml --address auto   # your space, on a running Ray cluster
@@ -137,6 +138,11 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", help="greedy mean return over many episodes")
     _weights_arguments(evaluate, episodes=100)
+
+    export = commands.add_parser("export", help="the greedy Q-network as ONNX, TFLite or a SavedModel, to run "
+                                                "without keras_dqn")  # fmt: skip
+    export.add_argument("weights", help="an .h5 weights file saved by keras_dqn")
+    export.add_argument("out", help="NAME.onnx (the onnx extra), NAME.tflite, or a SavedModel folder (no suffix)")
 
     plot = commands.add_parser("plot", help="learning-curve PNG from a training log folder, or several runs compared")
     plot.add_argument("logdir", nargs="+", help="a run's log folder (or its progress.csv); several: compare them")
@@ -367,6 +373,13 @@ def cmd_evaluate(args) -> None:
     )
 
 
+def cmd_export(args) -> None:
+    agent = keras_dqn.load_agent(args.weights)
+    path = agent.export(args.out)
+    print(f"wrote {path}: {type(agent).__name__}'s greedy Q-values ({agent.action_size} actions) for a batch of "
+          f"{np.dtype(agent.state_dtype).name} states of shape {agent.state_shape} (input 'states')")  # fmt: skip
+
+
 def cmd_plot(args) -> None:
     from keras_dqn.experiments.plots import plot_learning_curve, plot_runs, run_label
 
@@ -409,8 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     taken.  Ctrl-C returns 130.
     """
     args = _parser().parse_args(argv)
-    commands = {"train": cmd_train, "play": cmd_play, "evaluate": cmd_evaluate, "plot": cmd_plot, "tune": cmd_tune,
-                "seeds": cmd_seeds}  # fmt: skip
+    commands = {"train": cmd_train, "play": cmd_play, "evaluate": cmd_evaluate, "export": cmd_export,
+                "plot": cmd_plot, "tune": cmd_tune, "seeds": cmd_seeds}  # fmt: skip
     try:
         _check_arguments(args)
         return commands[args.command](args) or 0

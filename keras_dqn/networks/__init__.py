@@ -5,6 +5,7 @@
 * :mod:`~keras_dqn.networks.noisy`: :class:`NoisyDense`, Rainbow's noisy layer;
 * :mod:`~keras_dqn.networks.heads`: the dueling and distributional (C51) output heads;
 * :mod:`~keras_dqn.networks.numpy_twin`: :class:`NumpyMLP`, a NumPy forward pass for acting;
+* :mod:`~keras_dqn.networks.greedy`: :func:`greedy_q_network`, states to greedy Q-values (for export);
 * :mod:`~keras_dqn.networks.precision`: whether this machine computes bfloat16 fast.
 """
 

@@ -12,6 +12,7 @@ import itertools
 import os
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import gymnasium as gym
@@ -587,6 +588,11 @@ class DQNAgent:
         if not overwrite and os.path.exists(filepath):
             raise FileExistsError(f"{str(filepath)!r} exists; pass overwrite=True to replace it")
         save_h5(self.model, filepath)
+
+    def export(self, path: str | os.PathLike) -> Path:
+        """Export the greedy Q-network to ONNX (``NAME.onnx``), TFLite (``NAME.tflite``) or a
+        SavedModel folder, to run without keras_dqn: :meth:`keras_dqn.DQNAgent.export`."""
+        return self.core.export(path)
 
     def load_weights(self, filepath: str | os.PathLike) -> None:
         """Load weights saved by :meth:`save_weights` into the online and the target model."""

@@ -23,7 +23,7 @@ def keras_dqn_cli(*args, cwd=None):
 
 
 def test_every_command_has_help():
-    for command in ("train", "play", "evaluate", "plot"):
+    for command in ("train", "play", "evaluate", "export", "plot"):
         result = keras_dqn_cli(command, "--help")
         assert result.returncode == 0 and "usage: keras-dqn " + command in result.stdout
 
@@ -43,6 +43,22 @@ def test_evaluate_and_keon_file_falls_back_to_env_flag():
     assert len(missing_env.stderr.strip().splitlines()) == 1
     with_env = keras_dqn_cli("evaluate", str(KEON), "--episodes", "5", "--env", "CartPole-v1")
     assert with_env.returncode == 0 and "mean" in with_env.stdout
+
+
+def test_export_writes_a_savedmodel_that_gives_the_files_q_values_and_refuses_an_unknown_format(tmp_path):
+    import numpy as np
+    import tensorflow as tf
+
+    result = keras_dqn_cli("export", str(SHIPPED), str(tmp_path / "saved"))
+    assert result.returncode == 0, result.stderr
+    assert "wrote" in result.stdout and "float32 states of shape (4,)" in result.stdout
+    states = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    loaded = tf.saved_model.load(str(tmp_path / "saved"))
+    expected = keras_dqn.load_agent(SHIPPED).q_values(states)
+    np.testing.assert_allclose(loaded.serve(states).numpy(), expected, rtol=1e-5, atol=1e-5)
+    bad = keras_dqn_cli("export", str(SHIPPED), str(tmp_path / "q.pt"))
+    assert bad.returncode == 2 and "keras-dqn export: cannot tell the export format" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "q.pt").exists()
 
 
 def test_train_then_plot_then_play_the_result(tmp_path):
