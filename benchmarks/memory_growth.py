@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import ctypes
 import gc
-import json
 import os
 import resource
 import sys
@@ -37,6 +36,7 @@ import time
 import weakref
 
 import gymnasium as gym
+from results_file import add_save_flag, report
 
 import keras_dqn
 
@@ -82,6 +82,7 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=300, help="load_agent calls measured")
     parser.add_argument("--warmup-loads", type=int, default=200, help="load_agent calls before measuring")
     parser.add_argument("--no-jit", action="store_true", help="train without XLA")
+    add_save_flag(parser, "memory_growth")
     args = parser.parse_args()
     mb = 1024 * 1024
     results: dict = {"agents": args.agents, "steps_per_agent": args.steps, "loads": args.loads,
@@ -120,7 +121,7 @@ def main() -> None:
         f"+{results['rss_growth_mb_per_agent']:.3f} MB per agent; last agent collected: {results['agent_collected']}"
     )
     results["rss_mb_end"] = round(after / mb, 1)
-    print(json.dumps(results))
+    report(results, args)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def add_save_flag(parser: argparse.ArgumentParser, name: str) -> None:
-    """Add ``--save``: also write the figures to ``benchmarks/results/NAME.json``."""
+    """Add ``--save``: also write the figures to ``benchmarks/results/NAME.json``; ``NAME`` may name
+    a flag's value in braces, e.g. ``solve_cartpole_{agent}``."""
     parser.add_argument(
         "--save", action="store_true", help=f"also write the figures to benchmarks/results/{name}.json (docs tables)"
     )
@@ -53,8 +54,9 @@ def report(figures: dict, args: argparse.Namespace) -> None:
     print(json.dumps(figures))
     if not getattr(args, "save", False):
         return
+    name = args.results_name.format(**vars(args))
     record = {
-        "benchmark": args.results_name,
+        "benchmark": name,
         "command": "python " + " ".join([f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]]),
         "date": datetime.date.today().isoformat(),
         "commit": _commit(),
@@ -62,7 +64,7 @@ def report(figures: dict, args: argparse.Namespace) -> None:
         "figures": figures,
     }
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{args.results_name}.json"
+    path = RESULTS / f"{name}.json"
     temp = path.with_suffix(".json.tmp")
     temp.write_text(json.dumps(record, indent=1) + "\n")
     temp.replace(path)

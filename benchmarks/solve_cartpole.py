@@ -12,6 +12,7 @@ it, to 1 at its end (it is one run that goes on, not a new one).
 
     python benchmarks/solve_cartpole.py --agent dqn|target|rainbow [--seeds 0-9] [--max-steps 100000]
     python benchmarks/solve_cartpole.py --agent rainbow --learning-rate 0.0005   # any flag of the example
+    python benchmarks/solve_cartpole.py --agent target --save   # also benchmarks/results/solve_cartpole_target.json
 
 Flags this script does not know go to examples/cartpole.py (its hyperparameter flags).
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import math
 import os
 import statistics
@@ -31,6 +31,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import tensorflow as tf
+from results_file import add_save_flag, report
 
 import keras_dqn
 
@@ -59,7 +60,11 @@ def main() -> None:
     parser.add_argument("--target-score", type=float, default=475.0)
     parser.add_argument("--agent", choices=["dqn", "target", "rainbow"], default="dqn")
     parser.add_argument("--continue-steps", type=int, default=20_000, help="training steps after solving")
+    add_save_flag(parser, "solve_cartpole_{agent}")
     args, example_flags = parser.parse_known_args()
+    defaults = (args.seeds, args.max_steps, args.continue_steps) == ("0-9", 100_000, 20_000)
+    if args.save and (example_flags or not defaults):
+        parser.error("--save keeps the docs' table of the recipes' own runs: no other flags with it")
     tf.config.threading.set_intra_op_parallelism_threads(1)  # as examples/cartpole.py does
     example = load_example()
 
@@ -109,7 +114,7 @@ def main() -> None:
         "median_seconds_to_solve": median("seconds"),
         "per_seed": rows,
     }
-    print(json.dumps(result))
+    report(result, args)
 
 
 if __name__ == "__main__":

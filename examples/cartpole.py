@@ -32,10 +32,13 @@ from keras_dqn.config.help import SETTING_HELP
 
 ENV_ID = "CartPole-v1"
 TARGET = keras_dqn.get_recipe("cartpole-target")
-# The blog's hyperparameters, each a flag; the target agent adds its two.
+# The blog's hyperparameters, each a flag; the target agent adds its two, Rainbow its switches.
 BLOG_SETTINGS = ["gamma", "epsilon", "epsilon_min", "epsilon_decay", "learning_rate", "memory_size", "hidden", "loss",
                  "dueling", "clipnorm"]  # fmt: skip
 TARGET_SETTINGS = {"DQNAgent": [], "TargetDQNAgent": ["target_update", "double"]}
+TARGET_SETTINGS["RainbowAgent"] = [*TARGET_SETTINGS["TargetDQNAgent"], "n_step", "prioritized", "priority_alpha",
+                                   "noisy", "noisy_hidden", "sigma0", "distributional", "v_min", "v_max",
+                                   "adam_epsilon"]  # fmt: skip
 # keras_dqn.train's settings for CartPole (the same for both agents: one update per env step)
 LIBRARY = keras_dqn.config.recipes.recipe_for_env(ENV_ID)
 # Reset seeds: evaluations during training use EVAL_SEED + step (so at most ~10_000 + budget);

@@ -102,7 +102,52 @@ def _atari_throughput(figures: dict) -> str:
     return "\n".join(lines)
 
 
+def _atari_scores(figures: dict) -> str:
+    lines = ["| shipped file | agent | protocol | greedy mean (games) | min, max |", "|---|---|---|---|---|"]
+    for row in figures["rows"]:
+        lines.append(
+            f"| `{Path(row['weights']).name}` | `{row['agent']}` | {row['protocol']} "
+            f"| **{row['mean_score']:+.2f}** ({row['games']}) | {row['min_score']:+.0f}, {row['max_score']:+.0f} |"
+        )
+    seeds = {row["seeds_from"] for row in figures["rows"]}
+    lines += ["", f"Full games of Pong (first to 21, no reward clipping, up to 30 no-ops), score = our points minus "
+              f"the opponent's; game *i* starts from `reset(seed={min(seeds):,} + i)`, seeds no training run or "
+              "training evaluation used."]  # fmt: skip
+    return "\n".join(lines)
+
+
+def _solve_cartpole(figures: dict) -> str:
+    finals = ", ".join(f"{r['final_mean']:g}" for r in figures["per_seed"] if "final_mean" in r)
+    steps = figures["median_steps_to_solve"]
+    seconds = figures["median_seconds_to_solve"]
+    return (
+        f"| `{figures['agent']}` | {figures['solved']}/{figures['seeds']} "
+        f"| **{figures['still_solved_at_end']}/{figures['seeds']}** (final means {finals}) "
+        f"| {'never' if steps is None else f'{steps:,.0f}'} | {'—' if seconds is None else f'{seconds:.1f}'} |"
+    )
+
+
+def _memory_growth(figures: dict) -> str:
+    return "\n".join([
+        "| what | resident memory (RSS) |",
+        "|---|---|",
+        f"| {figures['agents']} agents built, trained ({figures['steps_per_agent']:,} env steps each) and dropped, "
+        f"after one warm-up agent | **{figures['rss_growth_mb_agents_total']:+.1f} MB** in all "
+        f"({figures['rss_growth_mb_per_agent']:+.3f} MB an agent; the last one collected: "
+        f"{'yes' if figures['agent_collected'] else 'NO'}) |",
+        f"| the first {figures['warmup_loads']} `load_agent` calls | {figures['warmup_loads_rss_growth_mb']:+.1f} MB |",
+        f"| {figures['loads']} more `load_agent` calls "
+        f"| {figures['load_agent_rss_growth_kb_per_call']:+.1f} KB a call |",
+        f"| at the end | {figures['rss_mb_end']:,.0f} MB |",
+    ])  # fmt: skip
+
+
 TABLES: dict[str, Callable[[dict], str]] = {
+    "memory_growth": _memory_growth,
+    "solve_cartpole_dqn": _solve_cartpole,
+    "solve_cartpole_target": _solve_cartpole,
+    "solve_cartpole_rainbow": _solve_cartpole,
+    "atari_scores": _atari_scores,
     "toy_text": _toy_text,
     "throughput": _throughput,
     "atari_throughput": _atari_throughput,
@@ -120,6 +165,8 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     def table(match: re.Match) -> str:
         name = match.group(1)
         record = json.loads((root / "benchmarks" / "results" / f"{name}.json").read_text())
+        if name.startswith("solve_cartpole_"):  # one row of a table the page heads; its provenance below it
+            return TABLES[name](record["figures"])
         return TABLES[name](record["figures"]) + "\n\n" + _provenance(record)
 
     return MARKER.sub(table, markdown)

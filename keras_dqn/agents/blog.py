@@ -30,7 +30,8 @@ class DDQNAgent(TargetDQNAgent):
     clipping.
 
     Args:
-        state_size, action_size: as :class:`~keras_dqn.DQNAgent`.
+        state_size: as :class:`~keras_dqn.DQNAgent`.
+        action_size: as :class:`~keras_dqn.DQNAgent`.
         target_update: as :class:`~keras_dqn.TargetDQNAgent`; by default never: the script copies.
         **kwargs: any other :class:`~keras_dqn.TargetDQNAgent` argument.
     """

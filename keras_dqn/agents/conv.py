@@ -38,11 +38,14 @@ class ConvDQNAgent(TargetDQNAgent):
         state_shape: shape of one observation (``env.observation_space.shape``): stacked frames
             first ``(k, H, W)`` or last ``(H, W, k)``; height and width at least 36.
         action_size: ``env.action_space.n``.
-        gamma, learning_rate, memory_size, target_update, epsilon_decay, clipnorm: as
-            :class:`TargetDQNAgent`, with Atari defaults: gamma 0.99, Adam 1e-4, 100,000
-            transitions (0.7 GB), a hard target copy every 1,000 gradient steps, epsilon
-            decaying from 1 to 0.01 over ~50,000 gradient steps (0.99991 per step), gradients
-            clipped to norm 10.
+        gamma: as :class:`TargetDQNAgent`, with the Atari default 0.99.
+        learning_rate: as :class:`TargetDQNAgent`, with the Atari default: Adam 1e-4.
+        memory_size: as :class:`TargetDQNAgent`, with the Atari default: 100,000 transitions (0.7 GB).
+        target_update: as :class:`TargetDQNAgent`, with the Atari default: a hard target copy every
+            1,000 gradient steps.
+        epsilon_decay: as :class:`TargetDQNAgent`, with the Atari default: epsilon decaying from 1
+            to 0.01 over ~50,000 gradient steps (0.99991 per step).
+        clipnorm: as :class:`TargetDQNAgent`, with the Atari default: gradients clipped to norm 10.
         frame_memory: ``False`` stores whole states (8× the memory; for observations that
             are not frame stacks).
         precision: ``"float32"``, or ``"mixed_bfloat16"`` to compute the network in bfloat16

@@ -52,13 +52,15 @@ class RainbowAgent(_RainbowSwitches, TargetDQNAgent):
     [-10, 10].
 
     Args:
-        state_size, action_size: as :class:`DQNAgent`.
+        state_size: as :class:`DQNAgent`.
+        action_size: as :class:`DQNAgent`.
         v_max: the top atom (CartPole's returns reach 100).
         sigma0: the noisy layers' initial noise scale (the paper's 0.5).
         memory_size: twice :class:`TargetDQNAgent`'s: Rainbow stops failing sooner, and a
             memory that forgets its failures too soon lets a solved agent slip back (the
             README's CartPole seed studies compare 10,000 and 20,000).
-        learning_rate, target_update: as :class:`TargetDQNAgent`.
+        learning_rate: as :class:`TargetDQNAgent`.
+        target_update: as :class:`TargetDQNAgent`.
         **kwargs: the switches, all on by default (see :class:`DQNAgent`): ``n_step=3``,
             ``prioritized=True`` (with ``priority_alpha=0.5``), ``noisy=True``,
             ``distributional=True``, ``n_atoms=51``, ``v_min=-10.0``, ``dueling=True``,
@@ -93,9 +95,11 @@ class ConvRainbowAgent(_RainbowSwitches, ConvDQNAgent):
     recipe ``keras_dqn.get_recipe("pong-rainbow")``.
 
     Args:
-        state_shape, action_size: as :class:`ConvDQNAgent`.
+        state_shape: as :class:`ConvDQNAgent`.
+        action_size: as :class:`ConvDQNAgent`.
         v_max: the top atom (the paper's Atari value).
-        learning_rate, target_update: as :class:`ConvDQNAgent`.
+        learning_rate: as :class:`ConvDQNAgent`.
+        target_update: as :class:`ConvDQNAgent`.
         **kwargs: the switches, all on as in :class:`RainbowAgent`; and any other
             :class:`ConvDQNAgent` argument (memory_size, precision, seed...).  On a CPU,
             ``noisy_hidden=False`` keeps the noise in the head alone and trains 1.25× faster

@@ -28,14 +28,18 @@ class TargetDQNAgent(DQNAgent):
     ``TargetDQNAgent(4, 2).load(keras_dqn.weights_path("cartpole-target-dqn"))`` just works.
 
     Args:
-        state_size, action_size: as :class:`DQNAgent`.
+        state_size: as :class:`DQNAgent`.
+        action_size: as :class:`DQNAgent`.
         target_update: an ``int`` C >= 1 copies the weights every C gradient steps; a float tau
             in (0, 1) averages them in every step (keras-rl's ``target_model_update``; a
             float >= 1 that is a whole number means C, as there).
         double: Double DQN — the online network picks ``argmax_a' Q(s', a')`` and the
             target network values it, which curbs the max operator's over-estimation.
-        gamma, memory_size, hidden, loss, clipnorm: as :class:`DQNAgent`, with this agent's
-            validated values.
+        gamma: as :class:`DQNAgent`, with this agent's validated default.
+        memory_size: as :class:`DQNAgent`, with this agent's validated default.
+        hidden: as :class:`DQNAgent`, with this agent's validated default.
+        loss: as :class:`DQNAgent`, with this agent's validated default.
+        clipnorm: as :class:`DQNAgent`, with this agent's validated default.
         **kwargs: any other :class:`DQNAgent` argument (epsilon..., dueling, seed, model, memory).
 
     The blog's per-episode copy still reads as in the blog: call

@@ -72,6 +72,7 @@ def _check_arguments(args) -> None:
     """Check the numbers given as flags (argparse has their types), before anything is built."""
     checks = {"steps": ("--steps", check_positive_int), "episodes": ("--episodes", check_positive_int),
               "seed": ("--seed", check_non_negative_int), "target_score": ("--target-score", check_number),
+              "confirm_episodes": ("--confirm-episodes", check_non_negative_int),
               "samples": ("--samples", check_positive_int), "seeds": ("--seeds", check_positive_int),
               "cpus_per_trial": ("--cpus-per-trial", check_positive_number),
               "final_episodes": ("--final-episodes", check_positive_int)}  # fmt: skip
@@ -126,6 +127,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", help="folder for logs and checkpoints (default: a new runs/ENV_ID-RECIPE_N, "
                                      "or runs/ENV_ID-AGENT_N with --agent)")  # fmt: skip
     train.add_argument("--target-score", type=float, help="stop once a greedy evaluation reaches it")
+    train.add_argument("--confirm-episodes", type=int,
+                       help="with --target-score: stop only if this many more greedy episodes, from other reset "
+                            "seeds, reach it too (default: the recipe's; 0: stop on the evaluation alone)")  # fmt: skip
     train.add_argument("--resume", action="store_true",
                        help="continue from --out's checkpoint (without --out: the latest runs/ENV_ID-RECIPE_N)")
     train.add_argument("--overwrite", action="store_true",
@@ -226,10 +230,12 @@ def _config(recipe: Recipe, path: str | None) -> tuple[Recipe, dict[str, dict]]:
 
 
 def _flag_overrides(args, config_train: dict) -> dict:
-    """The train settings --steps and --target-score set; a flag wins over the config, saying so once."""
+    """The train settings --steps, --target-score and --confirm-episodes set; a flag wins over the config,
+    saying so once."""
     overrides = {}
     for flag, key, value in (("--steps", "total_steps", args.steps), ("--target-score", "target_score",
-                                                                       args.target_score)):  # fmt: skip
+                             args.target_score), ("--confirm-episodes", "confirm_episodes",
+                             args.confirm_episodes)):  # fmt: skip
         if value is None:
             continue
         if key in config_train and config_train[key] != value:
@@ -291,7 +297,8 @@ def _resume_command(args, out: Path) -> str:
     words = ["keras-dqn", "train", args.env_id]
     for flag, value in (("--recipe", args.recipe), ("--agent", args.agent), ("--env-kwargs", args.env_kwargs),
                         ("--steps", args.steps),
-                        ("--config", args.config), ("--target-score", args.target_score)):  # fmt: skip
+                        ("--config", args.config), ("--target-score", args.target_score),
+                        ("--confirm-episodes", args.confirm_episodes)):  # fmt: skip
         if value is not None:
             words += [flag, str(value)]
     if args.seed:

@@ -128,7 +128,10 @@ def make_atari_env(
         game: the ALE game name, e.g. ``"Pong"``, ``"Breakout"`` (``ALE/{game}-v5``), or a
             full id such as ``"ALE/Pong-v5"``.
         training: clip rewards and end episodes on life loss.
-        frame_stack, frame_skip, screen_size, noop_max: the preprocessing settings above.
+        frame_stack: the preprocessing setting of that name above.
+        frame_skip: the preprocessing setting of that name above.
+        screen_size: the preprocessing setting of that name above.
+        noop_max: the preprocessing setting of that name above.
         sticky_actions: probability that the emulator repeats the previous action instead
             of the new one.  0 (the default) is the Nature-DQN setting, deterministic
             apart from the no-op starts; 0.25 is ALE v5's own default (Machado et al., 2018),

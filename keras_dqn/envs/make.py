@@ -13,7 +13,7 @@ from keras_dqn.envs.atari import make_atari_env, make_atari_vector_env
 from keras_dqn.envs.ids import gym_make, is_atari
 
 
-def make_env(env_id: str, *, training: bool = False, render_mode: str | None = None, **kwargs) -> gym.Env:
+def make_env(env_id: str, *, training: bool = False, render_mode: str | None = None, **kwargs: Any) -> gym.Env:
     """The env an agent plays ``env_id`` on: one home for turning an id into an env.
 
     Ordinary ids are ``gym.make(env_id, render_mode=..., **kwargs)`` (``kwargs``: the env's
@@ -34,7 +34,7 @@ def make_env(env_id: str, *, training: bool = False, render_mode: str | None = N
     return flat_observations(gym_make(env_id, render_mode=render_mode, **kwargs))
 
 
-def make_vector_env(env_id: str, n_envs: int, *, training: bool = False, **kwargs) -> VectorEnv:
+def make_vector_env(env_id: str, n_envs: int, *, training: bool = False, **kwargs: Any) -> VectorEnv:
     """``n_envs`` copies of :func:`make_env` stepped together (a ``SyncVectorEnv``).
 
     Args:

@@ -11,6 +11,7 @@ import importlib.util
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -156,7 +157,7 @@ def plot_runs(
 
 
 def greedy_episode(
-    agent, env: str | gym.Env, seed: int | None = 0, render: bool = False
+    agent: Any, env: str | gym.Env, seed: int | None = 0, render: bool = False
 ) -> tuple[float, np.ndarray, list[np.ndarray]]:
     """Play one greedy episode with :func:`keras_dqn.training.evaluation.play_episode`, keeping what it showed.
 
@@ -190,7 +191,7 @@ def greedy_episode(
     return total, np.array(q_trace), frames
 
 
-def plot_q_values(agent, env: str | gym.Env, path: str | os.PathLike, seed: int = 0) -> Path:
+def plot_q_values(agent: Any, env: str | gym.Env, path: str | os.PathLike, seed: int = 0) -> Path:
     """The TF workshop's plot: predicted Q of each action at every step of one greedy episode."""
     plt = _pyplot()
     total, q_trace, _ = greedy_episode(agent, env, seed=seed)
@@ -230,7 +231,7 @@ def check_recording_path(path: str | os.PathLike) -> Path:
     return path
 
 
-def record(agent, env: str | gym.Env, path: str | os.PathLike, *, seed: int = 0, fps: int = 30) -> float:
+def record(agent: Any, env: str | gym.Env, path: str | os.PathLike, *, seed: int = 0, fps: int = 30) -> float:
     """Record one greedy episode to a GIF or MP4 (by ``path``'s suffix), headless.
 
     Args:

@@ -130,14 +130,20 @@ def build_nature_cnn(
         state_shape: shape of one observation, e.g. ``(4, 84, 84)`` from gymnasium's
             ``FrameStackObservation`` (frames first) or ``(84, 84, 4)`` (frames last).
         action_size: number of discrete actions.
-        learning_rate, loss, dueling, clipnorm, seed: as :func:`build_mlp`.
+        learning_rate: as :func:`build_mlp`.
+        loss: as :func:`build_mlp`.
+        dueling: as :func:`build_mlp`.
+        clipnorm: as :func:`build_mlp`.
+        seed: as :func:`build_mlp`.
         channels_first: the stacked frames are the first axis.  TensorFlow's CPU
             convolutions need channels last, so the model starts with a ``Permute``.
         noisy: make the fully connected layers (the 512 units and the head) :class:`NoisyDense`.
         noisy_hidden: with ``noisy``, ``False`` keeps the 512-unit layer a plain ``Dense`` and
             puts the noise in the head alone.  The noisy 3136×512 layer is most of a noisy
             network's cost on a CPU: its second weight matrix doubles that layer's work and Adam's.
-        n_atoms, sigma0, adam_epsilon: as :func:`build_mlp`.
+        n_atoms: as :func:`build_mlp`.
+        sigma0: as :func:`build_mlp`.
+        adam_epsilon: as :func:`build_mlp`.
         dtype_policy: ``None`` (the global Keras policy, float32 unless changed) or a Keras
             dtype policy such as ``"mixed_bfloat16"``, given to every layer but the output
             head: those layers compute in bfloat16 and keep float32 weights, while the head

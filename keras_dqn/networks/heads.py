@@ -108,7 +108,7 @@ class DuelingHead(_Head):
         noisy: bool = False,
         sigma0: float = 0.5,
         seed: int | None = None,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(action_size, n_atoms, kernel_initializer, noisy, sigma0, seed, **kwargs)
         value_seed, advantage_seed = child_seeds(self.seed, 2)

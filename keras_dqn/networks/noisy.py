@@ -77,7 +77,8 @@ class NoisyDense(keras.layers.Layer):
         **kwargs: the usual Keras layer arguments (``name``, ``dtype``...).
     """
 
-    def __init__(self, units: int, activation: Any = None, sigma0: float = 0.5, seed: int | None = None, **kwargs):
+    def __init__(self, units: int, activation: Any = None, sigma0: float = 0.5, seed: int | None = None,
+                 **kwargs: Any):  # fmt: skip
         super().__init__(**kwargs)
         self.units = check_positive_int("units", units)
         self.activation = keras.activations.get(activation)

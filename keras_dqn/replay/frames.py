@@ -133,7 +133,8 @@ class FrameReplayBuffer(RingStorage):
         self._check_moves_on("append()", state[None], next_state[None])
         self._store(0, state, action, reward, next_state, done, truncated)
 
-    def extend(self, states, actions, rewards, next_states, dones, env_indices=None, truncated=None) -> None:
+    def extend(self, states, actions, rewards, next_states, dones, env_indices: Any = None,
+               truncated: Any = None) -> None:  # fmt: skip
         """Store one transition per sub-env of a vector env.
 
         Every argument is an array with one entry per transition (states: ``(n, *state_shape)``);

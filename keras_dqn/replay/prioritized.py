@@ -61,8 +61,8 @@ class _Prioritized:
     _size: int
     _next: int
 
-    def __init__(self, maxlen, state_shape, *, alpha: float = 0.6, beta: float = 0.4, epsilon: float = 1e-6,
-                 **kwargs):  # fmt: skip
+    def __init__(self, maxlen: int, state_shape: tuple[int, ...], *, alpha: float = 0.6, beta: float = 0.4,
+                 epsilon: float = 1e-6, **kwargs: Any):  # fmt: skip
         name = type(self).__name__
         self.alpha = check_non_negative_number(f"{name} alpha", alpha, "0: uniform replay")
         self.beta_start = check_fraction(f"{name} beta", beta)
@@ -332,8 +332,8 @@ class PrioritizedFrameReplayBuffer(_Prioritized, FrameReplayBuffer):
             (``seed``, ``stack_axis``, ``action_size``...).
     """
 
-    def __init__(self, maxlen, state_shape, *, alpha: float = 0.6, beta: float = 0.4, epsilon: float = 1e-6,
-                 **kwargs):  # fmt: skip
+    def __init__(self, maxlen: int, state_shape: tuple[int, ...], *, alpha: float = 0.6, beta: float = 0.4,
+                 epsilon: float = 1e-6, **kwargs: Any):  # fmt: skip
         super().__init__(maxlen, state_shape, alpha=alpha, beta=beta, epsilon=epsilon, **kwargs)
         # How far after its oldest frame a live transition can lie (slots back along its links).
         # One env: k.  Sub-envs written in turn put about n_envs slots between a stack's frames.

@@ -131,7 +131,8 @@ class ReplayBuffer(RingStorage):
         if self._n_step > 1:
             self._link(0, slot, done or truncated)
 
-    def extend(self, states, actions, rewards, next_states, dones, env_indices=None, truncated=None) -> None:
+    def extend(self, states, actions, rewards, next_states, dones, env_indices: Any = None,
+               truncated: Any = None) -> None:  # fmt: skip
         """Store ``n`` transitions at once (one per sub-env of a vector env), oldest first.
 
         Every argument is an array with one entry per transition (states: ``(n, *state_shape)``).
@@ -244,5 +245,8 @@ class ReplayBuffer(RingStorage):
         return self.rng.integers(0, self._size, size=count)  # slots 0.._size-1 hold the transitions
 
     def gather(self, idx: np.ndarray) -> Batch:
+        """The transitions in the slots ``idx`` (any shape), as a :class:`Batch` of arrays shaped
+        ``(*idx.shape, ...)``: what :meth:`sample` returns for the slots it draws (n-step returns
+        included, no weights)."""
         last, rewards, dones, discounts = self._returns(idx)
         return Batch(self.states[idx], self.actions[idx], rewards, self.next_states[last], dones, discounts)

@@ -161,7 +161,8 @@ class LinearAnnealedPolicy(Policy):
     Args:
         inner_policy: the policy whose attribute is annealed.
         attr: the attribute's name (``"eps"``, ``"tau"``).
-        value_max, value_min: start and end values.
+        value_max: the start value.
+        value_min: the end value.
         value_test: the value used by :meth:`DQNAgent.test`.
         nb_steps: env steps over which to anneal (>= 1).
 

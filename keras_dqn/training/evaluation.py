@@ -51,7 +51,7 @@ def _episode_cap(env: gym.Env | VectorEnv, max_steps: int | None) -> int:
 
 
 def play_episode(
-    agent,
+    agent: Any,
     env: str | gym.Env,
     seed: int | None = None,
     render: bool = False,
@@ -129,7 +129,7 @@ def _evaluate_vector(agent, envs: VectorEnv, episodes: int, seed: int | None, ca
 
 
 def evaluate(
-    agent,
+    agent: Any,
     env: str | gym.Env | VectorEnv,
     episodes: int = 100,
     *,

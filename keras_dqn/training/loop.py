@@ -39,6 +39,8 @@ from keras_dqn.training.evaluation import check_agent_fits_env, evaluate
 from keras_dqn.training.settings import check_train_setting
 
 RECENT_EPISODES = 20  # log rows show the mean return of this many latest training episodes
+EVAL_SEED = 10_000  # evaluation episodes start from reset seeds EVAL_SEED + step: never training's
+CONFIRM_SEED = 500_000_000  # a confirmation's from CONFIRM_SEED + step: never an evaluation's
 
 
 class _OneEnv:
@@ -108,6 +110,7 @@ class _Run:
     eval_every: int
     eval_episodes: int
     target_score: float | None
+    confirm_episodes: int
     callbacks: keras.callbacks.CallbackList
     history: keras.callbacks.History
     checkpoint_dir: Path | None
@@ -118,7 +121,7 @@ class _Run:
 
 
 def train(
-    agent,
+    agent: Any,
     env: gym.Env | VectorEnv,
     total_steps: int,
     *,
@@ -130,6 +133,7 @@ def train(
     eval_every: int = 10_000,
     eval_episodes: int = 10,
     target_score: float | None = None,
+    confirm_episodes: int = 0,
     callbacks: list[keras.callbacks.Callback] | None = None,
     log_dir: str | Path | None = None,
     checkpoint_dir: str | Path | None = None,
@@ -154,9 +158,10 @@ def train(
     ``step``, ``episode_return`` (mean of the last 20 training episodes), ``eval_mean``
     (greedy, over ``eval_episodes`` on ``eval_env``), ``loss``, ``epsilon``, ``mean_max_q``,
     ``steps_per_s`` (since the last row, evaluation and checkpoint left out), ``eval_s`` (the
-    seconds this row's evaluation took) and ``wall_s`` (wall-clock seconds since the run began,
-    to the end of this row's evaluation: earlier evaluations, checkpoints and the sessions it
-    resumed included) — to the returned History,
+    seconds this row's evaluation took, a confirmation's included), ``confirm_mean`` (with
+    ``confirm_episodes``) and ``wall_s`` (wall-clock seconds since the run began, to the end of
+    this row's evaluation: earlier evaluations, checkpoints and the sessions it resumed
+    included) — to the returned History,
     to ``callbacks`` (any Keras callbacks' ``on_epoch_end``), and to ``log_dir``: ``progress.csv``
     (:class:`keras_dqn.training.callbacks.CSVLogger`) and TensorBoard scalars at the env step
     (:class:`keras_dqn.training.callbacks.TensorBoardScalars`).
@@ -173,6 +178,10 @@ def train(
         eval_every: env steps between log rows / evaluations.
         eval_episodes: greedy episodes per evaluation (0: no evaluation).
         target_score: stop early once an evaluation's mean reaches it.
+        confirm_episodes: with ``target_score``: once an evaluation reaches it, play this many
+            greedy episodes more from other reset seeds (``500,000,000 + step``) and stop only if
+            their mean reaches it too, so a few lucky episodes do not end the run (logged as
+            ``confirm_mean``, NaN in rows that did not confirm; 0: stop on the evaluation alone).
         callbacks: Keras callbacks; they receive ``on_train_begin``, ``on_epoch_end(epoch,
             logs)`` and ``on_train_end``.
         log_dir: folder for ``progress.csv`` and TensorBoard event files.
@@ -199,8 +208,8 @@ def train(
     """
     schedule = _linear_exploration(agent, total_steps, exploration_fraction, exploration_final_eps)
     run = _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, learning_starts, eval_env,
-                 eval_every, eval_episodes, target_score, callbacks, log_dir, checkpoint_dir, progress, resume,
-                 save_memory, seed, frames_per_step)  # fmt: skip
+                 eval_every, eval_episodes, target_score, confirm_episodes, callbacks, log_dir, checkpoint_dir,
+                 progress, resume, save_memory, seed, frames_per_step)  # fmt: skip
     with lock_run_folders(run.checkpoint_dir, log_dir), _StopOnInterrupt() as interrupt:
         own_schedule = agent.exploration
         if schedule is not None:  # for this call only (a resumed run's checkpoint restores the one it saved)
@@ -464,15 +473,22 @@ def _log_row(run: _Run, agent, state: _Progress, stats: _RowStats, episodes: _Ep
     reached = False
     if run.eval_episodes:
         # Evaluation episodes use reset seeds 10,000 + step: never the seeds training started from.
-        returns = evaluate(agent, run.eval_env, run.eval_episodes, seed=10_000 + state.steps,
+        returns = evaluate(agent, run.eval_env, run.eval_episodes, seed=EVAL_SEED + state.steps,
                            env_kwargs=run.eval_kwargs)  # fmt: skip
         logs["eval_mean"] = float(np.mean(returns))
+        reached = run.target_score is not None and logs["eval_mean"] >= run.target_score
+        if run.confirm_episodes:  # a reached target counts once other episodes agree
+            logs["confirm_mean"] = float("nan")
+            if reached:
+                confirmed = evaluate(agent, run.eval_env, run.confirm_episodes, seed=CONFIRM_SEED + state.steps,
+                                     env_kwargs=run.eval_kwargs)  # fmt: skip
+                logs["confirm_mean"] = float(np.mean(confirmed))
+                reached = logs["confirm_mean"] >= run.target_score
         logs["eval_s"] = time.perf_counter() - now  # long games show here, not in steps_per_s
         if run.checkpoint_dir and logs["eval_mean"] > state.best:
             agent.save(run.checkpoint_dir / "best.h5")
         state.best = max(state.best, logs["eval_mean"])
         stats.last_eval = logs["eval_mean"]
-        reached = run.target_score is not None and logs["eval_mean"] >= run.target_score
     # The row's wall time runs to the end of its evaluation: "seconds to a score" is when the score was known.
     # (Earlier rows' evaluations and checkpoint writes are in it too; this row's checkpoint goes to the next.)
     now = time.perf_counter()
@@ -505,14 +521,19 @@ def _update_bar(run: _Run, agent, state: _Progress, stats: _RowStats, rate: floa
 
 
 def _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, learning_starts, eval_env, eval_every,
-           eval_episodes, target_score, callbacks, log_dir, checkpoint_dir, progress, resume, save_memory, seed,
-           frames_per_step) -> _Run:  # fmt: skip
+           eval_episodes, target_score, confirm_episodes, callbacks, log_dir, checkpoint_dir, progress, resume,
+           save_memory, seed, frames_per_step) -> _Run:  # fmt: skip
     """Check train()'s arguments and build the run: the envs, the callbacks, the progress bar."""
     for name, value in (("total_steps", total_steps), ("train_every", train_every), ("gradient_steps", gradient_steps),
                         ("batch_size", batch_size), ("eval_every", eval_every), ("frames_per_step", frames_per_step),
                         ("learning_starts", learning_starts), ("eval_episodes", eval_episodes),
-                        ("target_score", target_score)):  # fmt: skip
+                        ("target_score", target_score), ("confirm_episodes", confirm_episodes)):  # fmt: skip
         check_train_setting(name, value)
+    if confirm_episodes and (target_score is None or not eval_episodes):
+        raise ValueError(
+            f"confirm_episodes={confirm_episodes} confirms an evaluation that reached target_score: it needs "
+            f"target_score and eval_episodes > 0 (got target_score={target_score}, eval_episodes={eval_episodes})"
+        )
     check_optional_int("seed", seed)
     if isinstance(env, str):  # an id: the env it names, as keras_dqn.make_env makes it for training
         env = make_env(env, training=True)
@@ -568,7 +589,7 @@ def _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, lea
         envs=envs, total_steps=total_steps, batch_size=batch_size, train_every=train_every,
         gradient_steps=gradient_steps, learning_starts=learning_starts, eval_env=eval_env, eval_kwargs=eval_kwargs,
         eval_every=eval_every,
-        eval_episodes=eval_episodes, target_score=target_score,
+        eval_episodes=eval_episodes, target_score=target_score, confirm_episodes=confirm_episodes,
         callbacks=keras.callbacks.CallbackList(all_callbacks, model=agent.model), history=history,
         checkpoint_dir=checkpoint_dir, save_memory=save_memory, frames_per_step=frames_per_step,
         bar=keras.utils.Progbar(total_steps, stateful_metrics=bar_metrics) if show_bar else None,

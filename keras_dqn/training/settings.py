@@ -17,7 +17,7 @@ from keras_dqn.checks import (
 TRAIN_SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     **dict.fromkeys(("n_envs", "total_steps", "batch_size", "train_every", "gradient_steps", "eval_every"),
                     check_positive_int),
-    **dict.fromkeys(("learning_starts", "eval_episodes"), check_non_negative_int),
+    **dict.fromkeys(("learning_starts", "eval_episodes", "confirm_episodes"), check_non_negative_int),
     "frames_per_step": optional(check_positive_int),
     "target_score": optional(check_number),
     "exploration_fraction": optional(lambda name, value: check_fraction(name, value, low_open=True)),

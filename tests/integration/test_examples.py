@@ -50,6 +50,21 @@ def test_target_agent_flags_are_used_and_printed(tmp_path):
         assert f["dense/dense/kernel:0"].shape == (4, 16)
 
 
+def test_rainbow_agent_trains_with_its_switches_as_flags(tmp_path):
+    out = run_example(
+        "--agent", "rainbow", "--max-steps", "300", "--episodes", "3", "--quiet", "--sigma0", "0.25",
+        "--no-prioritized", "--n-step", "2", "--save", str(tmp_path / "r.h5"),
+    )  # fmt: skip
+    assert "training RainbowAgent" in out
+    assert "'sigma0': 0.25" in out and "'prioritized': False" in out and "'n_step': 2" in out
+    assert "'distributional': True" in out and "'noisy': True" in out  # the recipe's, unchanged
+    assert "greedy evaluation over 3 episodes" in out
+    import keras_dqn
+
+    agent = keras_dqn.load_agent(tmp_path / "r.h5")
+    assert type(agent).__name__ == "RainbowAgent" and agent.sigma0 == 0.25 and agent.n_step == 2
+
+
 def test_target_only_flag_with_dqn_agent_is_refused():
     result = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "cartpole.py"), "--target-update", "100"],

@@ -68,6 +68,47 @@ def test_stops_early_at_target_score():
     assert history.history["step"] == [200]
 
 
+class _SeedScoredEnv(gym.Env):
+    """One-step episodes whose reward is 1 when the reset seed is below ``lucky_below``, else 0:
+    an evaluation's score is decided by the seeds it resets from."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def __init__(self, lucky_below: int):
+        self.lucky_below, self.lucky = lucky_below, True
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.lucky = seed is None or seed < self.lucky_below
+        return np.zeros(4, np.float32), {}
+
+    def step(self, action):
+        return np.zeros(4, np.float32), float(self.lucky), True, False, {}
+
+
+@pytest.mark.parametrize(("lucky_below", "stopped"), [(500_000_000, False), (2**31, True)])
+def test_a_reached_target_stops_the_run_only_once_other_episodes_confirm_it(lucky_below, stopped):
+    env = _SeedScoredEnv(lucky_below)  # evaluations reset from 10,000 + step, confirmations from 500,000,000 + step
+    settings = dict(learning_starts=50, eval_every=100, eval_episodes=2, target_score=1.0, progress=False, seed=0)
+    history = keras_dqn.train(DQNAgent(4, 2, seed=0), env, 300, eval_env=env, confirm_episodes=3, **settings).history
+    assert history["eval_mean"][0] == 1.0
+    if stopped:
+        assert history["step"] == [100] and history["confirm_mean"] == [1.0]
+    else:  # every evaluation reached the target, no confirmation did: the run went on to its end
+        assert history["step"] == [100, 200, 300] and history["confirm_mean"] == [0.0, 0.0, 0.0]
+    unconfirmed = keras_dqn.train(DQNAgent(4, 2, seed=0), env, 300, eval_env=env, **settings).history
+    assert unconfirmed["step"] == [100] and "confirm_mean" not in unconfirmed
+
+
+def test_confirm_episodes_needs_a_target_and_evaluations():
+    agent = DQNAgent(4, 2)
+    with pytest.raises(ValueError, match="confirm_episodes=5 .* needs target_score and eval_episodes > 0"):
+        keras_dqn.train(agent, gym.make("CartPole-v1"), 100, confirm_episodes=5)
+    with pytest.raises(ValueError, match="confirm_episodes"):
+        keras_dqn.train(agent, gym.make("CartPole-v1"), 100, target_score=1.0, confirm_episodes=-1)
+
+
 def test_bad_input():
     agent = DQNAgent(4, 2)
     with pytest.raises(ValueError, match="Discrete action space"):
