@@ -27,6 +27,7 @@ import gymnasium as gym
 import numpy as np
 
 import keras_dqn  # imports TensorFlow, keeping its start-up chatter off the screen
+from keras_dqn.agents.settings import settings_in_use
 from keras_dqn.config.flags import add_recipe_flags, recipe_settings
 from keras_dqn.config.help import SETTING_HELP
 
@@ -212,7 +213,8 @@ def main() -> None:
         env = gym.make(ENV_ID)
         agent = make_agent(args, env)
         print(f"training {type(agent).__name__} on {ENV_ID}, seed {args.seed}, budget {args.max_steps} steps")
-        hyperparameters = agent_settings(args) | {"batch_size": args.batch_size}
+        # the settings that change something (no epsilon while noisy layers explore)
+        hyperparameters = settings_in_use(agent_settings(args)) | {"batch_size": args.batch_size}
         if args.loop == "blog":
             print("blog loop; hyperparameters:", hyperparameters | {"death_reward": args.death_reward})
             summary = train_blog_loop(agent, env, args)

@@ -116,12 +116,12 @@ start = time.perf_counter()
 logs = keras_dqn.train(learner, envs, total_steps, target_score=475, progress=False, seed=0, **settings).history
 print(f"cartpole-rainbow: greedy {logs['eval_mean'][-1]:.1f} at {logs['step'][-1]:,.0f} env steps "
       f"({time.perf_counter() - start:.0f} s)")
-plt.figure(figsize=(7, 3))
-plt.plot(logs["step"], logs["eval_mean"], marker="o", label="greedy evaluation (20 episodes)")
-plt.plot(logs["step"], logs["episode_return"], label="training episodes (last 20)")
-plt.xlabel("env step")
-plt.ylabel("return")
-plt.legend()
+fig, (returns, q) = plt.subplots(1, 2, figsize=(9, 3))
+returns.plot(logs["step"], logs["eval_mean"], marker="o")
+returns.axhline(475, color="grey", linestyle=":")
+returns.set(xlabel="env step", title="greedy evaluation, 20 episodes")
+q.plot(logs["step"], logs["mean_max_q"], color="tab:green")  # the C51 head's expected value of its best action
+q.set(xlabel="env step", title="mean max Q while acting")
 plt.show()
 
 # %% [markdown]
@@ -166,7 +166,7 @@ from pathlib import Path
 results = Path("benchmarks/results/atari_scores.json")
 results = results if results.exists() else Path("../../benchmarks/results/atari_scores.json")
 for row in json.loads(results.read_text())["figures"]["rows"]:
-    print(f"{row['weights']:36s} {row['protocol']:58s} {row['mean_score']:+6.2f} over {row['games']} games "
+    print(f"{row['weights']:36s} {row['protocol']:60s} {row['mean_score']:+6.2f} over {row['games']} games "
           f"(min {row['min_score']:+.0f})")
 
 # %% [markdown]

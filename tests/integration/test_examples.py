@@ -58,6 +58,7 @@ def test_rainbow_agent_trains_with_its_switches_as_flags(tmp_path):
     assert "training RainbowAgent" in out
     assert "'sigma0': 0.25" in out and "'prioritized': False" in out and "'n_step': 2" in out
     assert "'distributional': True" in out and "'noisy': True" in out  # the recipe's, unchanged
+    assert "'epsilon" not in out  # noisy layers explore: epsilon's settings change nothing, so are not shown
     assert "greedy evaluation over 3 episodes" in out
     import keras_dqn
 
