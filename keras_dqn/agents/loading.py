@@ -10,13 +10,10 @@ from keras_dqn.agents.blog import DDQNAgent
 from keras_dqn.agents.conv import ConvDQNAgent, check_frames_shape
 from keras_dqn.agents.dqn import DQNAgent
 from keras_dqn.agents.rainbow import ConvRainbowAgent, RainbowAgent
-from keras_dqn.agents.settings import check_agent_settings
+from keras_dqn.agents.settings import WEIGHTS_FILE_METADATA, check_agent_settings
 from keras_dqn.agents.target import TargetDQNAgent
 from keras_dqn.checks import check_positive_int
 from keras_dqn.files.weights import CONFIG_ATTR, read_h5
-
-# What a weights file's config says besides the agent's settings and its state size or shape.
-_ABOUT_THE_AGENT = frozenset({"agent", "env_id", "env_kwargs", "action_size"})
 
 AGENT_CLASSES = {
     cls.__name__: cls for cls in (DQNAgent, TargetDQNAgent, ConvDQNAgent, RainbowAgent, ConvRainbowAgent, DDQNAgent)
@@ -74,7 +71,7 @@ def _read_agent_config(
     if missing:
         raise broken(f"no {' or '.join(repr(key) for key in missing)}")
     # Everything else is the agent's settings (DQNAgent.get_config), checked by name, type and value.
-    kwargs = {name: value for name, value in config.items() if name not in _ABOUT_THE_AGENT | {state_key}}
+    kwargs = {name: value for name, value in config.items() if name not in {*WEIGHTS_FILE_METADATA, state_key}}
     env_id, env_kwargs = config.get("env_id"), config.get("env_kwargs", {})
     try:
         if env_id is not None and not isinstance(env_id, str):

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_dqn.agents.settings import LOSSES, settings_in_use, weights_file_settings
+from keras_dqn.agents.settings import LOSSES, WEIGHTS_FILE_METADATA, settings_in_use, weights_file_settings
 from keras_dqn.checks import check_numeric_array, check_positive_int
 from keras_dqn.networks.noisy import NoisyDense
 from keras_dqn.replay.prioritized import PrioritizedReplayBuffer
@@ -192,9 +192,8 @@ class AgentParts:
         :func:`~keras_dqn.agents.settings.settings_in_use`).
         """
         state = list(self.state_shape) if self.state_argument == "state_shape" else self.state_size
-        config: dict[str, Any] = {"agent": type(self).__name__, "env_id": self.env_id,
-                                  "env_kwargs": dict(self.env_kwargs), self.state_argument: state,
-                                  "action_size": self.action_size}  # fmt: skip
+        about = (type(self).__name__, self.env_id, dict(self.env_kwargs), self.action_size)
+        config: dict[str, Any] = {**dict(zip(WEIGHTS_FILE_METADATA, about, strict=True)), self.state_argument: state}
         settings = {name: getattr(self, name) for name in weights_file_settings(type(self)) if hasattr(self, name)}
         for name, value in settings_in_use(settings).items():
             config[name] = list(value) if isinstance(value, tuple) else value

@@ -76,6 +76,10 @@ AGENT_OBJECTS = frozenset({"model", "memory", "exploration"})
 # replay memory afresh, with its class's values or yours.
 NOT_IN_WEIGHTS_FILES = frozenset({"epsilon", "epsilon_min", "epsilon_decay", "memory_size"})
 
+# What a weights file's config says besides the agent's settings and its state size or shape
+# (``state_size`` or ``state_shape``: the class's ``state_argument``), in the order it is written.
+WEIGHTS_FILE_METADATA = ("agent", "env_id", "env_kwargs", "action_size")
+
 # Settings that matter only with a Rainbow switch on, each with its switch: where the switch is
 # off, a weights file leaves them out.
 SWITCHED_SETTINGS = {"priority_alpha": "prioritized", "sigma0": "noisy", "noisy_hidden": "noisy",

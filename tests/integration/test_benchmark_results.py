@@ -61,3 +61,37 @@ def test_a_marker_without_its_results_file_fails_the_build():
     with pytest.raises(FileNotFoundError):
         hook.on_page_markdown("<!-- results no_such_benchmark -->", None,
                               {"config_file_path": str(ROOT / "mkdocs.yml")}, None)  # fmt: skip
+
+
+def _log(*rows: tuple[int, float, str, float]) -> list[dict[str, str]]:
+    return [{"step": str(step), "eval_mean": str(evaluation), "confirm_mean": confirm, "wall_s": str(wall)}
+            for step, evaluation, confirm, wall in rows]  # fmt: skip
+
+
+def test_the_pong_seed_study_counts_a_seed_only_once_its_plus_19_is_confirmed_within_the_time():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        pong_seeds = _module(ROOT / "benchmarks" / "pong_seeds.py", "pong_seeds_under_test")
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    logs = {
+        "seed-0": _log((10_000, -21, "nan", 60), (300_000, 19.5, "17.0", 2400), (310_000, 19.2, "19.4", 2500)),
+        "seed-1": _log((10_000, -21, "", 60), (400_000, 20.0, "19.0", 6000)),  # confirmed, but after 100 minutes
+        "seed-2": _log((10_000, -21, "nan", 60), (500_000, 12.0, "nan", 5000)),  # never reached
+    }
+    study = pong_seeds.summarize(logs, minutes=90)
+    by_run = {row["run"]: row for row in study["runs"]}
+    assert by_run["seed-0"] == {"run": "seed-0", "minutes": 41.7, "agent_steps": 310_000, "met": True,
+                                "last_step": 310_000}  # the lucky 19.5 (its confirmation 17.0) did not count
+    assert by_run["seed-1"]["minutes"] == 100.0 and not by_run["seed-1"]["met"]
+    assert by_run["seed-2"]["minutes"] is None and not by_run["seed-2"]["met"]
+    assert study["met"] == 1 and study["median_minutes"] is None  # 2 of 3 never met: no finite median
+    assert pong_seeds.summarize({k: logs[k] for k in ("seed-0",)}, 90)["median_minutes"] == 41.7
+
+
+def test_the_pong_seed_study_wants_a_seed_or_the_summary():
+    import subprocess
+
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "pong_seeds.py")], capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 2 and "give --seed N (train one seed) or --summary" in result.stderr

@@ -59,3 +59,19 @@ def test_pong_scripts_reject_bad_input_with_one_clear_line(script, args, message
     assert result.returncode == 2, result.stderr[-2000:]  # argparse's usage error, before any game is played
     assert message in result.stderr.splitlines()[-1]
     assert not (ROOT / "x.avi").exists()
+
+
+@pytest.mark.skipif(not HAS_ALE, reason="ale-py/opencv missing: pip install -e '.[atari]' to run this")
+def test_keras_dqn_evaluate_plays_a_shipped_atari_file_under_the_sticky_actions_protocol_and_says_so():
+    import shutil
+
+    exe = shutil.which("keras-dqn") or shutil.which("keras-dqn", path=str(Path(sys.executable).parent))
+    command = [exe] if exe else [sys.executable, "-m", "keras_dqn.cli.commands"]
+    result = subprocess.run([*command, "evaluate", str(ROOT / "weights" / "pong-rainbow-noisy-head.h5"), "--episodes",
+                             "1", "--seed", "2000000000", "--env-kwargs", '{"sticky_actions": 0.25}'],
+                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    line = result.stdout.strip().splitlines()[-1]
+    assert line.startswith('ALE/Pong-v5 {"sticky_actions": 0.25}, 1 greedy episodes'), line  # the protocol, named
+    mean = float(line.split("mean ")[1].split(",")[0])
+    assert -21 <= mean <= 21 and mean > 0  # a full game, won (30-game mean under this protocol: +10.3)
