@@ -37,7 +37,7 @@ from keras_dqn.checks import (
 from keras_dqn.exploration import MultiplicativeDecay, Schedule
 from keras_dqn.files.export import export_model
 from keras_dqn.files.weights import load_h5, save_h5
-from keras_dqn.learning.compiled_step import TrainStep
+from keras_dqn.learning.compiled_step import train_step_for
 from keras_dqn.learning.distributional import support
 from keras_dqn.learning.td_update import TDUpdate
 from keras_dqn.networks.builders import ADAM_EPSILON, build_mlp
@@ -206,7 +206,7 @@ class DQNAgent(AgentParts, TrainingState, TDUpdate):
         self.policy_weights: list[np.ndarray] | None = None  # the twin's weights; None: re-read
         self._predict: dict[bool, Any] = {}  # noisy?, -> compiled forward pass (no NumPy twin)
         # Learning: the TD update, compiled on the first replay().
-        self.train_step = TrainStep(self)
+        self.train_step = train_step_for(self)
 
     @property
     def gamma(self) -> float:

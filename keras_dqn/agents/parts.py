@@ -13,10 +13,10 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from keras_dqn.agents.settings import LOSSES, WEIGHTS_FILE_METADATA, settings_in_use, weights_file_settings
 from keras_dqn.checks import check_numeric_array, check_positive_int
+from keras_dqn.learning import backends
 from keras_dqn.networks.noisy import NoisyDense
 from keras_dqn.replay.prioritized import PrioritizedReplayBuffer
 from keras_dqn.replay.uniform import ReplayBuffer
@@ -177,11 +177,10 @@ class AgentParts:
                 self.policy_weights = self.model.get_weights()
             outputs = self.numpy_model(states, self.policy_weights, rng=self.rng if noise else None)
         else:
-            if noise not in self._predict:
-                spec = tf.TensorSpec((None, *self.state_shape), tf.as_dtype(self.state_dtype))
-                forward = tf.function(lambda x: self.model(x, training=noise))
-                self._predict[noise] = forward.get_concrete_function(spec)
-            outputs = self._predict[noise](tf.constant(states)).numpy()
+            if noise not in self._predict:  # compiled for the Keras backend, once
+                forward = backends.current().forward(self.model, noise, self.state_shape, self.state_dtype)
+                self._predict[noise] = forward
+            outputs = self._predict[noise](states)
         return outputs if self.atoms is None else outputs @ self.atoms  # C51: the mean of each distribution
 
     def get_config(self) -> dict[str, Any]:

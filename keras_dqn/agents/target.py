@@ -9,10 +9,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from keras_dqn.agents.dqn import DQNAgent
 from keras_dqn.agents.settings import check_setting
+from keras_dqn.learning import backends
+from keras_dqn.learning.td_update import action_values
 from keras_dqn.networks.noisy import reseed_noise
 
 
@@ -94,7 +96,7 @@ class TargetDQNAgent(DQNAgent):
     def traced_settings(self) -> tuple:
         return (*super().traced_settings(), self.double, self.target_update)
 
-    def next_action_outputs(self, next_states: tf.Tensor) -> tf.Tensor:
+    def next_action_outputs(self, next_states: Any) -> Any:
         """The target network values ``a*``; the online network picks it (Double DQN) or the target does.
 
         Noisy networks draw noise here too, each its own (the NoisyNet paper's targets: the
@@ -102,25 +104,18 @@ class TargetDQNAgent(DQNAgent):
         fresh draw of its own); only greedy action choices use the mean weights."""
         target_outputs = self.target_model(next_states, training=self.noisy)
         chooser = self.model(next_states, training=self.noisy) if self.double else target_outputs
-        best = tf.argmax(self._expected(chooser), axis=1, output_type=tf.int32)
-        return tf.gather(target_outputs, best, axis=1, batch_dims=1)
+        return action_values(target_outputs, ops.argmax(self._expected(chooser), axis=1))
 
     def sync_target(self) -> None:
         """Inside the compiled step, after each update: exact even for K updates a call."""
         pairs = list(zip(self.target_model.weights, self.model.weights, strict=True))
         if self.tau is not None:  # soft: target <- tau * online + (1 - tau) * target
             for target, online in pairs:
-                target.assign(self.tau * online + (1.0 - self.tau) * target)
+                target.assign(self.tau * online.value + (1.0 - self.tau) * target.value)
             return
-
-        def copy() -> tf.Tensor:
-            for target, online in pairs:
-                target.assign(online)
-            return tf.constant(True)
-
         # hard: copy when the optimizer's step counter reaches a multiple of C
-        due = tf.equal(self.model.optimizer.iterations % self.target_update_every, 0)
-        tf.cond(due, copy, lambda: tf.constant(False))
+        due = ops.equal(self.model.optimizer.iterations % self.target_update_every, 0)
+        backends.current().assign_if(due, pairs)
 
     def load(self, name: str | os.PathLike) -> TargetDQNAgent:
         """Load the online network's weights (see :meth:`DQNAgent.load`) and sync the target."""

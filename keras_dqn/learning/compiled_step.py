@@ -1,9 +1,15 @@
-"""The compiled training step: ``K`` TD updates of an agent in one XLA-compiled TensorFlow call.
+"""The compiled training step: ``K`` TD updates of an agent, run for the Keras backend.
 
-The update itself is the agent's (:class:`keras_dqn.learning.td_update.TDUpdate`); this module
-packs the minibatches into one tensor, traces the update once per kind of agent (agents
-alike in all but their weights share the trace), runs it, and hands back the losses, the
-new weights for the agent's NumPy forward pass and a prioritized memory's new priorities.
+The update itself is the agent's (:class:`keras_dqn.learning.td_update.TDUpdate`), the same
+on every backend; this module runs it and hands back the losses, the new weights for the
+agent's NumPy forward pass and a prioritized memory's new priorities (:class:`StepResult`).
+:func:`train_step_for` picks the step for the backend Keras runs on:
+
+* TensorFlow, :class:`TrainStep`: the minibatches packed into one tensor, the ``K`` updates in
+  one XLA-compiled call, traced once per kind of agent (agents alike in all but their
+  weights share the trace);
+* JAX and PyTorch, :class:`PortableStep`: one compiled update a minibatch (``jax.jit`` over the
+  update made pure, :mod:`keras_dqn.learning.backends.jax`), or eager PyTorch.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_dqn._internals.tf import SharedFunctions, release_custom_gradients
+from keras_dqn.learning import backends
 from keras_dqn.replay.base import Batch
 
 
@@ -52,8 +59,53 @@ class StepResult:
     priorities: np.ndarray  # (K, B): each sampled transition's new priority, for prioritized replay
 
 
+def train_step_for(agent: Learner) -> TrainStep | PortableStep:
+    """The training step of ``agent`` for the Keras backend in use (``KERAS_BACKEND``)."""
+    backends.current()  # a backend keras_dqn cannot train on fails here, saying which
+    return TrainStep(agent) if keras.backend.backend() == "tensorflow" else PortableStep(agent)
+
+
+def bootstrap_scalars(agent: Learner, batches: Batch) -> tuple[np.ndarray, np.ndarray]:
+    """The ``(K, B)`` discounts of the bootstrap and importance weights of ``batches``, float32.
+
+    The discount is ``gamma**k`` for ``k`` rewards summed by an n-step memory (0 after a
+    termination), else the agent's own gamma (a memory may be shared by agents); the weights
+    are a prioritized sample's, else 1."""
+    n_step = batches.discounts is not None and agent.n_step > 1
+    dones = np.asarray(batches.dones, np.float32)
+    discounts = np.asarray(batches.discounts, np.float32) if n_step else (agent.gamma * (1 - dones)).astype(np.float32)
+    weights = np.ones_like(dones) if batches.weights is None else np.asarray(batches.weights, np.float32)
+    return discounts, np.broadcast_to(weights, dones.shape)
+
+
+def sync_learning_rate(agent: Learner, known: float) -> float:
+    """Give the optimizer ``agent.learning_rate`` if it changed since ``known``; returns it."""
+    if known != agent.learning_rate:
+        rate = agent.model.optimizer.learning_rate
+        if hasattr(rate, "assign"):  # (a schedule keeps its own)
+            rate.assign(agent.learning_rate)
+    return agent.learning_rate
+
+
+def step_variables(agent: Learner) -> list:
+    """Every variable a training step reads or writes, in an order the same for every agent alike."""
+    target = getattr(agent, "target_model", None)
+    return [*agent.model.variables, *(target.variables if target is not None else []),
+            *agent.model.optimizer.variables]  # fmt: skip
+
+
+def check_compiled(agent: Learner) -> None:
+    """Build the optimizer's variables.
+
+    Raises:
+        ValueError: the agent's model has no optimizer (it was never compiled)."""
+    if getattr(agent.model, "optimizer", None) is None:
+        raise ValueError("the agent's model is not compiled: call model.compile(optimizer=..., loss=...) first")
+    agent.model.optimizer.build(agent.model.trainable_variables)
+
+
 class TrainStep:
-    """An agent's compiled training step: ``K`` TD updates in one TensorFlow call.
+    """An agent's compiled training step on TensorFlow: ``K`` TD updates in one TensorFlow call.
 
     It is traced on first use and again after :meth:`invalidate` — which the agent calls
     itself when a setting baked into the graph changes (``double``, the target update, a new
@@ -113,11 +165,7 @@ class TrainStep:
         single = len(batches.actions) == 1
         if single not in self._functions:
             self._functions[single] = self._compile(single)
-        if self._learning_rate != agent.learning_rate:  # agent.learning_rate changed
-            rate = agent.model.optimizer.learning_rate
-            if hasattr(rate, "assign"):  # (a schedule keeps its own)
-                rate.assign(agent.learning_rate)
-            self._learning_rate = agent.learning_rate
+        self._learning_rate = sync_learning_rate(agent, self._learning_rate)
         k, b = np.shape(batches.actions)
         size = 2 * self._state_size if self._packed else 0
         packed = np.empty((k, b, size + 5), np.float32)  # (K, B, [state, next state,] 5 scalars)
@@ -126,11 +174,7 @@ class TrainStep:
             packed[..., self._state_size : size] = batches.next_states.reshape(k, b, -1)
         scalars = packed[..., size:]  # one column per field:
         scalars[..., 0], scalars[..., 1], scalars[..., 2] = batches.actions, batches.rewards, batches.dones
-        # the bootstrap's discount: gamma**k for k rewards summed by an n-step memory (0 after a
-        # termination), else the agent's own gamma (a memory may be shared by agents) ...
-        n_step = batches.discounts is not None and agent.n_step > 1
-        scalars[..., 3] = batches.discounts if n_step else agent.gamma * (1 - scalars[..., 2])
-        scalars[..., 4] = batches.weights if batches.weights is not None else 1.0  # ... and importance weights
+        scalars[..., 3], scalars[..., 4] = bootstrap_scalars(agent, batches)
         inputs = [tf.constant(packed)]
         if not self._packed:  # frames: (K, B, 2, *state_shape) in their own dtype
             inputs.append(tf.constant(np.stack((batches.states, batches.next_states), axis=2), self._state_dtype))
@@ -146,9 +190,7 @@ class TrainStep:
     def _compile(self, single: bool):
         """Trace the K-update function (a ``tf.range`` loop), or the one-update function ``replay`` uses."""
         agent = self.agent
-        if getattr(agent.model, "optimizer", None) is None:
-            raise ValueError("the agent's model is not compiled: call model.compile(optimizer=..., loss=...) first")
-        agent.model.optimizer.build(agent.model.trainable_variables)
+        check_compiled(agent)
         returns_weights = self.returns_weights  # big CNNs act in TensorFlow: no copy needed
 
         size = self._state_size
@@ -204,14 +246,7 @@ class TrainStep:
                 return tf.function(k_updates, jit_compile=agent.jit_compile).get_concrete_function(*specs)
 
         # Agents alike in all but their weights share one trace (XLA never frees a compilation).
-        return SHARED_STEPS.get(self._sharing_key(single), self._variables(), trace)
-
-    def _variables(self) -> list:
-        """Every variable the step reads or writes, in an order the same for every agent alike."""
-        agent = self.agent
-        target = getattr(agent, "target_model", None)
-        return [*agent.model.variables, *(target.variables if target is not None else []),
-                *agent.model.optimizer.variables]  # fmt: skip
+        return SHARED_STEPS.get(self._sharing_key(single), step_variables(agent), trace)
 
     def _sharing_key(self, single: bool) -> tuple | None:
         """What the traced step depends on besides its variables' values; None: don't share it.
@@ -235,6 +270,58 @@ class TrainStep:
         except TypeError:  # something only its repr describes
             return None
         return type(agent), single, described, agent.traced_settings(), self._state_dtype.name, self.returns_weights
+
+    @property
+    def returns_weights(self) -> bool:
+        """MLPs act with a NumPy twin, which needs the new weights after each call."""
+        return self.agent.numpy_model is not None
+
+
+class PortableStep:
+    """An agent's training step on JAX or PyTorch: its ``K`` TD updates one after another, each
+    ``jax.jit``-compiled (JAX) or run eagerly (PyTorch); see :mod:`keras_dqn.learning.backends`.
+
+    Called and invalidated like :class:`TrainStep`, and hands back the same :class:`StepResult`.
+    """
+
+    def __init__(self, agent: Learner):
+        self.agent = agent
+        self._run: Any = None
+        self._settings: tuple | None = None
+        self._learning_rate = agent.learning_rate
+
+    def traced(self, single: bool = True) -> Any:
+        """The compiled update runner, or ``None`` before the first call (``single`` is ignored)."""
+        return self._run
+
+    def invalidate(self) -> None:
+        """Forget the compiled update: the next call compiles it again."""
+        self._run = None
+        self._settings = None
+
+    def __call__(self, batches: Batch) -> StepResult:
+        agent = self.agent
+        if self._settings != agent.traced_settings():
+            self._run, self._settings = None, agent.traced_settings()
+        if self._run is None:
+            check_compiled(agent)
+            self._run = backends.current().compile_updates(self._update, step_variables(agent))
+        self._learning_rate = sync_learning_rate(agent, self._learning_rate)
+        discounts, weights = bootstrap_scalars(agent, batches)
+        rewards = np.asarray(batches.rewards, np.float32)
+        dones = np.asarray(batches.dones, np.float32)
+        actions = np.asarray(batches.actions, np.int32)
+        minibatches = [(batches.states[i], actions[i], rewards[i], batches.next_states[i], dones[i], discounts[i],
+                        weights[i]) for i in range(len(actions))]  # fmt: skip
+        losses, priorities = self._run(minibatches)
+        new_weights = [keras.ops.convert_to_numpy(w.value) for w in agent.model.weights]
+        finite = bool(np.isfinite(losses).all() and all(np.isfinite(w).all() for w in new_weights))
+        return StepResult(losses=losses, finite=finite, weights=new_weights if self.returns_weights else None,
+                          priorities=priorities.astype(np.float32, copy=False))  # fmt: skip
+
+    def _update(self, arrays: Any) -> tuple[Any, Any]:
+        """One TD update of the agent on one minibatch's arrays (backend tensors)."""
+        return self.agent.td_update(Batch(*arrays))
 
     @property
     def returns_weights(self) -> bool:

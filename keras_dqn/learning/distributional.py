@@ -66,9 +66,9 @@ atom ``l`` and ``p_j * (b - l)`` at atom ``l + 1``.  Two classic traps, both han
   sample's* first atom, or fails at the end of the batch.  ``b`` is clipped into
   ``[0, N - 1]`` first.
 
-:func:`project_distribution` is written in TensorFlow ops with static shapes and no Python
-loop over the batch, so it runs inside a ``tf.function``, XLA-compiled
-(``jit_compile=True``) included.  The "scatter" of each ``p_j`` onto atoms ``l`` and
+:func:`project_distribution` is written in ``keras.ops`` with static shapes and no Python
+loop over the batch, so it runs on every Keras backend and inside a compiled step
+(``tf.function(jit_compile=True)``, ``jax.jit``).  The "scatter" of each ``p_j`` onto atoms ``l`` and
 ``l + 1`` is a one-hot matrix per sample, ``(B, N, N)``, contracted with ``p``: 2,601
 numbers per sample for ``N = 51``, with no scatter op and no index that could fall outside
 the batch, and XLA compiles it (tests/learning/test_distributional.py checks this on the CPU).
@@ -78,8 +78,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from keras_dqn.checks import check_number
 
@@ -110,17 +111,24 @@ def support(n_atoms: int, v_min: float, v_max: float) -> np.ndarray:
     return atoms
 
 
-def _atoms_tensor(atoms: Any, dtype: tf.DType, n_expected: int | None, what: str) -> tf.Tensor:
+def _floating(x: Any) -> Any:
+    """``x`` as a tensor of the current backend, cast to float32 unless it is floating already."""
+    x = ops.convert_to_tensor(x)
+    return x if keras.backend.is_float_dtype(x.dtype) else ops.cast(x, "float32")
+
+
+def _atoms_tensor(atoms: Any, dtype: Any, n_expected: int | None, what: str) -> Any:
     """``atoms`` as a rank-1 tensor of ``dtype`` whose static length matches ``n_expected`` (trace-time check)."""
-    atoms = tf.convert_to_tensor(atoms, dtype=dtype)
-    if atoms.shape.rank != 1 or atoms.shape[0] is None or atoms.shape[0] < 2:
-        raise ValueError(f"atoms must be a vector of at least 2 values with a known length, got shape {atoms.shape}")
-    if n_expected is not None and n_expected != atoms.shape[0]:
-        raise ValueError(f"{what} must have one entry per atom ({atoms.shape[0]}) on its last axis, got {n_expected}")
+    atoms = ops.convert_to_tensor(atoms, dtype=dtype)
+    shape = tuple(atoms.shape)
+    if len(shape) != 1 or shape[0] is None or shape[0] < 2:
+        raise ValueError(f"atoms must be a vector of at least 2 values with a known length, got shape {shape}")
+    if n_expected is not None and n_expected != shape[0]:
+        raise ValueError(f"{what} must have one entry per atom ({shape[0]}) on its last axis, got {n_expected}")
     return atoms
 
 
-def project_distribution(next_probs: Any, rewards: Any, discounts: Any, atoms: Any) -> tf.Tensor:
+def project_distribution(next_probs: Any, rewards: Any, discounts: Any, atoms: Any) -> Any:
     """The C51 target: the distribution ``rewards + discounts * Z'`` projected onto ``atoms``.
 
     Args:
@@ -136,54 +144,50 @@ def project_distribution(next_probs: Any, rewards: Any, discounts: Any, atoms: A
 
     Returns:
         ``(B, N)`` target probabilities ``m``; each row sums to the row's ``next_probs``
-        sum (1 for a distribution).
+        sum (1 for a distribution), a tensor of the Keras backend.
 
-    TensorFlow ops only, static ``N``, no loop over the batch: it traces inside a
-    ``tf.function`` and compiles with XLA (``jit_compile=True``).  No gradient is stopped
-    here; a training step computes it from target-network outputs (or wraps it in
-    ``tf.stop_gradient``).
+    ``keras.ops`` only, static ``N``, no loop over the batch: it runs on every Keras backend
+    and compiles (XLA through ``tf.function(jit_compile=True)`` or ``jax.jit``).  No gradient
+    is stopped here; a training step computes it from target-network outputs (or wraps it in
+    ``keras.ops.stop_gradient``).
     """
-    next_probs = tf.convert_to_tensor(next_probs)
-    if not next_probs.dtype.is_floating:
-        next_probs = tf.cast(next_probs, tf.float32)
+    next_probs = _floating(next_probs)
     dtype = next_probs.dtype
-    if next_probs.shape.rank != 2:
-        raise ValueError(f"next_probs must have shape (batch, n_atoms), got {next_probs.shape}")
+    if len(next_probs.shape) != 2:
+        raise ValueError(f"next_probs must have shape (batch, n_atoms), got {tuple(next_probs.shape)}")
     atoms = _atoms_tensor(atoms, dtype, next_probs.shape[-1], "next_probs")
     n_atoms = int(atoms.shape[0])
-    rewards = tf.reshape(tf.cast(rewards, dtype), [-1, 1])  # (B, 1)
-    discounts = tf.reshape(tf.cast(discounts, dtype), [-1, 1])  # (B, 1)
+    rewards = ops.reshape(ops.cast(rewards, dtype), (-1, 1))  # (B, 1)
+    discounts = ops.reshape(ops.cast(discounts, dtype), (-1, 1))  # (B, 1)
 
     v_min, v_max = atoms[0], atoms[-1]
     delta_z = (v_max - v_min) / (n_atoms - 1)
     # Where each atom z_j of the next state's distribution lands: shrunk, shifted, clipped.
-    target_atoms = tf.clip_by_value(rewards + discounts * atoms[tf.newaxis, :], v_min, v_max)  # (B, N)
+    target_atoms = ops.clip(rewards + discounts * atoms[None, :], v_min, v_max)  # (B, N)
     # Its position in index units; rounding can push it past N - 1 (or below 0): clip back.
-    position = tf.clip_by_value((target_atoms - v_min) / delta_z, 0.0, n_atoms - 1.0)  # b, (B, N)
-    lower = tf.floor(position)  # l
+    position = ops.clip((target_atoms - v_min) / delta_z, 0.0, n_atoms - 1.0)  # b, (B, N)
+    lower = ops.floor(position)  # l
     upper_weight = position - lower  # b - l, in [0, 1): 0 when b is a grid atom
     lower_weight = 1.0 - upper_weight  # (l + 1) - b: 1 when b is a grid atom, so no mass is lost
-    lower_index = tf.cast(lower, tf.int32)
-    upper_index = tf.minimum(lower_index + 1, n_atoms - 1)  # at b = N - 1 its weight is 0 anyway
+    lower_index = ops.cast(lower, "int32")
+    upper_index = ops.minimum(lower_index + 1, n_atoms - 1)  # at b = N - 1 its weight is 0 anyway
     # share[b, j, i]: the fraction of next-state atom j's mass that target atom i receives.
     share = (
-        tf.one_hot(lower_index, n_atoms, dtype=dtype) * lower_weight[..., tf.newaxis]
-        + tf.one_hot(upper_index, n_atoms, dtype=dtype) * upper_weight[..., tf.newaxis]
+        ops.one_hot(lower_index, n_atoms, dtype=dtype) * lower_weight[..., None]
+        + ops.one_hot(upper_index, n_atoms, dtype=dtype) * upper_weight[..., None]
     )  # (B, N, N)
-    return tf.einsum("bj,bji->bi", next_probs, share)
+    return ops.einsum("bj,bji->bi", next_probs, share)
 
 
-def expected_q(probs: Any, atoms: Any) -> tf.Tensor:
+def expected_q(probs: Any, atoms: Any) -> Any:
     """Q-values ``sum_i p_i * z_i`` of value distributions: ``(..., N)`` probabilities to ``(...)``.
 
     Typically ``(B, A, N)`` (a distribution per action) to ``(B, A)`` Q-values, whose argmax
-    is the greedy action.  TensorFlow ops; see :func:`expected_q_numpy` for NumPy.
+    is the greedy action.  ``keras.ops``; see :func:`expected_q_numpy` for NumPy.
     """
-    probs = tf.convert_to_tensor(probs)
-    if not probs.dtype.is_floating:
-        probs = tf.cast(probs, tf.float32)
-    atoms = _atoms_tensor(atoms, probs.dtype, probs.shape[-1] if probs.shape.rank else None, "probs")
-    return tf.reduce_sum(probs * atoms, axis=-1)
+    probs = _floating(probs)
+    atoms = _atoms_tensor(atoms, probs.dtype, probs.shape[-1] if len(probs.shape) else None, "probs")
+    return ops.sum(probs * atoms, axis=-1)
 
 
 def expected_q_numpy(probs: Any, atoms: Any) -> np.ndarray:
@@ -195,7 +199,7 @@ def expected_q_numpy(probs: Any, atoms: Any) -> np.ndarray:
     return probs @ atoms
 
 
-def cross_entropy(target_probs: Any, probs: Any, epsilon: float = 1e-8) -> tf.Tensor:
+def cross_entropy(target_probs: Any, probs: Any, epsilon: float = 1e-8) -> Any:
     """Per-sample cross-entropy ``-sum_i m_i * log(p_i)``: ``(..., N)`` and ``(..., N)`` to ``(...)``.
 
     ``target_probs`` is the projected target ``m`` (:func:`project_distribution`) and
@@ -207,10 +211,12 @@ def cross_entropy(target_probs: Any, probs: Any, epsilon: float = 1e-8) -> tf.Te
     epsilon = check_number("epsilon", epsilon)
     if not 0.0 < epsilon < 1.0:
         raise ValueError(f"epsilon must be in (0, 1), got {epsilon!r}")
-    probs = tf.convert_to_tensor(probs)
-    if not probs.dtype.is_floating:
-        probs = tf.cast(probs, tf.float32)
-    target_probs = tf.cast(target_probs, probs.dtype)
-    if not probs.shape.is_compatible_with(target_probs.shape):
-        raise ValueError(f"target_probs and probs must have the same shape, got {target_probs.shape} and {probs.shape}")
-    return -tf.reduce_sum(target_probs * tf.math.log(tf.clip_by_value(probs, epsilon, 1.0)), axis=-1)
+    probs = _floating(probs)
+    target_probs = ops.cast(target_probs, probs.dtype)
+    if len(probs.shape) != len(target_probs.shape) or any(
+        a is not None and b is not None and a != b for a, b in zip(probs.shape, target_probs.shape, strict=True)
+    ):
+        raise ValueError(
+            f"target_probs and probs must have the same shape, got {tuple(target_probs.shape)} and {tuple(probs.shape)}"
+        )
+    return -ops.sum(target_probs * ops.log(ops.clip(probs, epsilon, 1.0)), axis=-1)

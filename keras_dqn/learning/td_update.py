@@ -1,89 +1,82 @@
 """The TD update: targets, Q(s, a), per-sample losses, one gradient step, target sync.
 
 :class:`TDUpdate` is the part of every agent that the compiled step
-(:mod:`keras_dqn.learning.compiled_step`) traces: read :meth:`TDUpdate.td_update` top to
+(:mod:`keras_dqn.learning.compiled_step`) runs: read :meth:`TDUpdate.td_update` top to
 bottom.  Agents differ only in the hooks it calls: :meth:`~TDUpdate.next_action_outputs`
 (which network picks and values the next action: :class:`~keras_dqn.TargetDQNAgent`'s
 target network, Double DQN) and :meth:`~TDUpdate.sync_target`.
+
+Written once in ``keras.ops``, it runs on TensorFlow, JAX and PyTorch: taking the gradient,
+and applying it only if it is finite, are the backend's (:mod:`keras_dqn.learning.backends`).
 """
 
 from __future__ import annotations
 
-import keras
-import numpy as np
-import tensorflow as tf
+from typing import Any
 
+import keras
+from keras import ops
+
+from keras_dqn.learning import backends
 from keras_dqn.learning.distributional import cross_entropy, expected_q, project_distribution
 from keras_dqn.replay.base import Batch
+
+
+def action_values(outputs: Any, actions: Any) -> Any:
+    """Each row's output for its action: ``(B, A)`` Q-values to ``(B,)``, or ``(B, A, N)``
+    distributions to ``(B, N)`` (a one-hot product: the same on every backend, and cheap for
+    the few actions of a DQN)."""
+    mask = ops.one_hot(ops.cast(actions, "int32"), outputs.shape[1], dtype=outputs.dtype)
+    if len(outputs.shape) == 3:
+        mask = mask[..., None]
+    return ops.sum(outputs * mask, axis=1)
 
 
 class TDUpdate:
     """The TD update of a :class:`~keras_dqn.DQNAgent` (a mixin: it reads the agent's ``model``,
     ``atoms``, ``noisy`` and ``numpy_model``)."""
 
-    def td_update(self, batch: Batch, healthy: tf.Tensor | bool = True) -> tuple[tf.Tensor, tf.Tensor]:
+    def td_update(self, batch: Batch, healthy: Any = True) -> tuple[Any, Any]:
         """One gradient step on ``batch`` (tensors): targets, Q(s, a), loss, gradient, target sync.
 
         Returns the loss (or NaN for a step that changed nothing: one whose loss or gradient is
-        not finite, or any step while ``healthy`` is False; :class:`TrainStep` then raises) and
+        not finite, or any step while ``healthy`` is False; the compiled step then raises) and
         each transition's new priority for prioritized replay (its TD error)."""
-        model = self.model
+        model, backend = self.model, backends.current()
         # 1. The targets y = r + gamma^k * V(s') (a distribution over the atoms, for C51): constants.
-        targets = tf.stop_gradient(self.compute_targets(batch))
-        with tf.GradientTape() as tape:
+        targets = ops.stop_gradient(self.compute_targets(batch))
+
+        def compute_loss() -> tuple[Any, tuple[Any, Any]]:
             # 2. Q(s, a): the network's value of each state for the action taken (or its distribution).
-            taken = tf.gather(model(batch.states, training=True), batch.actions, axis=1, batch_dims=1)
+            taken = action_values(model(batch.states, training=True), batch.actions)
             # 3. The loss: each transition's, weighted for prioritized sampling (else all weights are 1).
             sample_losses = self.sample_losses(targets, taken)
-            loss = tf.reduce_mean(batch.weights * sample_losses)
+            return ops.mean(batch.weights * sample_losses), (taken, sample_losses)
+
+        trainable = model.trainable_variables
+        others = [v for v in model.variables if not v.trainable]  # a noisy layer's seed state
+        loss, (taken, sample_losses), grads = backend.value_and_grad(compute_loss, trainable, others)
         # 4. One optimizer step down the gradient, if the loss and every gradient are finite.
-        grads = tape.gradient(loss, model.trainable_variables)
-        applied = self._apply_if_finite(loss, grads, healthy)
+        cheap = self.numpy_model is not None  # the step puts back the weights itself (see the backend)
+        ok = ops.logical_and(ops.isfinite(loss), healthy)
+        if not cheap:
+            ok = ops.logical_and(ok, ops.all(ops.stack([ops.all(ops.isfinite(g)) for g in grads])))
+        backend.apply_gradients_if(ok, model.optimizer, grads, trainable, cheap)
         # 5. Keep a target network in step (agents that have one).
         self.sync_target()
-        return tf.where(applied, loss, tf.constant(np.nan, loss.dtype)), self.priorities(targets, taken, sample_losses)
+        loss = ops.where(ok, loss, ops.cast(float("nan"), loss.dtype))
+        return loss, self.priorities(targets, ops.stop_gradient(taken), ops.stop_gradient(sample_losses))
 
-    def priorities(self, targets: tf.Tensor, taken: tf.Tensor, sample_losses: tf.Tensor) -> tf.Tensor:
+    def priorities(self, targets: Any, taken: Any, sample_losses: Any) -> Any:
         """Each transition's new priority for prioritized replay: ``|TD error|``, or for C51 the
         KL divergence of its predicted distribution from the target (the cross-entropy minus the
         target's entropy, so a transition that is learnt has priority ~0 however wide its target)."""
         if self.atoms is None:
-            return tf.abs(targets - taken)
-        target_entropy = -tf.reduce_sum(tf.math.multiply_no_nan(tf.math.log(targets), targets), axis=-1)
-        return tf.maximum(sample_losses - target_entropy, 0.0)
+            return ops.abs(targets - taken)
+        target_entropy = -ops.sum(ops.where(targets > 0, targets * ops.log(ops.maximum(targets, 1e-30)), 0.0), axis=-1)
+        return ops.maximum(sample_losses - target_entropy, 0.0)
 
-    def _apply_if_finite(self, loss: tf.Tensor, grads: list, healthy: tf.Tensor | bool) -> tf.Tensor:
-        """Apply ``grads`` unless the loss (or, without a NumPy twin, a gradient) is not finite.
-
-        Agents that act with a NumPy twin (MLPs, trained under XLA) take the cheap way: a bad
-        step runs with zero gradients at a zero learning rate, which keeps Adam's moments finite,
-        and :class:`TrainStep` puts back the weights from before the call (under XLA a
-        ``tf.cond`` here, or any reduction over the gradients, costs more than the update
-        itself).  Other agents (the CNN, without XLA) skip the step exactly with ``tf.cond``."""
-        optimizer = self.model.optimizer
-        variables = self.model.trainable_variables
-        if self.numpy_model is None:
-            ok = tf.math.is_finite(loss) & tf.math.is_finite(tf.linalg.global_norm(grads)) & healthy
-
-            def apply() -> tf.Tensor:
-                optimizer.apply_gradients(zip(grads, variables, strict=True))
-                return tf.constant(True)
-
-            tf.cond(ok, apply, lambda: tf.constant(False))
-            return ok
-        ok = tf.math.is_finite(loss) & healthy
-        scale = tf.cast(ok, loss.dtype)
-        grads = [tf.math.multiply_no_nan(g, scale) for g in grads]  # 0, even where g is nan
-        rate = optimizer.learning_rate
-        if hasattr(rate, "assign"):  # a plain learning rate (a schedule has no variable to zero)
-            value = tf.identity(rate)
-            rate.assign(value * tf.cast(scale, value.dtype))
-        optimizer.apply_gradients(zip(grads, variables, strict=True))
-        if hasattr(rate, "assign"):
-            rate.assign(value)
-        return ok
-
-    def compute_targets(self, batch: Batch) -> tf.Tensor:
+    def compute_targets(self, batch: Batch) -> Any:
         """Q-learning targets ``r + discount * Q(s', a*)`` with ``a* = argmax_a' Q(s', a')``.
 
         ``r`` is the (n-step) return and ``discount`` is ``gamma^n``, 0 after a termination
@@ -93,21 +86,20 @@ class TDUpdate:
         next_outputs = self.next_action_outputs(batch.next_states)
         if self.atoms is None:
             return batch.rewards + batch.discounts * next_outputs
-        return project_distribution(next_outputs, batch.rewards, batch.discounts, tf.constant(self.atoms))
+        return project_distribution(next_outputs, batch.rewards, batch.discounts, self.atoms)
 
-    def next_action_outputs(self, next_states: tf.Tensor) -> tf.Tensor:
+    def next_action_outputs(self, next_states: Any) -> Any:
         """The network's output at ``s'`` for the greedy next action: here the online network both
         picks and values it (:class:`TargetDQNAgent` uses its target network).  A noisy network
         does so with a fresh draw of its noise, as in the NoisyNet paper's targets."""
         outputs = self.model(next_states, training=self.noisy)
-        best = tf.argmax(self._expected(outputs), axis=1, output_type=tf.int32)
-        return tf.gather(outputs, best, axis=1, batch_dims=1)
+        return action_values(outputs, ops.argmax(self._expected(outputs), axis=1))
 
-    def _expected(self, outputs: tf.Tensor) -> tf.Tensor:
+    def _expected(self, outputs: Any) -> Any:
         """Q-values from the network's outputs: themselves, or a distribution's means (C51)."""
-        return outputs if self.atoms is None else expected_q(outputs, tf.constant(self.atoms))
+        return outputs if self.atoms is None else expected_q(outputs, self.atoms)
 
-    def sample_losses(self, targets: tf.Tensor, taken: tf.Tensor) -> tf.Tensor:
+    def sample_losses(self, targets: Any, taken: Any) -> Any:
         """Each transition's loss: the model's compiled loss (MSE or Huber), or C51's cross-entropy."""
         if self.atoms is not None:
             return cross_entropy(targets, taken)

@@ -27,10 +27,14 @@ def _signed_sqrt(x):
 
 
 def child_seeds(seed: int | None, n: int) -> list[int | None]:
-    """``n`` independent seeds derived from ``seed`` (all ``None`` when it is ``None``)."""
+    """``n`` independent seeds derived from ``seed`` (all ``None`` when it is ``None``).
+
+    32-bit seeds; 31-bit on PyTorch, whose Keras seed state is int32 (each backend draws
+    its own random numbers from a seed anyway)."""
     if seed is None:
         return [None] * n
-    return [int(s) for s in np.random.SeedSequence(seed).generate_state(n)]
+    bits = 2**31 if keras.backend.backend() == "torch" else 2**32
+    return [int(s) % bits for s in np.random.SeedSequence(seed).generate_state(n)]
 
 
 @keras.saving.register_keras_serializable(package="keras_dqn")

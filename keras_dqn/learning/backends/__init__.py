@@ -1,0 +1,51 @@
+"""What differs between Keras backends in training and acting, one module each, one interface.
+
+The TD update (:mod:`keras_dqn.learning.td_update`) is written once in ``keras.ops``; the
+four things below are all it and the agents need that ``keras.ops`` has no word for.
+:func:`current` gives the module of the backend Keras runs on (``KERAS_BACKEND``):
+:mod:`~keras_dqn.learning.backends.tensorflow`, :mod:`~keras_dqn.learning.backends.jax` or
+:mod:`~keras_dqn.learning.backends.torch`.  Each defines:
+
+* ``value_and_grad(compute, trainable, others)``: run ``compute()`` (which returns ``(loss,
+  aux)``) and differentiate the loss with respect to the ``trainable`` variables; ``others``
+  are the variables ``compute`` reads or changes besides them (a noisy layer's seed state).
+  Returns ``(loss, aux, gradients)``.
+* ``apply_gradients_if(ok, optimizer, grads, variables, cheap)``: one optimizer step, which
+  changes nothing where the boolean tensor ``ok`` is False (``cheap``: the caller restores the
+  weights itself after a bad step, so a backend may skip less exactly, if faster).
+* ``assign_if(condition, pairs)``: ``target.assign(source)`` for each pair where ``condition`` holds.
+* ``forward(model, training, state_shape, state_dtype)``: a compiled forward pass for acting,
+  NumPy batch in, NumPy outputs out (``training``: draw a noisy network's noise).
+* ``compile_updates(update, variables)``: ``update(arrays) -> (loss, priorities)``, one
+  stateful TD update on a minibatch's arrays, compiled for the backend; returns
+  ``run(batches) -> (losses, priorities)`` that runs it on each of ``K`` minibatches in turn
+  (after a non-finite loss the rest change nothing and their losses are NaN).  The TensorFlow
+  module does not define it: TensorFlow's step is :class:`keras_dqn.learning.compiled_step.TrainStep`,
+  which packs the ``K`` updates into one XLA call.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from types import ModuleType
+
+import keras
+
+SUPPORTED = ("tensorflow", "jax", "torch")
+
+
+@functools.cache  # (also keeps AutoGraph, which traces the TD update, from converting the import)
+def current() -> ModuleType:
+    """The module of the Keras backend in use.
+
+    Raises:
+        RuntimeError: Keras runs on a backend keras_dqn cannot train on (``numpy``, ``openvino``).
+    """
+    name = keras.backend.backend()
+    if name not in SUPPORTED:
+        raise RuntimeError(
+            f"keras_dqn trains on the Keras backends {', '.join(SUPPORTED)}; this Keras runs on {name!r} "
+            "(set KERAS_BACKEND to one of them before importing keras)"
+        )
+    return importlib.import_module(f"keras_dqn.learning.backends.{name}")
