@@ -58,6 +58,9 @@ With the defaults it takes about 5 minutes on 2 CPU cores with all four configur
 SB3 (most of it the 4 x 3,000 timed agent steps of ``keras_dqn.train`` and SB3's 3,000); a
 smoke test of the script: ``--steps 64 --n-envs 2 --warmup 64 --rounds 1 --repeats 2``.
 
+``--backends tensorflow,jax,torch`` times the train step and ``keras_dqn.train`` on each Keras
+backend too, each in a process of its own (``by_backend`` in the JSON line).
+
 Prints one line per row and, last, a JSON line with every figure: ``{config}_train_step_ms``,
 ``{config}_sample_ms``, ``{config}_ceiling_frames_per_s``, ``{config}_frames_per_s``,
 ``{config}_vs_ceiling`` for each configuration measured; ``bf16_speedup_{agent}_train_step``
@@ -72,11 +75,16 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
+import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 
+import keras
 import numpy as np
 from results_file import add_save_flag, report
 
@@ -86,6 +94,7 @@ from keras_dqn.replay.uniform import ReplayBuffer
 # --agents name -> recipe; the default is the first two (the noisy-head variant is for --agents)
 RECIPES = {"dqn": "pong", "rainbow": "pong-rainbow", "rainbow_noisy_head": "pong-rainbow-noisy-head"}
 PRECISIONS = ("float32", "mixed_bfloat16")
+BACKENDS = ("tensorflow", "jax", "torch")
 SCHEDULE = keras_dqn.get_recipe("pong").train_kwargs  # the Nature schedule, the same in pong-rainbow
 BATCH_SIZE = SCHEDULE["batch_size"]
 TRAIN_EVERY = SCHEDULE["train_every"]  # agent steps per gradient step
@@ -203,6 +212,33 @@ def sb3(steps: int, n_envs: int, threads: int, warmup: int) -> float | None:
     return steps * FRAME_SKIP / elapsed
 
 
+def measure(configs: list, args: argparse.Namespace) -> dict:
+    """Per config on this process's Keras backend: one train step (ms) and keras_dqn.train's frames/s."""
+    transitions, _, state_shape = random_play(args.warmup)
+    train_step, _ = time_train_steps(configs, transitions, state_shape, args.repeats, args.rounds)
+    del transitions
+    gc.collect()
+    frames, _ = time_training(configs, args.steps, args.n_envs, args.warmup, args.rounds)
+    return {label(c): {"train_step_ms": round(train_step[c] * 1e3, 2), "frames_per_s": round(frames[c], 1)}
+            for c in configs}  # fmt: skip
+
+
+def backend_rows(backend: str, configs: list, args: argparse.Namespace) -> dict:
+    """:func:`measure` in a process of its own on ``backend``."""
+    command = [sys.executable, __file__, "--worker", "--agents", ",".join(args.agents), "--precisions",
+               ",".join(sorted({c[1] for c in configs})), "--steps", str(args.steps), "--n-envs", str(args.n_envs),
+               "--warmup", str(args.warmup), "--rounds", str(args.rounds), "--repeats", str(args.repeats),
+               "--threads", str(args.threads), "--no-sb3"]  # fmt: skip
+    done = subprocess.run(command, env={**os.environ, "KERAS_BACKEND": backend}, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the {backend} rows failed:\n{done.stderr[-2000:]}")
+    rows = json.loads(done.stdout.strip().splitlines()[-1])
+    for config, row in rows.items():
+        print(f"[{backend}] {config}: train step {row['train_step_ms']:.1f} ms, keras_dqn.train "
+              f"{row['frames_per_s']:.0f} frames/s", flush=True)  # fmt: skip
+    return rows
+
+
 def choices(text: str, allowed) -> list[str]:
     chosen = [c.strip() for c in text.split(",") if c.strip()]
     unknown = sorted(set(chosen) - set(allowed))
@@ -226,6 +262,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20, help="train steps timed per config and round")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads for TensorFlow and torch")
     parser.add_argument("--no-sb3", action="store_true", help="skip the Stable-Baselines3 row")
+    installed = ",".join(b for b in BACKENDS if importlib.util.find_spec(b) is not None)
+    parser.add_argument("--backends", default="tensorflow",
+                        help=f"Keras backends to time, each in a process of its own (installed: {installed})")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # this backend's rows, as JSON
     add_save_flag(parser, "atari_throughput")
     args = parser.parse_args()
     for name in ("steps", "n_envs", "warmup", "rounds", "repeats", "threads"):
@@ -233,6 +273,9 @@ def main() -> None:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.warmup < BATCH_SIZE:
         parser.error(f"--warmup must be at least the batch size, {BATCH_SIZE}")
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if not backends or any(b not in BACKENDS for b in backends):
+        parser.error(f"--backends must name some of {', '.join(BACKENDS)}, got {args.backends!r}")
     import tensorflow as tf  # keras_dqn imported it without starting its runtime: threads can still be set
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
@@ -248,7 +291,13 @@ def main() -> None:
               "skipped; a bf16 agent would fall back to float32")  # fmt: skip
         precisions = [p for p in precisions if p != "mixed_bfloat16"]
     configs = [(a, p) for a in args.agents for p in precisions]
+    if args.worker:
+        print(json.dumps(measure(configs, args)))
+        return
     figures: dict = {"configs": [label(c) for c in configs], "bf16_supported": bf16}
+    others = [b for b in backends if b != keras.backend.backend()]
+    if others:  # first, so that this process's own rows below are timed on a machine at rest as theirs were
+        figures["by_backend"] = {b: backend_rows(b, configs, args) for b in others}
 
     transitions, agent_step, state_shape = random_play(args.warmup)
     figures["agent_step_ms"] = round(agent_step * 1e3, 3)
@@ -272,6 +321,10 @@ def main() -> None:
             figures[f"{label(config)}_frames_per_s"] = round(frames[config], 1)
             figures[f"{label(config)}_vs_ceiling"] = round(share, 3)
             figures[f"{label(config)}_timed_gradient_steps"] = updates[config]
+        if "by_backend" in figures and keras.backend.backend() in backends:
+            figures["by_backend"][keras.backend.backend()] = {
+                label(c): {"train_step_ms": figures[f"{label(c)}_train_step_ms"],
+                           "frames_per_s": figures[f"{label(c)}_frames_per_s"]} for c in configs}  # fmt: skip
         for agent in args.agents:
             if (agent, "float32") in train_step and (agent, "mixed_bfloat16") in train_step:
                 step = train_step[agent, "float32"] / train_step[agent, "mixed_bfloat16"]

@@ -12,7 +12,12 @@ MLP, Adam), on ONE CartPole with 4 updates every 4 steps and over a vector env o
 ``--n-envs`` CartPoles, each against Stable-Baselines3's DQN with the same schedule in the
 same run, if it is installed (``pip install stable-baselines3``; never a dependency of keras_dqn).
 
+Every Keras backend installed (TensorFlow, JAX, PyTorch: ``pip install -e ".[jax,torch]"``) runs
+the keras_dqn rows, each in a process of its own (Keras picks its backend at import), in the
+same run as SB3.
+
     python benchmarks/throughput.py [--steps 5000] [--baseline-steps 3] [--library-steps 30000]
+                                    [--backends tensorflow,jax,torch]
 
 Prints one line per row and, last, a JSON line with every figure.
 """
@@ -20,17 +25,24 @@ Prints one line per row and, last, a JSON line with every figure.
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
 import os
 import platform
 import random
+import subprocess
+import sys
 import time
 
 import gymnasium as gym
+import keras
 import numpy as np
 import tensorflow as tf
 from results_file import add_save_flag, report
 
 import keras_dqn
+
+BACKENDS = ("tensorflow", "jax", "torch")
 
 BATCH_SIZE = keras_dqn.get_recipe("cartpole-dqn").train_kwargs["batch_size"]  # the blog's replay(32)
 
@@ -112,7 +124,36 @@ def sb3_rate(train_freq: int, gradient_steps: int, steps: int) -> dict[int, floa
     return rates
 
 
-def library_rows(steps: int, n_envs: int) -> dict:
+def backend_rows(args: argparse.Namespace) -> dict:
+    """The keras_dqn rows on the Keras backend of this process: the blog loop, ``train`` on one env
+    and on ``n_envs``."""
+    backend = keras.backend.backend()
+    agent = keras_dqn.DQNAgent(4, 2, seed=0)
+    rows = {"blog_loop": round(blog_loop(agent, agent.replay, args.steps), 1)}
+    print(f"[{backend}] DQNAgent, blog loop: {rows['blog_loop']:.1f} env steps/s", flush=True)
+    if args.library_steps > 0:
+        rows["one_env"] = round(keras_dqn_rate(1, 4, 4, args.library_steps), 1)
+        print(f"[{backend}] train, 1 env, 4 updates every 4 steps: {rows['one_env']:.1f} env steps/s", flush=True)
+        rows["n_envs"] = round(keras_dqn_rate(args.n_envs, args.n_envs, args.n_envs, args.library_steps), 1)
+        print(f"[{backend}] train, {args.n_envs} envs: {rows['n_envs']:.1f} env steps/s", flush=True)
+    return rows
+
+
+def rows_on(backend: str, args: argparse.Namespace) -> dict:
+    """:func:`backend_rows` in a process of its own on ``backend`` (this one's, if it is the same)."""
+    if backend == keras.backend.backend():
+        return backend_rows(args)
+    command = [sys.executable, __file__, "--worker", "--steps", str(args.steps), "--library-steps",
+               str(args.library_steps), "--n-envs", str(args.n_envs), "--threads", str(args.threads)]  # fmt: skip
+    done = subprocess.run(command, env={**os.environ, "KERAS_BACKEND": backend}, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the {backend} rows failed:\n{done.stderr[-2000:]}")
+    lines = done.stdout.strip().splitlines()
+    print("\n".join(lines[:-1]), flush=True)
+    return json.loads(lines[-1])
+
+
+def library_rows(steps: int, n_envs: int, by_backend: dict) -> dict:
     """keras_dqn.train vs SB3's DQN, one update of batch 64 per env step, 64-64 MLP, in two schedules:
 
     * one env, 4 updates every 4 env steps (SB3's train_freq=4, gradient_steps=4): the case a
@@ -121,8 +162,8 @@ def library_rows(steps: int, n_envs: int) -> dict:
       train_freq=1, gradient_steps=1 (its usual setting for one update per step).
     """
     rows = {}
-    rows["one_env_steps_per_s"] = round(keras_dqn_rate(1, 4, 4, steps), 1)
-    print(f"keras_dqn.train, 1 env, 4 updates every 4 steps: {rows['one_env_steps_per_s']:.1f} env steps/s")
+    default = by_backend.get("tensorflow") or next(iter(by_backend.values()))
+    rows["one_env_steps_per_s"] = default["one_env"]
     sb3 = sb3_rate(4, 4, steps)
     if sb3 is None:
         print("stable-baselines3 not installed: no SB3 rows (pip install stable-baselines3)")
@@ -133,8 +174,7 @@ def library_rows(steps: int, n_envs: int) -> dict:
         print(f"Stable-Baselines3 DQN, same schedule, by torch threads: {sb3} env steps/s "
               f"-> keras_dqn is {rows['one_env_vs_sb3']}x")  # fmt: skip
     rows["library_n_envs"] = n_envs
-    rows["library_steps_per_s"] = round(keras_dqn_rate(n_envs, n_envs, n_envs, steps), 1)
-    print(f"keras_dqn.train, {n_envs} envs, 1 update/env step: {rows['library_steps_per_s']:.1f} env steps/s")
+    rows["library_steps_per_s"] = default["n_envs"]
     sb3 = sb3_rate(1, 1, steps)
     if sb3 is not None:
         rows["sb3_steps_per_s_by_threads"] = sb3
@@ -142,6 +182,12 @@ def library_rows(steps: int, n_envs: int) -> dict:
         rows["library_vs_sb3"] = round(rows["library_steps_per_s"] / rows["sb3_steps_per_s"], 2)
         print(f"Stable-Baselines3 DQN, train_freq 1, by torch threads: {sb3} env steps/s "
               f"-> keras_dqn is {rows['library_vs_sb3']}x")  # fmt: skip
+    for job, sb3_key in (("one_env", "one_env_sb3_steps_per_s"), ("n_envs", "sb3_steps_per_s")):
+        fastest = max(by_backend, key=lambda b: by_backend[b][job])
+        rows[f"fastest_{job}_backend"] = fastest
+        if sb3_key in rows:
+            rows[f"fastest_{job}_vs_sb3"] = round(by_backend[fastest][job] / rows[sb3_key], 2)
+            print(f"fastest backend, {job}: {fastest}, {rows[f'fastest_{job}_vs_sb3']}x SB3")
     return rows
 
 
@@ -152,16 +198,25 @@ def main() -> None:
     parser.add_argument("--library-steps", type=int, default=30_000, help="timed env steps for train() and SB3")
     parser.add_argument("--n-envs", type=int, default=16, help="sub-envs for keras_dqn.train")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow intra-op threads (0 = TF default)")
+    installed = ",".join(b for b in BACKENDS if importlib.util.find_spec(b) is not None)
+    parser.add_argument("--backends", default=installed, help=f"Keras backends to run (default: {installed})")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # one backend's rows, as JSON
     add_save_flag(parser, "throughput")
     args = parser.parse_args()
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    if args.worker:
+        print(json.dumps(backend_rows(args)))
+        return
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if not backends or any(b not in BACKENDS for b in backends):
+        parser.error(f"--backends must name some of {', '.join(BACKENDS)}, got {args.backends!r}")
 
     threads = tf.config.threading.get_intra_op_parallelism_threads() or "default"
-    results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, {threads} intra-op threads"}
-    agent = keras_dqn.DQNAgent(4, 2, seed=0)
-    results["keras_dqn_steps_per_s"] = round(blog_loop(agent, agent.replay, args.steps), 1)
-    print(f"keras_dqn DQNAgent, blog loop: {results['keras_dqn_steps_per_s']:.1f} env steps/s ({args.steps} steps)")
+    results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, {threads} TensorFlow intra-op threads"}
+    by_backend = {backend: rows_on(backend, args) for backend in backends}
+    results["by_backend"] = by_backend
+    results["keras_dqn_steps_per_s"] = (by_backend.get("tensorflow") or by_backend[backends[0]])["blog_loop"]
 
     if args.baseline_steps > 0:
         random.seed(0)
@@ -170,7 +225,7 @@ def main() -> None:
         print(f"blog as written on Keras 3: {results['blog_as_written_steps_per_s']:.3f} env steps/s")
         results["speedup"] = round(results["keras_dqn_steps_per_s"] / results["blog_as_written_steps_per_s"])
     if args.library_steps > 0:
-        results.update(library_rows(args.library_steps, args.n_envs))
+        results.update(library_rows(args.library_steps, args.n_envs, by_backend))
     report(results, args)
 
 

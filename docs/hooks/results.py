@@ -66,6 +66,18 @@ def _throughput(figures: dict) -> str:
         lines += ["", f"The blog loop runs {figures['speedup']:,}× the blog's `replay` as written."]
     if sb3_one is None:
         lines += ["", "Stable-Baselines3 was not installed for this run: no SB3 rows."]
+    by_backend = figures.get("by_backend")
+    if by_backend:
+        lines += ["", "The keras_dqn rows on each Keras backend, in the same run (env steps/s; × SB3 in brackets):", "",
+                  f"| Keras backend | blog loop | `train`, one env | `train`, {figures['library_n_envs']} envs |",
+                  "|---|---|---|---|"]  # fmt: skip
+        for backend, rows in by_backend.items():
+            one = rows.get("one_env")
+            many = rows.get("n_envs")
+            one_ratio = _ratio(one / sb3_one) if one and sb3_one else ""
+            many_ratio = _ratio(many / sb3_many) if many and sb3_many else ""
+            lines.append(f"| {backend} | {_number(rows['blog_loop'])} | {_number(one)}{one_ratio} "
+                         f"| {_number(many)}{many_ratio} |")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -99,6 +111,16 @@ def _atari_throughput(figures: dict) -> str:
         f"{figures['naive_bytes_per_transition']:,.0f} for whole `uint8` stacks. "
         f"bfloat16 rows: {'run' if figures['bf16_supported'] else 'skipped, this CPU has no fast bfloat16'}.",
     ]
+    by_backend = figures.get("by_backend")
+    if by_backend:
+        configs = figures["configs"]
+        lines += ["", "Each Keras backend in the same run: train step (batch 32) and `keras_dqn.train`'s frames/s:", "",
+                  "| Keras backend | " + " | ".join(f"`{c}`" for c in configs) + " |",
+                  "|---|" + "---|" * len(configs)]  # fmt: skip
+        for backend, rows in by_backend.items():
+            cells = [f"{rows[c]['train_step_ms']:.1f} ms, **{_number(rows[c]['frames_per_s'])}**" if c in rows else "—"
+                     for c in configs]  # fmt: skip
+            lines.append(f"| {backend} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

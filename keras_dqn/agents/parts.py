@@ -104,7 +104,8 @@ class AgentParts:
                 "layers; the switch must say how the model explores"
             )
         if self.atoms is not None:  # each action's outputs must be a probability distribution
-            probe = np.asarray(model(np.zeros((1, *self.state_shape), self.state_dtype), training=False))
+            zeros = np.zeros((1, *self.state_shape), self.state_dtype)
+            probe = keras.ops.convert_to_numpy(model(zeros, training=False))
             if not (np.all(probe >= 0) and np.allclose(probe.sum(axis=-1), 1.0, atol=1e-3)):
                 raise ValueError(
                     "a distributional agent's model must output probabilities over the atoms (a softmax on the "

@@ -48,6 +48,11 @@ def _check_onnx_installed() -> None:
         )
 
 
+# What Keras' model.export cannot write from a backend (ONNX from JAX needs the jax2onnx package,
+# which Keras names itself when it is missing).
+_NOT_ON_BACKEND = {("jax", "litert"), ("torch", "tf_saved_model")}
+
+
 def export_model(model: keras.Model, path: str | os.PathLike) -> Path:
     """Write ``model`` (a built Keras model) for inference at ``path``, in the format its name says.
 
@@ -71,7 +76,14 @@ def export_model(model: keras.Model, path: str | os.PathLike) -> Path:
     format = export_format(path)  # noqa: A001 (Keras' own name for it)
     if not all(np.isfinite(w).all() for w in model.get_weights()):
         raise ValueError(f"refusing to export {str(path)!r}: the network's weights are not all finite (NaN or inf)")
-    if format == "onnx":
+    backend = keras.backend.backend()
+    if (backend, format) in _NOT_ON_BACKEND:
+        raise ValueError(
+            f"Keras cannot export {format} from the {backend} backend; weights files cross backends, so save the "
+            f"agent (agent.save('agent.h5')) and export it on TensorFlow: "
+            f"KERAS_BACKEND=tensorflow keras-dqn export agent.h5 {path.name}"
+        )
+    if format == "onnx" and backend == "tensorflow":
         _check_onnx_installed()
     if format == "tf_saved_model" and path.exists():
         raise FileExistsError(f"{str(path)!r} exists: remove it, or export the SavedModel to another folder")

@@ -84,9 +84,10 @@ class TDUpdate:
         distribution of ``s'`` the same way and projects it back onto its atoms.  Which network
         picks ``a*`` and which one values it is :meth:`next_action_outputs`'s business."""
         next_outputs = self.next_action_outputs(batch.next_states)
+        rewards, discounts = ops.convert_to_tensor(batch.rewards), ops.convert_to_tensor(batch.discounts)
         if self.atoms is None:
-            return batch.rewards + batch.discounts * next_outputs
-        return project_distribution(next_outputs, batch.rewards, batch.discounts, self.atoms)
+            return rewards + discounts * next_outputs
+        return project_distribution(next_outputs, rewards, discounts, self.atoms)
 
     def next_action_outputs(self, next_states: Any) -> Any:
         """The network's output at ``s'`` for the greedy next action: here the online network both

@@ -9,7 +9,7 @@ import h5py
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
+from keras.ops import convert_to_numpy as to_numpy
 from support import bar_env  # the synthetic frame env (tests/ is on the path)
 
 import keras_dqn
@@ -132,9 +132,9 @@ def test_switches_must_describe_a_model_of_your_own():
 def test_c51_priorities_are_the_kl_divergence():
     """A prediction equal to its target has priority 0, however wide the target."""
     agent = TargetDQNAgent(4, 2, distributional=True, n_atoms=5, v_min=-2.0, v_max=2.0)
-    target = tf.constant([[0.2, 0.2, 0.2, 0.2, 0.2], [0.0, 0.5, 0.5, 0.0, 0.0]])
-    predicted = tf.constant([[0.2, 0.2, 0.2, 0.2, 0.2], [0.0, 0.25, 0.75, 0.0, 0.0]])
-    priorities = agent.priorities(target, predicted, agent.sample_losses(target, predicted)).numpy()
+    target = keras.ops.convert_to_tensor([[0.2, 0.2, 0.2, 0.2, 0.2], [0.0, 0.5, 0.5, 0.0, 0.0]])
+    predicted = keras.ops.convert_to_tensor([[0.2, 0.2, 0.2, 0.2, 0.2], [0.0, 0.25, 0.75, 0.0, 0.0]])
+    priorities = to_numpy(agent.priorities(target, predicted, agent.sample_losses(target, predicted)))
     kl = 0.5 * np.log(0.5 / 0.25) + 0.5 * np.log(0.5 / 0.75)
     np.testing.assert_allclose(priorities, [0.0, kl], atol=1e-5)
 
@@ -156,7 +156,7 @@ def test_noisy_agent_explores_with_noise_and_acts_greedily_with_the_mean():
     states = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
     greedy = agent.q_values(states)
     np.testing.assert_array_equal(agent.q_values(states), greedy)  # the mean weights: deterministic
-    np.testing.assert_allclose(greedy, agent.model(states, training=False).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(greedy, to_numpy(agent.model(states, training=False)), rtol=1e-5, atol=1e-6)
     noisy_draws = [agent.q_values(states, greedy=False) for _ in range(3)]
     assert not np.allclose(noisy_draws[0], noisy_draws[1])
     assert {agent.act(states[0], greedy=True) for _ in range(20)} == {int(np.argmax(greedy[0]))}
@@ -199,7 +199,7 @@ def test_adam_epsilon_reaches_every_agents_optimizer():
 def test_distributional_q_values_are_the_expected_returns():
     agent = TargetDQNAgent(4, 2, seed=0, distributional=True, n_atoms=5, v_min=-2.0, v_max=2.0)
     states = np.random.default_rng(0).normal(size=(7, 4)).astype(np.float32)
-    probs = agent.model(states, training=False).numpy()
+    probs = to_numpy(agent.model(states, training=False))
     assert probs.shape == (7, 2, 5)
     np.testing.assert_allclose(probs.sum(-1), 1.0, rtol=1e-5)
     np.testing.assert_allclose(agent.q_values(states), probs @ np.linspace(-2, 2, 5), rtol=1e-5, atol=1e-6)
@@ -209,14 +209,15 @@ def test_distributional_q_values_are_the_expected_returns():
 def test_noisy_targets_draw_noise_and_the_target_network_its_own(agent_class):
     """The NoisyNet paper's targets: each target is computed with a fresh draw of the noise, and
     the target network's noise is independent of the online network's (a clone repeats it)."""
-    states = tf.constant(np.random.default_rng(0).normal(size=(16, 4)), tf.float32)
-    batch = Batch(states=states, actions=tf.zeros(16, tf.int32), rewards=tf.zeros(16), next_states=states,
-                  dones=tf.zeros(16), discounts=tf.ones(16), weights=tf.ones(16))  # fmt: skip
+    states = keras.ops.convert_to_tensor(np.random.default_rng(0).normal(size=(16, 4)), "float32")
+    zeros, ones = keras.ops.zeros(16), keras.ops.ones(16)
+    batch = Batch(states=states, actions=keras.ops.zeros(16, "int32"), rewards=zeros, next_states=states,
+                  dones=zeros, discounts=ones, weights=ones)  # fmt: skip
     noisy = agent_class(4, 2, seed=0, noisy=True)
-    first, second = noisy.compute_targets(batch).numpy(), noisy.compute_targets(batch).numpy()
+    first, second = to_numpy(noisy.compute_targets(batch)), to_numpy(noisy.compute_targets(batch))
     assert not np.allclose(first, second)
     plain = agent_class(4, 2, seed=0)
-    np.testing.assert_array_equal(plain.compute_targets(batch).numpy(), plain.compute_targets(batch).numpy())
+    np.testing.assert_array_equal(to_numpy(plain.compute_targets(batch)), to_numpy(plain.compute_targets(batch)))
     if agent_class is TargetDQNAgent:
         online, target = noise_states(noisy.model), noise_states(noisy.target_model)
         assert len(online) == len(target) == 3
@@ -243,15 +244,16 @@ def test_an_unseeded_target_network_draws_its_noise_seeds_as_keras_does():
 def test_n_step_targets_use_the_batch_discounts():
     """The target multiplies the bootstrap by the batch's discount (gamma^k, 0 after a termination)."""
     agent = DQNAgent(3, 2, seed=0, gamma=0.9)
-    next_states = tf.constant(np.random.default_rng(0).normal(size=(3, 3)), tf.float32)
+    tensor = keras.ops.convert_to_tensor
+    next_states = tensor(np.random.default_rng(0).normal(size=(3, 3)), "float32")
     batch = Batch(
-        states=next_states, actions=tf.constant([0, 1, 0]), rewards=tf.constant([1.0, 2.0, 3.0]),
-        next_states=next_states, dones=tf.constant([0.0, 0.0, 1.0]), discounts=tf.constant([0.729, 0.81, 0.0]),
-        weights=tf.ones(3),
+        states=next_states, actions=tensor([0, 1, 0]), rewards=tensor([1.0, 2.0, 3.0]),
+        next_states=next_states, dones=tensor([0.0, 0.0, 1.0]), discounts=tensor([0.729, 0.81, 0.0]),
+        weights=keras.ops.ones(3),
     )  # fmt: skip
-    best = agent.model(next_states).numpy().max(axis=1)
+    best = to_numpy(agent.model(next_states)).max(axis=1)
     expected = np.array([1.0, 2.0, 3.0]) + np.array([0.729, 0.81, 0.0]) * best
-    np.testing.assert_allclose(agent.compute_targets(batch).numpy(), expected, rtol=1e-5)
+    np.testing.assert_allclose(to_numpy(agent.compute_targets(batch)), expected, rtol=1e-5)
 
 
 def test_prioritized_replay_updates_the_sampled_priorities():

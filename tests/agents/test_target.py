@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from keras.ops import convert_to_numpy as to_numpy
 
 from keras_dqn import DQNAgent, DuelingHead, TargetDQNAgent
 from keras_dqn.replay.base import Batch
@@ -125,11 +126,11 @@ def test_dueling_head_shape_and_mean_advantage_identity(cls):
     states = np.random.default_rng(0).normal(size=(6, 4)).astype(np.float32)
     q = agent.q_values(states)
     assert q.shape == (6, 3)
-    np.testing.assert_allclose(q, agent.model(states).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(q, to_numpy(agent.model(states)), rtol=1e-5, atol=1e-6)
     features = states
     for layer in agent.model.layers[:-1]:
         features = layer(features)
-    value = head.value(features).numpy()
+    value = to_numpy(head.value(features))
     # mean over actions of Q equals V: the advantages are centred
     np.testing.assert_allclose(q.mean(axis=1, keepdims=True), value, rtol=1e-5, atol=1e-5)
     filled(agent)

@@ -2,9 +2,10 @@
 
 import math
 
+import keras
 import numpy as np
 import pytest
-import tensorflow as tf
+from keras.ops import convert_to_numpy as to_numpy
 
 import keras_dqn  # noqa: F401  (TF imported quietly)
 from keras_dqn.learning.distributional import cross_entropy, expected_q, expected_q_numpy, project_distribution, support
@@ -17,21 +18,41 @@ UNIFORM = np.full(5, 0.2, np.float32)
 def project(probs, rewards, discounts, atoms=Z):
     """Eager projection of a batch, as NumPy."""
     probs = np.asarray(probs, np.float32)
-    return project_distribution(
+    return to_numpy(project_distribution(
         probs, np.asarray(rewards, np.float32), np.asarray(discounts, np.float32), atoms
-    ).numpy()
+    ))
 
 
 def project_one(probs, reward, discount, atoms=Z):
     return project([probs], [reward], [discount], atoms)[0]
 
 
+def compiled(fn):
+    """``fn`` compiled as the backend compiles a training step: XLA through ``tf.function`` on
+    TensorFlow (which fails if XLA cannot compile it) or ``jax.jit``; eager on PyTorch."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        xla = tf.function(fn, jit_compile=True)
+
+        def run(*args):
+            xla.experimental_get_compiler_ir(*args)(stage="hlo")  # only an XLA-compiled function has HLO
+            return xla(*args)
+
+        return run
+    if backend == "jax":
+        import jax
+
+        return jax.jit(fn)
+    return fn
+
+
 def project_xla(probs, rewards, discounts, atoms=Z):
-    """The same projection inside tf.function(jit_compile=True); fails if XLA cannot compile it."""
-    fn = tf.function(lambda p, r, d: project_distribution(p, r, d, atoms), jit_compile=True)
+    """The same projection, compiled (see :func:`compiled`)."""
+    fn = compiled(lambda p, r, d: project_distribution(p, r, d, atoms))
     args = (np.asarray(probs, np.float32), np.asarray(rewards, np.float32), np.asarray(discounts, np.float32))
-    fn.experimental_get_compiler_ir(*args)(stage="hlo")  # only an XLA-compiled function has HLO
-    return fn(*args).numpy()
+    return to_numpy(fn(*args))
 
 
 def reference(probs, rewards, discounts, atoms):
@@ -231,7 +252,10 @@ def test_eager_and_xla_compiled_agree():
     np.testing.assert_allclose(xla, eager, atol=1e-5)  # XLA may round b differently in the last place
 
 
+@pytest.mark.tensorflow_only
 def test_traces_with_an_unknown_batch_size():
+    import tensorflow as tf
+
     spec = [tf.TensorSpec([None, 5], tf.float32), tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.float32)]
     fn = tf.function(lambda p, r, d: project_distribution(p, r, d, Z), input_signature=spec, jit_compile=True)
     probs, rewards, discounts, expected = batch_of(CASES)
@@ -257,8 +281,8 @@ def test_float32_rounding_around_the_last_atom():
     # On 8 atoms over [-10, 0.1] float32 puts v_max at b = (v_max - v_min) / dz = 7.0000005, past
     # the last atom (index 7): floor 7, and a share 5e-7 * p_j would go to atom 8, which does not exist.
     atoms = support(8, -10.0, 0.1)
-    span = tf.constant(atoms[-1]) - tf.constant(atoms[0])
-    assert float(span / (span / 7.0)) > 7.0  # the rounding this case is about really happens
+    span = atoms[-1] - atoms[0]  # float32, as the projection computes it
+    assert float(span / (span / np.float32(7.0))) > 7.0  # the rounding this case is about really happens
     probs = np.full((4, 8), 1 / 8, np.float32)
     rewards, discounts = [atoms[-1], 100.0, atoms[-1], 0.1], [0.0, 0.9, 1.0, 1.0]
     last = np.eye(8, dtype=np.float32)[7]
@@ -270,11 +294,13 @@ def test_float32_rounding_around_the_last_atom():
 
 def test_other_dtypes_and_python_inputs():
     m = project_distribution([P.tolist()], [1], [1], Z)  # Python lists and ints
-    assert m.dtype == tf.float32
-    np.testing.assert_allclose(m.numpy()[0], [0.0, 0.10, 0.20, 0.30, 0.40], atol=1e-7)
+    assert keras.backend.standardize_dtype(m.dtype) == "float32"
+    np.testing.assert_allclose(to_numpy(m)[0], [0.0, 0.10, 0.20, 0.30, 0.40], atol=1e-7)
+    if keras.backend.backend() == "jax":  # JAX computes in float32 unless told otherwise (jax_enable_x64)
+        return
     m64 = project_distribution(P[None].astype(np.float64), [0.5], [0.5], Z)
-    assert m64.dtype == tf.float64
-    np.testing.assert_allclose(m64.numpy()[0], [0.0, 0.05, 0.40, 0.425, 0.125], atol=1e-12)
+    assert keras.backend.standardize_dtype(m64.dtype) == "float64"
+    np.testing.assert_allclose(to_numpy(m64)[0], [0.0, 0.05, 0.40, 0.425, 0.125], atol=1e-12)
 
 
 def test_project_rejects_mismatched_shapes():
@@ -296,10 +322,10 @@ def test_expected_q():
     expected = [[0.25, 0.0, 2.0], [-2.0, 0.0, 0.0]]  # P: -0.2 - 0.2 + 0 + 0.15 + 0.5
     q = expected_q(probs, Z)
     assert q.shape == (2, 3)
-    np.testing.assert_allclose(q.numpy(), expected, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(q), expected, atol=1e-6)
     np.testing.assert_allclose(expected_q_numpy(probs, Z), expected, atol=1e-6)
-    xla = tf.function(lambda p: expected_q(p, Z), jit_compile=True)
-    np.testing.assert_allclose(xla(probs).numpy(), expected, atol=1e-6)
+    xla = compiled(lambda p: expected_q(p, Z))
+    np.testing.assert_allclose(to_numpy(xla(probs)), expected, atol=1e-6)
     with pytest.raises(ValueError, match="one entry per atom"):
         expected_q(probs[..., :4], Z)
     with pytest.raises(ValueError, match="one entry per atom"):
@@ -316,13 +342,13 @@ def test_cross_entropy_against_hand_values():
     ]
     loss = cross_entropy(targets, probs)
     assert loss.shape == (3,)
-    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-6)
-    np.testing.assert_allclose(cross_entropy(targets, probs, epsilon=1e-3).numpy()[1], -math.log(1e-3), rtol=1e-6)
-    xla = tf.function(cross_entropy, jit_compile=True)
-    np.testing.assert_allclose(xla(tf.constant(targets), tf.constant(probs)).numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(loss), expected, rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(cross_entropy(targets, probs, epsilon=1e-3))[1], -math.log(1e-3), rtol=1e-6)
+    xla = compiled(cross_entropy)
+    np.testing.assert_allclose(to_numpy(xla(targets, probs)), expected, rtol=1e-6)
     # the C51 loss on a projected target: zero gradient where p == m is not required, but finite values are
     m = project_one(P, 0.5, 0.5)
-    assert np.isfinite(cross_entropy(m[None], m[None]).numpy()).all()
+    assert np.isfinite(to_numpy(cross_entropy(m[None], m[None]))).all()
 
 
 def test_cross_entropy_rejects_bad_arguments():

@@ -4,6 +4,7 @@ import gymnasium as gym
 import keras
 import numpy as np
 import pytest
+from keras.ops import convert_to_numpy as to_numpy
 
 from keras_dqn import DuelingHead
 from keras_dqn.files.checkpoint import load_checkpoint, save_checkpoint
@@ -296,13 +297,13 @@ def test_double_dqn_targets_value_the_online_argmax_with_the_target_network(doub
     agent.target_model.set_weights(weights)
     next_states = np.random.default_rng(0).normal(size=(3, 1, 4)).astype(np.float32)
     rewards, dones = np.array([1.0, 2.0, 3.0], np.float32), np.array([0.0, 0.0, 1.0], np.float32)
-    online_q = agent.model(next_states).numpy()
+    online_q = to_numpy(agent.model(next_states))
     assert (online_q.max(axis=1) != online_q.min(axis=1)).all()
     # double: the online argmax a*, valued by the target net, is -max Q; plain: the target's max, -min Q
     next_value = -online_q.max(axis=1) if double else -online_q.min(axis=1)
     expected = rewards + 0.99 * (1.0 - dones) * next_value
     batch = Batch(next_states, np.zeros(3, np.int32), rewards, next_states, dones, discounts=0.99 * (1.0 - dones))
-    targets = agent.core.compute_targets(batch).numpy()
+    targets = to_numpy(agent.core.compute_targets(batch))
     np.testing.assert_allclose(targets, expected, rtol=1e-5)
 
 
@@ -317,7 +318,7 @@ def terminal_batch(reward, n=4):
 def test_delta_clip_is_the_loss_of_the_training_step(delta_clip, expected):
     # keras-rl's huber_loss: 0.5 * x**2 inside the clip, clip * (|x| - clip / 2) outside; no clip: 0.5 * x**2
     agent = make_agent(delta_clip=delta_clip)
-    assert np.all(agent.model(np.zeros((1, 1, 4), np.float32)).numpy() == 0.0)
+    assert np.all(to_numpy(agent.model(np.zeros((1, 1, 4), np.float32))) == 0.0)
     assert agent.core.train_on_batch(terminal_batch(100.0)) == pytest.approx(expected, rel=1e-6)
     assert agent.core.train_steps == 1
 
@@ -347,7 +348,7 @@ def test_dense_before_flatten_with_a_window_acts_in_keras_and_trains():
     agent.fit(gym.make("CartPole-v1"), nb_steps=30, verbose=0)
     assert agent.core.train_steps == 20
     x = np.random.default_rng(2).normal(size=(5, 2, 4)).astype(np.float32)
-    np.testing.assert_allclose(agent.core.q_values(x), model(x).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(agent.core.q_values(x), to_numpy(model(x)), rtol=1e-5, atol=1e-6)
     assert make_agent(tutorial_model(window_length=2), window_length=2).core.numpy_model is not None  # Flatten first
 
 
@@ -398,7 +399,7 @@ def test_dueling_network_replaces_the_output_layer_and_keeps_acting_in_numpy():
     assert agent.core.numpy_model is not None
     agent.fit(gym.make("CartPole-v1"), nb_steps=40, verbose=0)
     x = np.random.default_rng(0).normal(size=(5, 1, 4)).astype(np.float32)
-    np.testing.assert_allclose(agent.core.q_values(x), agent.model(x).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(agent.core.q_values(x), to_numpy(agent.model(x)), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="dueling_type='avg'"):
         DQNAgent(model=tutorial_model(), nb_actions=2, memory=SequentialMemory(10), dueling_type="max")
 
@@ -407,7 +408,7 @@ def test_numpy_twin_of_the_tutorial_model_matches_keras():
     agent = make_agent()
     assert agent.core.numpy_model is not None  # Dense + Activation layers act in NumPy
     x = np.random.default_rng(1).normal(size=(7, 1, 4)).astype(np.float32)
-    np.testing.assert_allclose(agent.core.q_values(x), agent.model(x).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(agent.core.q_values(x), to_numpy(agent.model(x)), rtol=1e-5, atol=1e-6)
 
 
 def test_save_and_load_weights_round_trip(tmp_path):
