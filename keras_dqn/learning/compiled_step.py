@@ -305,7 +305,8 @@ class PortableStep:
             self._run, self._settings = None, agent.traced_settings()
         if self._run is None:
             check_compiled(agent)
-            self._run = backends.current().compile_updates(self._update, step_variables(agent))
+            small = agent.numpy_model is not None  # an MLP: one CPU thread is fastest
+            self._run = backends.current().compile_updates(self._update, step_variables(agent), small)
         self._learning_rate = sync_learning_rate(agent, self._learning_rate)
         discounts, weights = bootstrap_scalars(agent, batches)
         rewards = np.asarray(batches.rewards, np.float32)

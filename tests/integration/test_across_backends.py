@@ -44,3 +44,12 @@ def test_a_checkpoint_and_a_shipped_file_cross_backends(tmp_path):
         # the shipped file: the same Q-values within float32 tolerance, and it balances the pole
         np.testing.assert_allclose(resumed["q_values"], written["q_values"], rtol=1e-5, atol=1e-5)
         assert resumed["score"] == written["score"] == 500.0
+
+
+def test_a_backend_keras_dqn_cannot_train_on_is_refused_with_one_clear_error():
+    env = {**os.environ, "KERAS_BACKEND": "numpy"}
+    command = [sys.executable, "-c", "import keras_dqn; keras_dqn.DQNAgent(4, 2)"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    expected = "RuntimeError: keras_dqn trains on the Keras backends tensorflow, jax, torch; this Keras runs on 'numpy'"
+    assert expected in done.stderr

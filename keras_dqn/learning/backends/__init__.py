@@ -16,10 +16,11 @@ four things below are all it and the agents need that ``keras.ops`` has no word 
 * ``assign_if(condition, pairs)``: ``target.assign(source)`` for each pair where ``condition`` holds.
 * ``forward(model, training, state_shape, state_dtype)``: a compiled forward pass for acting,
   NumPy batch in, NumPy outputs out (``training``: draw a noisy network's noise).
-* ``compile_updates(update, variables)``: ``update(arrays) -> (loss, priorities)``, one
+* ``compile_updates(update, variables, one_thread)``: ``update(arrays) -> (loss, priorities)``, one
   stateful TD update on a minibatch's arrays, compiled for the backend; returns
   ``run(batches) -> (losses, priorities)`` that runs it on each of ``K`` minibatches in turn
-  (after a non-finite loss the rest change nothing and their losses are NaN).  The TensorFlow
+  (after a non-finite loss the rest change nothing and their losses are NaN); ``one_thread``:
+  a small network, which trains fastest on one CPU thread where the backend can choose.  The TensorFlow
   module does not define it: TensorFlow's step is :class:`keras_dqn.learning.compiled_step.TrainStep`,
   which packs the ``K`` updates into one XLA call.
 """
@@ -27,7 +28,6 @@ four things below are all it and the agents need that ``keras.ops`` has no word 
 from __future__ import annotations
 
 import functools
-import importlib
 from types import ModuleType
 
 import keras
@@ -43,9 +43,15 @@ def current() -> ModuleType:
         RuntimeError: Keras runs on a backend keras_dqn cannot train on (``numpy``, ``openvino``).
     """
     name = keras.backend.backend()
-    if name not in SUPPORTED:
+    if name == "tensorflow":
+        from keras_dqn.learning.backends import tensorflow as module
+    elif name == "jax":
+        from keras_dqn.learning.backends import jax as module
+    elif name == "torch":
+        from keras_dqn.learning.backends import torch as module
+    else:
         raise RuntimeError(
             f"keras_dqn trains on the Keras backends {', '.join(SUPPORTED)}; this Keras runs on {name!r} "
             "(set KERAS_BACKEND to one of them before importing keras)"
         )
-    return importlib.import_module(f"keras_dqn.learning.backends.{name}")
+    return module

@@ -75,9 +75,11 @@ def forward(model: Any, training: bool, state_shape: tuple[int, ...], state_dtyp
     return run
 
 
-def compile_updates(update: Callable[[Sequence[Any]], tuple[Any, Any]], variables: list) -> Callable:
+def compile_updates(update: Callable[[Sequence[Any]], tuple[Any, Any]], variables: list,
+                    one_thread: bool = False) -> Callable:  # fmt: skip
     """``update`` as ``jax.jit(values, arrays) -> (new values, loss, priorities)``; the ``K``
-    minibatches run one after another on values kept in JAX, assigned to ``variables`` once."""
+    minibatches run one after another on values kept in JAX, assigned to ``variables`` once.
+    (``one_thread`` is ignored: XLA's CPU thread pool is set when JAX starts.)"""
 
     def pure(values: list, arrays: Sequence[Any]) -> tuple[list, Any, Any]:
         with keras.StatelessScope(state_mapping=list(zip(variables, values, strict=True))) as scope:
