@@ -10,10 +10,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import keras
 import pytest
 
-BACKEND = keras.backend.backend()
+import keras_dqn  # noqa: F401  (before Keras: it imports TensorFlow quietly, which the CLI tests' subprocesses inherit)
+
+
+def _backend() -> str:
+    import keras  # (here, after keras_dqn)
+
+    return keras.backend.backend()
+
+
+BACKEND = _backend()
 TESTS = Path(__file__).parent
 ON_EVERY_BACKEND = ("agents/", "learning/", "replay/", "rl/", "backends/", "files/test_checkpoint.py",
                     "files/test_weights.py")  # fmt: skip
