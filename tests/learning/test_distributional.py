@@ -34,7 +34,7 @@ def compiled(fn):
     if backend == "tensorflow":
         import tensorflow as tf
 
-        xla = tf.function(fn, jit_compile=True)
+        xla = tf.function(lambda *args: fn(*args), jit_compile=True)  # (positional arguments only: no defaults)
 
         def run(*args):
             xla.experimental_get_compiler_ir(*args)(stage="hlo")  # only an XLA-compiled function has HLO
