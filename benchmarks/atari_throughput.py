@@ -75,26 +75,24 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
 import json
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import time
 
 import keras
 import numpy as np
-from results_file import add_save_flag, report
+from results_file import add_save_flag, figures_on_backend, installed_backends, report
 
 import keras_dqn
+from keras_dqn.learning.backends import SUPPORTED as BACKENDS
 from keras_dqn.replay.uniform import ReplayBuffer
 
 # --agents name -> recipe; the default is the first two (the noisy-head variant is for --agents)
 RECIPES = {"dqn": "pong", "rainbow": "pong-rainbow", "rainbow_noisy_head": "pong-rainbow-noisy-head"}
 PRECISIONS = ("float32", "mixed_bfloat16")
-BACKENDS = ("tensorflow", "jax", "torch")
+
 SCHEDULE = keras_dqn.get_recipe("pong").train_kwargs  # the Nature schedule, the same in pong-rainbow
 BATCH_SIZE = SCHEDULE["batch_size"]
 TRAIN_EVERY = SCHEDULE["train_every"]  # agent steps per gradient step
@@ -225,14 +223,10 @@ def measure(configs: list, args: argparse.Namespace) -> dict:
 
 def backend_rows(backend: str, configs: list, args: argparse.Namespace) -> dict:
     """:func:`measure` in a process of its own on ``backend``."""
-    command = [sys.executable, __file__, "--worker", "--agents", ",".join(args.agents), "--precisions",
-               ",".join(sorted({c[1] for c in configs})), "--steps", str(args.steps), "--n-envs", str(args.n_envs),
-               "--warmup", str(args.warmup), "--rounds", str(args.rounds), "--repeats", str(args.repeats),
-               "--threads", str(args.threads), "--no-sb3"]  # fmt: skip
-    done = subprocess.run(command, env={**os.environ, "KERAS_BACKEND": backend}, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"the {backend} rows failed:\n{done.stderr[-2000:]}")
-    rows = json.loads(done.stdout.strip().splitlines()[-1])
+    rows = figures_on_backend(backend, __file__, [
+        "--agents", ",".join(args.agents), "--precisions", ",".join(sorted({c[1] for c in configs})), "--steps",
+        str(args.steps), "--n-envs", str(args.n_envs), "--warmup", str(args.warmup), "--rounds", str(args.rounds),
+        "--repeats", str(args.repeats), "--threads", str(args.threads), "--no-sb3"])  # fmt: skip
     for config, row in rows.items():
         print(f"[{backend}] {config}: train step {row['train_step_ms']:.1f} ms, keras_dqn.train "
               f"{row['frames_per_s']:.0f} frames/s", flush=True)  # fmt: skip
@@ -262,7 +256,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20, help="train steps timed per config and round")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads for TensorFlow and torch")
     parser.add_argument("--no-sb3", action="store_true", help="skip the Stable-Baselines3 row")
-    installed = ",".join(b for b in BACKENDS if importlib.util.find_spec(b) is not None)
+    installed = ",".join(installed_backends())
     parser.add_argument("--backends", default="tensorflow",
                         help=f"Keras backends to time, each in a process of its own (installed: {installed})")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # this backend's rows, as JSON

@@ -9,13 +9,38 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import json
+import os
 import platform
 import subprocess
 import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def installed_backends() -> list[str]:
+    """The Keras backends keras_dqn trains on that are installed here."""
+    from keras_dqn.learning.backends import SUPPORTED
+
+    return [name for name in SUPPORTED if importlib.util.find_spec(name) is not None]
+
+
+def figures_on_backend(backend: str, script: str, arguments: list[str]) -> dict:
+    """Run ``script --worker ARGUMENTS`` in a process of its own on Keras ``backend`` (Keras picks its
+    backend at import); echo what it prints and return the figures of its last line, a JSON object.
+
+    Raises:
+        RuntimeError: the worker failed (the end of its stderr says why)."""
+    command = [sys.executable, script, "--worker", *arguments]
+    done = subprocess.run(command, env={**os.environ, "KERAS_BACKEND": backend}, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the {backend} run of {Path(script).name} failed:\n{done.stderr[-2000:]}")
+    lines = done.stdout.strip().splitlines()
+    if lines[:-1]:
+        print("\n".join(lines[:-1]), flush=True)
+    return json.loads(lines[-1])
 
 
 def add_save_flag(parser: argparse.ArgumentParser, name: str) -> None:

@@ -25,24 +25,20 @@ Prints one line per row and, last, a JSON line with every figure.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
 import random
-import subprocess
-import sys
 import time
 
 import gymnasium as gym
 import keras
 import numpy as np
 import tensorflow as tf
-from results_file import add_save_flag, report
+from results_file import add_save_flag, figures_on_backend, installed_backends, report
 
 import keras_dqn
-
-BACKENDS = ("tensorflow", "jax", "torch")
+from keras_dqn.learning.backends import SUPPORTED as BACKENDS
 
 BATCH_SIZE = keras_dqn.get_recipe("cartpole-dqn").train_kwargs["batch_size"]  # the blog's replay(32)
 
@@ -143,14 +139,9 @@ def rows_on(backend: str, args: argparse.Namespace) -> dict:
     """:func:`backend_rows` in a process of its own on ``backend`` (this one's, if it is the same)."""
     if backend == keras.backend.backend():
         return backend_rows(args)
-    command = [sys.executable, __file__, "--worker", "--steps", str(args.steps), "--library-steps",
-               str(args.library_steps), "--n-envs", str(args.n_envs), "--threads", str(args.threads)]  # fmt: skip
-    done = subprocess.run(command, env={**os.environ, "KERAS_BACKEND": backend}, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"the {backend} rows failed:\n{done.stderr[-2000:]}")
-    lines = done.stdout.strip().splitlines()
-    print("\n".join(lines[:-1]), flush=True)
-    return json.loads(lines[-1])
+    arguments = ["--steps", str(args.steps), "--library-steps", str(args.library_steps), "--n-envs", str(args.n_envs),
+                 "--threads", str(args.threads)]  # fmt: skip
+    return figures_on_backend(backend, __file__, arguments)
 
 
 def library_rows(steps: int, n_envs: int, by_backend: dict) -> dict:
@@ -198,7 +189,7 @@ def main() -> None:
     parser.add_argument("--library-steps", type=int, default=30_000, help="timed env steps for train() and SB3")
     parser.add_argument("--n-envs", type=int, default=16, help="sub-envs for keras_dqn.train")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow intra-op threads (0 = TF default)")
-    installed = ",".join(b for b in BACKENDS if importlib.util.find_spec(b) is not None)
+    installed = ",".join(installed_backends())
     parser.add_argument("--backends", default=installed, help=f"Keras backends to run (default: {installed})")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # one backend's rows, as JSON
     add_save_flag(parser, "throughput")

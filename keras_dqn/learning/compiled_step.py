@@ -74,8 +74,8 @@ def bootstrap_scalars(agent: Learner, batches: Batch) -> tuple[np.ndarray, np.nd
     n_step = batches.discounts is not None and agent.n_step > 1
     dones = np.asarray(batches.dones, np.float32)
     discounts = np.asarray(batches.discounts, np.float32) if n_step else (agent.gamma * (1 - dones)).astype(np.float32)
-    weights = np.ones_like(dones) if batches.weights is None else np.asarray(batches.weights, np.float32)
-    return discounts, np.broadcast_to(weights, dones.shape)
+    weights = np.float32(1.0) if batches.weights is None else np.asarray(batches.weights, np.float32)
+    return discounts, np.broadcast_to(weights, dones.shape)  # (all ones: a view, nothing allocated)
 
 
 def sync_learning_rate(agent: Learner, known: float) -> float:

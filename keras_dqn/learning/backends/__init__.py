@@ -28,11 +28,32 @@ four things below are all it and the agents need that ``keras.ops`` has no word 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from types import ModuleType
+from typing import Any
 
 import keras
+import numpy as np
 
 SUPPORTED = ("tensorflow", "jax", "torch")
+
+
+def run_until_not_finite(
+    batches: Sequence[Sequence[np.ndarray]], update_one: Callable[[Sequence[np.ndarray]], tuple[Any, Any]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``update_one(arrays) -> (loss, priorities)`` on each minibatch in turn, as ``compile_updates``'
+    runners do: after a non-finite loss (an update that changed nothing) the rest are not run,
+    their losses NaN and their priorities 0.  Returns the ``(K,)`` losses and ``(K, B)`` priorities."""
+    losses = np.full(len(batches), np.nan, np.float32)
+    priorities = []
+    for i, arrays in enumerate(batches):
+        loss, new_priorities = update_one(arrays)
+        losses[i] = float(loss)
+        priorities.append(keras.ops.convert_to_numpy(new_priorities))
+        if not np.isfinite(losses[i]):
+            break
+    priorities += [np.zeros_like(priorities[0])] * (len(batches) - len(priorities))
+    return losses, np.stack(priorities)
 
 
 @functools.cache  # (also keeps AutoGraph, which traces the TD update, from converting the import)

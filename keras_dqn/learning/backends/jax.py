@@ -18,6 +18,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_dqn.learning.backends import run_until_not_finite
+
 
 def value_and_grad(compute: Callable[[], tuple[Any, Any]], trainable: list, others: list) -> tuple[Any, Any, list]:
     """``compute()``'s loss and aux, and the loss's gradient with respect to ``trainable``.
@@ -90,18 +92,15 @@ def compile_updates(update: Callable[[Sequence[Any]], tuple[Any, Any]], variable
 
     def run(batches: Sequence[Sequence[np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
         values = [v.value for v in variables]
-        losses = np.full(len(batches), np.nan, np.float32)
-        priorities = []
-        for i, arrays in enumerate(batches):
-            values, loss, new_priorities = compiled(values, arrays)
-            losses[i] = float(loss)
-            priorities.append(np.asarray(new_priorities))
-            if not np.isfinite(losses[i]):  # this update changed nothing; neither do the rest
-                break
+
+        def update_one(arrays: Sequence[np.ndarray]) -> tuple[Any, Any]:
+            nonlocal values
+            values, loss, priorities = compiled(values, arrays)
+            return loss, priorities
+
+        result = run_until_not_finite(batches, update_one)
         for variable, value in zip(variables, values, strict=True):
             variable.assign(value)
-        width = priorities[0].shape
-        priorities += [np.zeros(width, np.float32)] * (len(batches) - len(priorities))
-        return losses, np.stack(priorities)
+        return result
 
     return run

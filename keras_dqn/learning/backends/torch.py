@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from keras import ops
 
+from keras_dqn.learning.backends import run_until_not_finite
+
 
 def value_and_grad(compute: Callable[[], tuple[Any, Any]], trainable: list, others: list) -> tuple[Any, Any, list]:
     """``compute()``'s loss and aux, and the loss's gradient with respect to ``trainable``."""
@@ -71,19 +73,6 @@ def compile_updates(update: Callable[[Sequence[Any]], tuple[Any, Any]], variable
 
     def run(batches: Sequence[Sequence[np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
         with threads(1 if one_thread else None):
-            return run_all(batches)
-
-    def run_all(batches: Sequence[Sequence[np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-        losses = np.full(len(batches), np.nan, np.float32)
-        priorities = []
-        for i, arrays in enumerate(batches):
-            loss, new_priorities = update([ops.convert_to_tensor(a) for a in arrays])
-            losses[i] = float(loss)
-            priorities.append(ops.convert_to_numpy(new_priorities))
-            if not np.isfinite(losses[i]):  # this update changed nothing; neither do the rest
-                break
-        width = priorities[0].shape
-        priorities += [np.zeros(width, np.float32)] * (len(batches) - len(priorities))
-        return losses, np.stack(priorities)
+            return run_until_not_finite(batches, lambda arrays: update([ops.convert_to_tensor(a) for a in arrays]))
 
     return run
