@@ -13,7 +13,7 @@ import numpy as np
 from keras_dqn.agents.settings import check_setting
 from keras_dqn.agents.target import TargetDQNAgent
 from keras_dqn.networks.builders import build_nature_cnn
-from keras_dqn.networks.precision import bf16_supported
+from keras_dqn.networks.precision import bf16_supported, fastest_precision
 from keras_dqn.replay.frames import FrameReplayBuffer
 from keras_dqn.replay.prioritized import PrioritizedFrameReplayBuffer
 from keras_dqn.replay.uniform import ReplayBuffer
@@ -49,9 +49,14 @@ class ConvDQNAgent(TargetDQNAgent):
         frame_memory: ``False`` stores whole states (8× the memory; for observations that
             are not frame stacks).
         precision: ``"float32"``, or ``"mixed_bfloat16"`` to compute the network in bfloat16
-            (variables stay float32): faster on CPUs with AVX-512 BF16 or AMX and on GPUs.  On a
+            (variables stay float32): faster on some CPUs with AVX-512 BF16 or AMX and on GPUs.  On a
             machine without fast bfloat16 it falls back to float32 with a warning
-            (:func:`keras_dqn.networks.precision.bf16_supported`).
+            (:func:`keras_dqn.networks.precision.bf16_supported`).  ``"auto"``: the faster of
+            the two here, timed on throwaway copies of the network when the agent builds it
+            (a few seconds, once per kind of network in a process;
+            :func:`keras_dqn.networks.precision.fastest_precision`).  The agent's ``precision``
+            then says which it picked (and its weights files store that), ``precision_timings``
+            the milliseconds a training step took in each.
         **kwargs: any other :class:`TargetDQNAgent` argument (double, loss, dueling, seed).
 
     Example::
@@ -88,6 +93,7 @@ class ConvDQNAgent(TargetDQNAgent):
         # Read by _build_memory and _build_model, which DQNAgent.__init__ calls.
         self.frame_memory = bool(frame_memory)
         self.precision = _check_precision(precision)
+        self.precision_timings: dict[str, float] = {}  # ms a training step per precision, when "auto" timed them
         super().__init__(
             shape, action_size, gamma=gamma, learning_rate=learning_rate, memory_size=memory_size,
             target_update=target_update, epsilon_decay=epsilon_decay, clipnorm=clipnorm, **kwargs,
@@ -108,12 +114,23 @@ class ConvDQNAgent(TargetDQNAgent):
         )
 
     def _build_model(self) -> keras.Model:
+        if self.precision == "auto":  # time the network both ways on copies that share no seed with it
+            self.precision, self.precision_timings = fastest_precision(
+                lambda precision: self._build_network(precision, seed=0),
+                self.state_shape,
+                cache_key=(type(self).__name__, self.action_size, repr(sorted(
+                    (name, value) for name, value in self._network_settings().items() if name != "seed"))),
+            )
+        return self._build_network(self.precision, seed=self.seed)
+
+    def _build_network(self, precision: str, seed: int | None) -> keras.Model:
+        """The Nature CNN with this agent's settings, computing in ``precision``."""
         return build_nature_cnn(
             self.state_shape,
             self.action_size,
             channels_first=_channels_first(self.state_shape),
-            dtype_policy=None if self.precision == "float32" else self.precision,
-            **self._network_settings(),
+            dtype_policy=None if precision == "float32" else precision,
+            **{**self._network_settings(), "seed": seed},
         )
 
     def _as_state_array(self, states: Any, what: str) -> np.ndarray:
@@ -127,7 +144,8 @@ class ConvDQNAgent(TargetDQNAgent):
 
 
 def _check_precision(precision: Any) -> str:
-    """``"float32"`` or ``"mixed_bfloat16"``; the latter only where bfloat16 is fast (else float32, with a warning)."""
+    """``"float32"``, ``"auto"`` or ``"mixed_bfloat16"``; the last only where bfloat16 is fast (else
+    float32, with a warning)."""
     check_setting("precision", precision)
     if precision == "mixed_bfloat16" and not bf16_supported():
         warnings.warn(

@@ -29,9 +29,10 @@ from keras_dqn.checks import (
 )
 
 LOSSES = {"mse": "mse", "huber": "huber"}
-PRECISIONS = ("float32", "mixed_bfloat16")
-"""The precisions a conv agent computes in (Keras dtype policies)."""
 """The TD-error losses by our names, with the Keras loss identifier each stands for."""
+PRECISIONS = ("float32", "mixed_bfloat16", "auto")
+"""The precisions a conv agent computes in (Keras dtype policies), or ``"auto"``: the faster of
+the two on this machine, timed when the agent builds its network."""
 
 # Agent arguments a recipe does not set: the env's shapes and the seed come from the caller.
 _AGENT_CALL_ONLY = frozenset({"self", "state_size", "state_shape", "action_size", "seed"})

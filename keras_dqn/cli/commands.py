@@ -45,7 +45,7 @@ from keras_dqn.config.recipe import Recipe
 from keras_dqn.config.recipes import GENERIC_RECIPE, RECIPES, get_recipe, pick_recipe
 from keras_dqn.config.settings import apply_config, check_env_kwargs, read_config_file
 from keras_dqn.envs.make import is_atari
-from keras_dqn.files.checkpoint import CHECKPOINT_NAME
+from keras_dqn.files.checkpoint import CHECKPOINT_NAME, checkpoint_precision
 from keras_dqn.files.runs import (
     RunFolderLockedError,
     check_clearable,
@@ -323,7 +323,15 @@ def cmd_train(args) -> int:
     n_actions = keras_dqn.check_discrete(probe)
     shape = probe.observation_space.shape
     probe.close()
+    if args.resume and recipe.agent_settings.get("precision") == "auto":
+        picked = checkpoint_precision(out)  # what the run picked when it started: compute as it did
+        if picked is not None:
+            recipe = recipe.replace(agent_kwargs={**recipe.agent_kwargs, "precision": picked})
+            print(f"precision auto: {picked}, as the run picked when it started")
     agent = recipe.make_agent(shape, n_actions, seed=args.seed)
+    if agent_timings := getattr(agent, "precision_timings", None):
+        timed = ", ".join(f"{name} {ms:g} ms" for name, ms in agent_timings.items())
+        print(f"precision auto: {agent.precision} (a training step of the network, timed here: {timed})")
     if ":" in args.env_id:  # "module:Env-v0": the weights file keeps the module that registers the env
         agent.env_id = args.env_id
     with _run_folder(args, out, name) as out:

@@ -12,13 +12,15 @@ network), ``noise/model/<i>`` and ``noise/target/<i>`` (the noise generators' st
 networks' :class:`~keras_dqn.networks.noisy.NoisyDense` layers, which weights leave out), and
 ``memory/<field>`` (the array fields of ``agent.memory.state_dict()``), and ``meta``, a JSON
 string holding the rest: agent class, epsilon, counters, RNG state, the memory's other fields
-(counters, n-step lanes, the largest priority) and the loop's progress.
+(counters, n-step lanes, the largest priority), the loop's progress and, for an agent that has
+one, the ``precision`` its network computed in.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
@@ -58,7 +60,8 @@ def save_checkpoint(
     if memory is not None:
         arrays.update({f"memory/{k}": v for k, v in memory.items() if isinstance(v, np.ndarray)})
         memory = {k: v for k, v in memory.items() if not isinstance(v, np.ndarray)}
-    meta = {"agent": type(agent).__name__, **state, "memory": memory, "progress": progress}
+    meta = {"agent": type(agent).__name__, **state, "memory": memory, "progress": progress,
+            "precision": getattr(agent, "precision", None)}  # fmt: skip
     arrays["meta"] = np.array(json.dumps(meta))
     arrays.update({f"loop/{name}": np.asarray(a) for name, a in (loop_arrays or {}).items()})
 
@@ -90,6 +93,20 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     if missing:
         raise ValueError(f"{str(path)!r} is not a readable checkpoint: its meta lacks {missing}; {expected}")
     return meta, arrays
+
+
+def checkpoint_precision(folder: str | os.PathLike) -> str | None:
+    """The precision the agent of ``folder/checkpoint.npz`` computed in (``None``: an agent
+    without one, or a checkpoint older than this record); a resumed run of an agent built
+    with ``precision="auto"`` takes it, so it computes as it did.
+
+    Raises:
+        FileNotFoundError: no checkpoint in ``folder``.
+        ValueError: the checkpoint is not readable (the message names the file)."""
+    path = Path(folder) / CHECKPOINT_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint to resume from at {str(path)!r}")
+    return _read(path)[0].get("precision")
 
 
 def _numbered(arrays: dict[str, np.ndarray], prefix: str) -> list[np.ndarray | None]:
@@ -124,6 +141,14 @@ def load_checkpoint(agent, folder: str | os.PathLike) -> dict[str, Any]:
         agent.load_state_dict(state)
     except ValueError as error:  # "holds model arrays of shapes ..."
         raise ValueError(f"{str(path)!r} {error}") from None
+    saved_precision = meta.get("precision")
+    if saved_precision is not None and saved_precision != getattr(agent, "precision", saved_precision):
+        warnings.warn(
+            f"{str(path)!r} was trained computing in {saved_precision} and this agent computes in "
+            f"{agent.precision}: the run goes on, but does not repeat the uninterrupted one exactly "
+            f"(build the agent with precision={saved_precision!r} for that)",
+            stacklevel=3,
+        )
     progress = dict(meta["progress"])
     loop = {key.removeprefix("loop/"): a for key, a in arrays.items() if key.startswith("loop/")}
     if loop:

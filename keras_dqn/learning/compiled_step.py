@@ -104,7 +104,21 @@ def check_compiled(agent: Learner) -> None:
     agent.model.optimizer.build(agent.model.trainable_variables)
 
 
-class TrainStep:
+class _Step:
+    """What both steps keep: the agent, the learning rate its optimizer was last given, and
+    whether the agent needs the new weights back."""
+
+    def __init__(self, agent: Learner):
+        self.agent = agent
+        self._learning_rate = agent.learning_rate  # the optimizer's; agent.learning_rate may change
+
+    @property
+    def returns_weights(self) -> bool:
+        """MLPs act with a NumPy twin, which needs the new weights after each call."""
+        return self.agent.numpy_model is not None
+
+
+class TrainStep(_Step):
     """An agent's compiled training step on TensorFlow: ``K`` TD updates in one TensorFlow call.
 
     It is traced on first use and again after :meth:`invalidate` — which the agent calls
@@ -129,10 +143,9 @@ class TrainStep:
     """
 
     def __init__(self, agent: Learner):
-        self.agent = agent
+        super().__init__(agent)
         self._functions: dict[bool, Any] = {}  # single update?, -> concrete function, traced for the settings below
         self._settings: tuple | None = None
-        self._learning_rate = agent.learning_rate  # the optimizer's; agent.learning_rate may change
         self._state_dtype = tf.as_dtype(agent.state_dtype)
         # float32 states travel in the one packed tensor, next to the scalars; frames in their own
         self._packed = self._state_dtype == tf.float32
@@ -271,13 +284,8 @@ class TrainStep:
             return None
         return type(agent), single, described, agent.traced_settings(), self._state_dtype.name, self.returns_weights
 
-    @property
-    def returns_weights(self) -> bool:
-        """MLPs act with a NumPy twin, which needs the new weights after each call."""
-        return self.agent.numpy_model is not None
 
-
-class PortableStep:
+class PortableStep(_Step):
     """An agent's training step on JAX or PyTorch: its ``K`` TD updates one after another, each
     ``jax.jit``-compiled (JAX) or run eagerly (PyTorch); see :mod:`keras_dqn.learning.backends`.
 
@@ -285,10 +293,9 @@ class PortableStep:
     """
 
     def __init__(self, agent: Learner):
-        self.agent = agent
+        super().__init__(agent)
         self._run: Any = None
         self._settings: tuple | None = None
-        self._learning_rate = agent.learning_rate
 
     def traced(self, single: bool = True) -> Any:
         """The compiled update runner, or ``None`` before the first call (``single`` is ignored)."""
@@ -315,19 +322,18 @@ class PortableStep:
         minibatches = [(batches.states[i], actions[i], rewards[i], batches.next_states[i], dones[i], discounts[i],
                         weights[i]) for i in range(len(actions))]  # fmt: skip
         losses, priorities = self._run(minibatches)
-        new_weights = [keras.ops.convert_to_numpy(w.value) for w in agent.model.weights]
-        finite = bool(np.isfinite(losses).all() and all(np.isfinite(w).all() for w in new_weights))
-        return StepResult(losses=losses, finite=finite, weights=new_weights if self.returns_weights else None,
+        # As TrainStep: the new weights come back (and are checked) for an agent that acts with them;
+        # a CNN's step is checked by its losses (an update with a non-finite gradient changed nothing).
+        new_weights = None
+        if self.returns_weights:
+            new_weights = [keras.ops.convert_to_numpy(w.value) for w in agent.model.weights]
+        finite = bool(np.isfinite(losses).all() and all(np.isfinite(w).all() for w in new_weights or []))
+        return StepResult(losses=losses, finite=finite, weights=new_weights,
                           priorities=priorities.astype(np.float32, copy=False))  # fmt: skip
 
     def _update(self, arrays: Any) -> tuple[Any, Any]:
         """One TD update of the agent on one minibatch's arrays (backend tensors)."""
         return self.agent.td_update(Batch(*arrays))
-
-    @property
-    def returns_weights(self) -> bool:
-        """MLPs act with a NumPy twin, which needs the new weights after each call."""
-        return self.agent.numpy_model is not None
 
 
 # Constructor arguments that reach the compiled step as data (batches, variables), not traced into it.

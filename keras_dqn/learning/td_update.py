@@ -44,7 +44,8 @@ class TDUpdate:
         each transition's new priority for prioritized replay (its TD error)."""
         model, backend = self.model, backends.current()
         # 1. The targets y = r + gamma^k * V(s') (a distribution over the atoms, for C51): constants.
-        targets = ops.stop_gradient(self.compute_targets(batch))
+        with backend.no_grad():
+            targets = ops.stop_gradient(self.compute_targets(batch))
 
         def compute_loss() -> tuple[Any, tuple[Any, Any]]:
             # 2. Q(s, a): the network's value of each state for the action taken (or its distribution).

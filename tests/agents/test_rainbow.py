@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import gymnasium as gym
 import h5py
@@ -320,6 +321,28 @@ def test_precision_falls_back_or_is_refused():
         with pytest.warns(UserWarning, match="float32"):
             agent = ConvDQNAgent((4, 36, 36), 3, precision="mixed_bfloat16", memory_size=100)
         assert agent.precision == "float32"
+
+
+@pytest.mark.parametrize("cls", [ConvDQNAgent, ConvRainbowAgent])
+def test_precision_auto_picks_one_and_leaves_the_network_as_seeded(cls):
+    from keras_dqn.networks.precision import bf16_supported
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # "auto" never warns (as "mixed_bfloat16" may): it picks
+        agent = cls((4, 36, 36), 3, precision="auto", memory_size=100, seed=3)
+    assert agent.precision in ("float32", "mixed_bfloat16")
+    assert agent.get_config()["precision"] == agent.precision  # the file stores what it computes in
+    if bf16_supported():
+        assert set(agent.precision_timings) == {"float32", "mixed_bfloat16"}
+        assert all(ms > 0 for ms in agent.precision_timings.values())
+    else:
+        assert agent.precision == "float32" and agent.precision_timings == {}
+    plain = cls((4, 36, 36), 3, precision=agent.precision, memory_size=100, seed=3)
+    assert plain.precision_timings == {}
+    for ours, theirs in zip(agent.model.get_weights(), plain.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)  # timing copies took nothing from the seed
+    state = np.zeros((4, 36, 36), np.uint8)
+    np.testing.assert_allclose(agent.q_values(state), plain.q_values(state), rtol=1e-6)
 
 
 def test_gamma_reaches_the_memory():

@@ -219,6 +219,28 @@ def test_train_pong_uses_the_pong_recipe_and_evaluates_full_games(capsys, tmp_pa
     assert type(agent).__name__ == "ConvDQNAgent" and agent.env_id == "ALE/Pong-v5"
 
 
+def test_train_with_precision_auto_resumes_in_the_precision_it_picked(capsys, tmp_path):
+    pytest.importorskip("ale_py")
+    pytest.importorskip("cv2")
+    config = {"agent": {"memory_size": 500, "precision": "auto"},
+              "train": {"n_envs": 1, "learning_starts": 20, "eval_every": 30, "eval_episodes": 0}}  # fmt: skip
+    code, out, err = train_in_process(capsys, "ALE/Pong-v5", "--steps", "30", config=config, tmp_path=tmp_path)
+    assert code == 0, err
+    picked = keras_dqn.load_agent(tmp_path / "run" / "last.h5").precision
+    assert picked in ("float32", "mixed_bfloat16")
+    from keras_dqn.networks.precision import bf16_supported
+
+    assert (f"precision auto: {picked} (a training step of the network, timed here: " in out) == bf16_supported()
+    from keras_dqn.files.checkpoint import checkpoint_precision
+
+    assert checkpoint_precision(tmp_path / "run") == picked
+    code, out, err = train_in_process(capsys, "ALE/Pong-v5", "--steps", "60", "--resume", config=config,
+                                      tmp_path=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert f"precision auto: {picked}, as the run picked when it started" in out and "timed here" not in out
+    assert keras_dqn.load_agent(tmp_path / "run" / "last.h5").precision == picked
+
+
 def test_train_an_mlp_agent_on_pong_is_refused(capsys, tmp_path):
     pytest.importorskip("ale_py")
     pytest.importorskip("cv2")

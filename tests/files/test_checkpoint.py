@@ -249,3 +249,24 @@ def test_checkpoint_keeps_the_schedule_a_resumed_run_follows(tmp_path):
     fresh = keras_dqn.DQNAgent(4, 2, seed=1)
     load_checkpoint(fresh, tmp_path)
     assert fresh.exploration == LinearDecay(1.0, 0.05, 12_000)
+
+
+def test_checkpoint_records_the_precision_and_warns_a_resume_in_another(tmp_path):
+    from keras_dqn.files.checkpoint import checkpoint_precision
+    from keras_dqn.networks.precision import bf16_supported
+
+    agent = keras_dqn.ConvDQNAgent((4, 36, 36), 3, memory_size=50, seed=0)
+    save_checkpoint(agent, tmp_path, {"steps": 0})
+    assert checkpoint_precision(tmp_path) == "float32"
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        checkpoint_precision(tmp_path / "elsewhere")
+    mlp = keras_dqn.DQNAgent(4, 2, seed=0)
+    save_checkpoint(mlp, tmp_path / "mlp", {"steps": 0})
+    assert checkpoint_precision(tmp_path / "mlp") is None  # an MLP agent has no precision setting
+    if not bf16_supported():
+        pytest.skip("no bfloat16 on this machine: an agent computing in it cannot be built")
+    other = keras_dqn.ConvDQNAgent((4, 36, 36), 3, memory_size=50, seed=1, precision="mixed_bfloat16")
+    with pytest.warns(UserWarning, match="trained computing in float32 and this agent computes in mixed_bfloat16"):
+        load_checkpoint(other, tmp_path)
+    for loaded, saved in zip(other.model.get_weights(), agent.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(loaded, saved)  # it warns, and resumes all the same

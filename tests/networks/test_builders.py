@@ -236,6 +236,50 @@ def test_bf16_supported_reads_cpu_flags(tmp_path, monkeypatch):
     assert bf16_supported() is True
 
 
+def _timed_models(step_ms: dict[str, float], built: list[str]):
+    """A ``build`` for fastest_precision whose models take ``step_ms[precision]`` a training step."""
+    import time
+
+    def build(name: str) -> keras.Model:
+        built.append(name)
+        model = build_mlp(3, 2, (4,), seed=0)
+        model.train_on_batch = lambda x, y: time.sleep(step_ms[name] / 1000)
+        return model
+
+    return build
+
+
+@pytest.mark.parametrize(
+    "step_ms, picked",
+    [
+        ({"float32": 6.0, "mixed_bfloat16": 1.0}, "mixed_bfloat16"),
+        ({"float32": 1.0, "mixed_bfloat16": 6.0}, "float32"),
+        ({"float32": 5.0, "mixed_bfloat16": 5.0}, "float32"),  # no gain beyond the margin: float32
+    ],
+)
+def test_fastest_precision_picks_the_faster_step(monkeypatch, step_ms, picked):
+    monkeypatch.setattr(precision, "bf16_supported", lambda: True)
+    monkeypatch.setattr(precision, "_measured", {})
+    built = []
+    choice, timings = precision.fastest_precision(_timed_models(step_ms, built), (3,), input_dtype="float32",
+                                                  steps=2, cache_key="mlp")  # fmt: skip
+    assert choice == picked
+    assert set(timings) == {"float32", "mixed_bfloat16"}
+    assert all(ms >= 0.9 * step_ms[name] for name, ms in timings.items())  # what the steps took, in ms
+    assert built == ["float32", "mixed_bfloat16"]
+    again = precision.fastest_precision(_timed_models(step_ms, built), (3,), input_dtype="float32", cache_key="mlp")
+    assert again == (choice, timings) and len(built) == 2  # kept for the process: nothing built or timed again
+    precision.fastest_precision(_timed_models(step_ms, built), (3,), input_dtype="float32", steps=1)
+    assert len(built) == 4  # no cache key: timed again
+
+
+def test_fastest_precision_times_nothing_without_bfloat16(monkeypatch):
+    monkeypatch.setattr(precision, "bf16_supported", lambda: False)
+    built = []
+    assert precision.fastest_precision(_timed_models({}, built), (3,)) == ("float32", {})
+    assert built == []
+
+
 @pytest.mark.parametrize("dueling", [False, True])
 def test_noisy_hidden_false_puts_the_noise_in_the_head_alone(dueling):
     """``noisy_hidden=False``: the hidden layers are plain Dense, the head (both dueling streams) noisy."""

@@ -1,7 +1,7 @@
 """What differs between Keras backends in training and acting, one module each, one interface.
 
 The TD update (:mod:`keras_dqn.learning.td_update`) is written once in ``keras.ops``; the
-four things below are all it and the agents need that ``keras.ops`` has no word for.
+few things below are all it and the agents need that ``keras.ops`` has no word for.
 :func:`current` gives the module of the backend Keras runs on (``KERAS_BACKEND``):
 :mod:`~keras_dqn.learning.backends.tensorflow`, :mod:`~keras_dqn.learning.backends.jax` or
 :mod:`~keras_dqn.learning.backends.torch`.  Each defines:
@@ -14,6 +14,8 @@ four things below are all it and the agents need that ``keras.ops`` has no word 
   changes nothing where the boolean tensor ``ok`` is False (``cheap``: the caller restores the
   weights itself after a bad step, so a backend may skip less exactly, if faster).
 * ``assign_if(condition, pairs)``: ``target.assign(source)`` for each pair where ``condition`` holds.
+* ``no_grad()``: a context in which the forward passes record nothing for a gradient (the TD
+  targets': constants).  Only PyTorch records outside ``value_and_grad``; elsewhere a no-op.
 * ``forward(model, training, state_shape, state_dtype)``: a compiled forward pass for acting,
   NumPy batch in, NumPy outputs out (``training``: draw a noisy network's noise).
 * ``compile_updates(update, variables, one_thread)``: ``update(arrays) -> (loss, priorities)``, one

@@ -10,6 +10,7 @@ constant; :func:`compile_updates` is given them all.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -54,6 +55,11 @@ def assign_if(condition: Any, pairs: list[tuple[Any, Any]]) -> None:
     """``target.assign(source)`` for each ``(target, source)`` pair, if ``condition``."""
     for target, source in pairs:
         target.assign(ops.where(condition, source.value, target.value))
+
+
+def no_grad() -> contextlib.AbstractContextManager:
+    """Nothing to do: ``jax.value_and_grad`` differentiates only the function it is given."""
+    return contextlib.nullcontext()
 
 
 def forward(model: Any, training: bool, state_shape: tuple[int, ...], state_dtype: Any) -> Callable:

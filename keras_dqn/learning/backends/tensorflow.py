@@ -6,6 +6,7 @@ The compiled training step for TensorFlow is :class:`keras_dqn.learning.compiled
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +56,11 @@ def assign_if(condition: Any, pairs: list[tuple[Any, Any]]) -> None:
         return tf.constant(True)
 
     tf.cond(condition, copy, lambda: tf.constant(False))
+
+
+def no_grad() -> contextlib.AbstractContextManager:
+    """Nothing to do: only the ``GradientTape`` inside :func:`value_and_grad` records."""
+    return contextlib.nullcontext()
 
 
 def forward(model: Any, training: bool, state_shape: tuple[int, ...], state_dtype: Any) -> Callable:

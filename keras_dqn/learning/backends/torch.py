@@ -43,6 +43,11 @@ def assign_if(condition: Any, pairs: list[tuple[Any, Any]]) -> None:
             target.assign(source.value)
 
 
+def no_grad() -> contextlib.AbstractContextManager:
+    """``torch.no_grad()``: the TD targets' forward passes record no autograd graph."""
+    return torch.no_grad()
+
+
 def forward(model: Any, training: bool, state_shape: tuple[int, ...], state_dtype: Any) -> Callable:
     """``model``'s forward pass without autograd: NumPy in, NumPy out."""
 
