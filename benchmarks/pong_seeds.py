@@ -8,6 +8,7 @@ the run's own ``wall_s`` (evaluations included).
     pip install -e ".[atari]"
     python benchmarks/pong_seeds.py --seed 0          # one run (~1 h on 2 cores; resumes if stopped)
     python benchmarks/pong_seeds.py --summary --save  # the study so far, from docs/pong-seeds/seed-*.csv
+    python benchmarks/pong_seeds.py --summary --plot docs/pong-seeds.png  # and every run's curve
 
 A run trains ``keras-dqn train ALE/Pong-v5 --recipe RECIPE --seed N --target-score 19
 --confirm-episodes 10`` with 10-game evaluations into ``runs/pong-seeds/seed-N`` and, when it
@@ -92,10 +93,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=800_000, help="agent steps at most per run")
     parser.add_argument("--minutes", type=float, default=90.0, help="a seed meets the bar within this many minutes")
     parser.add_argument("--out", default="runs/pong-seeds", help="where the runs' folders go")
+    parser.add_argument("--plot", metavar="PNG", help="with --summary: draw every run's evaluations against "
+                        "agent steps and wall-clock hours into this PNG (needs the viz extra)")  # fmt: skip
     add_save_flag(parser, "pong_seeds")
     args = parser.parse_args()
     if (args.seed is None) == (not args.summary):
         parser.error("give --seed N (train one seed) or --summary (read the study), one of the two")
+    if args.plot and not args.summary:
+        parser.error("--plot draws the study: give it with --summary")
     if args.seed is not None:
         if args.seed < 0 or args.steps < 1:
             parser.error("--seed must be >= 0 and --steps >= 1")
@@ -109,6 +114,11 @@ def main() -> None:
         verdict = "met" if row["met"] else "not met"
         print(f"{row['run']}: confirmed +19: {result} ({verdict}; ran to {row['last_step']:,} steps)")
     print(f"{study['met']}/{len(study['runs'])} met within {args.minutes:g} min; median {study['median_minutes']}")
+    if args.plot:
+        from keras_dqn.experiments.plots import plot_runs
+
+        title = f"Pong, {args.recipe}: 10-game greedy evaluations, one curve a seed"
+        print(f"wrote {plot_runs({name: LOGS / f'{name}.csv' for name in logs}, args.plot, title=title)}")
     report(study, args)
 
 

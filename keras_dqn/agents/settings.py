@@ -87,12 +87,21 @@ SWITCHED_SETTINGS = {"priority_alpha": "prioritized", "sigma0": "noisy", "noisy_
                      "n_atoms": "distributional", "v_min": "distributional", "v_max": "distributional"}  # fmt: skip
 
 
-def settings_in_use(settings: Mapping[str, Any]) -> dict[str, Any]:
+def settings_in_use(settings: Mapping[str, Any], train: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``settings`` without those that change nothing: a Rainbow switch's own settings while the
-    switch is off (:data:`SWITCHED_SETTINGS`), and epsilon's while noisy layers explore."""
+    switch is off (:data:`SWITCHED_SETTINGS`), and epsilon's while noisy layers explore.
+
+    ``train``: the ``train()`` settings the agent trains with, if known.  With an
+    ``exploration_fraction`` their linear schedule replaces the agent's ``epsilon_decay`` (and
+    its ``epsilon_min``, when ``exploration_final_eps`` is given); it starts from ``epsilon``."""
     unused = {name for name, switch in SWITCHED_SETTINGS.items() if not settings.get(switch, True)}
     if settings.get("noisy"):
         unused |= {"epsilon", "epsilon_min", "epsilon_decay"}
+    train = train or {}
+    if train.get("exploration_fraction") is not None:
+        unused.add("epsilon_decay")
+        if train.get("exploration_final_eps") is not None:
+            unused.add("epsilon_min")
     return {name: value for name, value in settings.items() if name not in unused}
 
 

@@ -336,7 +336,7 @@ def cmd_train(args) -> int:
         agent.env_id = args.env_id
     with _run_folder(args, out, name) as out:
         print(f"training {recipe.agent} on {args.env_id} for {total_steps} steps; logs and checkpoints in {out}")
-        print("settings:", json.dumps({"env": env_kwargs, "agent": settings_in_use(recipe.agent_settings),
+        print("settings:", json.dumps({"env": env_kwargs, "agent": settings_in_use(recipe.agent_settings, settings),
                                        "train": {"n_envs": n_envs, **settings}}))  # fmt: skip
         envs = keras_dqn.make_vector_env(args.env_id, n_envs, training=True, **env_kwargs)
         eval_env = None

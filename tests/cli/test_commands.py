@@ -184,6 +184,9 @@ def test_train_env_with_a_recipe_uses_it_and_says_so(capsys, tmp_path, env_id, r
     assert f"recipe: {recipe}\n" in out
     settings = settings_line(out)
     assert settings["agent"]["hidden"] == [256, 256] and settings["train"]["exploration_fraction"] > 0
+    # the linear schedule replaces the agent's decay: the settings shown are those in use
+    assert "epsilon_decay" not in settings["agent"] and "epsilon_min" not in settings["agent"]
+    assert settings["agent"]["epsilon"] == 1.0  # where the linear schedule starts
     assert keras_dqn.load_agent(tmp_path / "run" / "last.h5").env_id == env_id
 
 

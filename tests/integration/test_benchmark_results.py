@@ -95,3 +95,6 @@ def test_the_pong_seed_study_wants_a_seed_or_the_summary():
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "pong_seeds.py")], capture_output=True,
                             text=True, timeout=60)  # fmt: skip
     assert result.returncode == 2 and "give --seed N (train one seed) or --summary" in result.stderr
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "pong_seeds.py"), "--seed", "0", "--plot",
+                             "study.png"], capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 2 and "--plot draws the study: give it with --summary" in result.stderr
