@@ -8,8 +8,9 @@ agent's NumPy forward pass and a prioritized memory's new priorities (:class:`St
 * TensorFlow, :class:`TrainStep`: the minibatches packed into one tensor, the ``K`` updates in
   one XLA-compiled call, traced once per kind of agent (agents alike in all but their
   weights share the trace);
-* JAX and PyTorch, :class:`PortableStep`: one compiled update a minibatch (``jax.jit`` over the
-  update made pure, :mod:`keras_dqn.learning.backends.jax`), or eager PyTorch.
+* JAX and PyTorch, :class:`PortableStep`: the ``K`` updates in one ``jax.jit`` call (the update
+  made pure, scanned over the minibatches: :mod:`keras_dqn.learning.backends.jax`), or one
+  after another in eager PyTorch.
 """
 
 from __future__ import annotations
@@ -286,8 +287,8 @@ class TrainStep(_Step):
 
 
 class PortableStep(_Step):
-    """An agent's training step on JAX or PyTorch: its ``K`` TD updates one after another, each
-    ``jax.jit``-compiled (JAX) or run eagerly (PyTorch); see :mod:`keras_dqn.learning.backends`.
+    """An agent's training step on JAX or PyTorch: its ``K`` TD updates in one ``jax.jit``-compiled
+    call (JAX) or run eagerly one after another (PyTorch); see :mod:`keras_dqn.learning.backends`.
 
     Called and invalidated like :class:`TrainStep`, and hands back the same :class:`StepResult`.
     """
@@ -319,9 +320,8 @@ class PortableStep(_Step):
         rewards = np.asarray(batches.rewards, np.float32)
         dones = np.asarray(batches.dones, np.float32)
         actions = np.asarray(batches.actions, np.int32)
-        minibatches = [(batches.states[i], actions[i], rewards[i], batches.next_states[i], dones[i], discounts[i],
-                        weights[i]) for i in range(len(actions))]  # fmt: skip
-        losses, priorities = self._run(minibatches)
+        stacked = (batches.states, actions, rewards, batches.next_states, dones, discounts, weights)  # (K, B, ...)
+        losses, priorities = self._run(stacked)
         # As TrainStep: the new weights come back (and are checked) for an agent that acts with them;
         # a CNN's step is checked by its losses (an update with a non-finite gradient changed nothing).
         new_weights = None
@@ -331,9 +331,9 @@ class PortableStep(_Step):
         return StepResult(losses=losses, finite=finite, weights=new_weights,
                           priorities=priorities.astype(np.float32, copy=False))  # fmt: skip
 
-    def _update(self, arrays: Any) -> tuple[Any, Any]:
-        """One TD update of the agent on one minibatch's arrays (backend tensors)."""
-        return self.agent.td_update(Batch(*arrays))
+    def _update(self, arrays: Any, healthy: Any) -> tuple[Any, Any]:
+        """One TD update of the agent on one minibatch's arrays (backend tensors); none if not ``healthy``."""
+        return self.agent.td_update(Batch(*arrays), healthy)
 
 
 # Constructor arguments that reach the compiled step as data (batches, variables), not traced into it.

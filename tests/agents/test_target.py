@@ -175,6 +175,18 @@ def test_whole_float_target_update_means_hard_copy_period():
     assert (agent.tau, agent.target_update_every) == (None, 250)
 
 
+def test_after_a_non_finite_update_the_rest_of_the_call_is_not_run():
+    """On every backend: K updates in one call stop at the first non-finite loss (NaN from there on)."""
+    agent = filled(TargetDQNAgent(4, 2, seed=0))
+    batches = agent.memory.sample_batches(4, 16)
+    batches.rewards[1] = np.nan  # the second minibatch's targets are NaN
+    result = agent.train_step(batches)
+    assert np.isfinite(result.losses[0]) and np.isnan(result.losses[1:]).all()
+    assert not result.finite and result.priorities.shape == (4, 16)
+    with pytest.raises(FloatingPointError, match="gradient step 2"):
+        filled(TargetDQNAgent(4, 2, seed=0)).train_on_batches(batches)
+
+
 @pytest.mark.parametrize("target_update", [2, 0.2])
 def test_k_steps_in_one_call_equal_k_single_steps(target_update):
     """train_on_batches (one compiled loop) == train_on_batch K times, target syncs included."""

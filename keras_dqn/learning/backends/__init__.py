@@ -18,10 +18,11 @@ few things below are all it and the agents need that ``keras.ops`` has no word f
   targets': constants).  Only PyTorch records outside ``value_and_grad``; elsewhere a no-op.
 * ``forward(model, training, state_shape, state_dtype)``: a compiled forward pass for acting,
   NumPy batch in, NumPy outputs out (``training``: draw a noisy network's noise).
-* ``compile_updates(update, variables, one_thread)``: ``update(arrays) -> (loss, priorities)``, one
-  stateful TD update on a minibatch's arrays, compiled for the backend; returns
-  ``run(batches) -> (losses, priorities)`` that runs it on each of ``K`` minibatches in turn
-  (after a non-finite loss the rest change nothing and their losses are NaN); ``one_thread``:
+* ``compile_updates(update, variables, one_thread)``: ``update(arrays, healthy) -> (loss,
+  priorities)``, one stateful TD update on a minibatch's arrays (``healthy`` False: change
+  nothing), compiled for the backend; returns ``run(stacked) -> (losses, priorities)`` that runs
+  it on each of ``K`` minibatches in turn, given the arrays with a leading ``K`` axis (after a
+  non-finite loss the rest change nothing, their losses NaN and priorities 0); ``one_thread``:
   a small network, which trains fastest on one CPU thread where the backend can choose.  The TensorFlow
   module does not define it: TensorFlow's step is :class:`keras_dqn.learning.compiled_step.TrainStep`,
   which packs the ``K`` updates into one XLA call.
@@ -30,32 +31,11 @@ few things below are all it and the agents need that ``keras.ops`` has no word f
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import Any
 
 import keras
-import numpy as np
 
 SUPPORTED = ("tensorflow", "jax", "torch")
-
-
-def run_until_not_finite(
-    batches: Sequence[Sequence[np.ndarray]], update_one: Callable[[Sequence[np.ndarray]], tuple[Any, Any]]
-) -> tuple[np.ndarray, np.ndarray]:
-    """``update_one(arrays) -> (loss, priorities)`` on each minibatch in turn, as ``compile_updates``'
-    runners do: after a non-finite loss (an update that changed nothing) the rest are not run,
-    their losses NaN and their priorities 0.  Returns the ``(K,)`` losses and ``(K, B)`` priorities."""
-    losses = np.full(len(batches), np.nan, np.float32)
-    priorities = []
-    for i, arrays in enumerate(batches):
-        loss, new_priorities = update_one(arrays)
-        losses[i] = float(loss)
-        priorities.append(keras.ops.convert_to_numpy(new_priorities))
-        if not np.isfinite(losses[i]):
-            break
-    priorities += [np.zeros_like(priorities[0])] * (len(batches) - len(priorities))
-    return losses, np.stack(priorities)
 
 
 @functools.cache  # (also keeps AutoGraph, which traces the TD update, from converting the import)

@@ -15,11 +15,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import keras
 import numpy as np
 from keras import ops
-
-from keras_dqn.learning.backends import run_until_not_finite
 
 
 def value_and_grad(compute: Callable[[], tuple[Any, Any]], trainable: list, others: list) -> tuple[Any, Any, list]:
@@ -83,30 +82,35 @@ def forward(model: Any, training: bool, state_shape: tuple[int, ...], state_dtyp
     return run
 
 
-def compile_updates(update: Callable[[Sequence[Any]], tuple[Any, Any]], variables: list,
+def compile_updates(update: Callable[[Sequence[Any], Any], tuple[Any, Any]], variables: list,
                     one_thread: bool = False) -> Callable:  # fmt: skip
-    """``update`` as ``jax.jit(values, arrays) -> (new values, loss, priorities)``; the ``K``
-    minibatches run one after another on values kept in JAX, assigned to ``variables`` once.
-    (``one_thread`` is ignored: XLA's CPU thread pool is set when JAX starts.)"""
+    """``update`` made pure, ``(values, arrays, healthy) -> (new values, loss, priorities)``, and
+    the ``K`` minibatches run through it in one ``jax.jit`` call (a ``lax.scan``), as TensorFlow
+    runs them in one XLA call: one dispatch and one transfer of the values a call, not ``K``.
+    After a non-finite loss the rest change nothing (``healthy`` is False), their losses NaN
+    and their priorities 0.  (``one_thread`` is ignored: XLA's CPU thread pool is set when JAX starts.)"""
 
-    def pure(values: list, arrays: Sequence[Any]) -> tuple[list, Any, Any]:
+    def pure(values: list, arrays: Sequence[Any], healthy: Any) -> tuple[list, Any, Any]:
         with keras.StatelessScope(state_mapping=list(zip(variables, values, strict=True))) as scope:
-            loss, priorities = update(arrays)
+            loss, priorities = update(arrays, healthy)
         return [scope.get_current_value(v) for v in variables], loss, priorities
 
-    compiled = jax.jit(pure)
+    def k_updates(values: list, stacked: Sequence[Any]) -> tuple[list, Any, Any]:
+        def one(carry: tuple[list, Any], arrays: Sequence[Any]) -> tuple[tuple[list, Any], tuple[Any, Any]]:
+            values, healthy = carry
+            values, loss, priorities = pure(values, arrays, healthy)
+            priorities = jnp.where(healthy, priorities, 0.0)  # an update after a bad one: nothing
+            return (values, jnp.logical_and(healthy, jnp.isfinite(loss))), (loss, priorities)
 
-    def run(batches: Sequence[Sequence[np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-        values = [v.value for v in variables]
+        (values, _), (losses, priorities) = jax.lax.scan(one, (values, jnp.array(True)), stacked)
+        return values, losses, priorities
 
-        def update_one(arrays: Sequence[np.ndarray]) -> tuple[Any, Any]:
-            nonlocal values
-            values, loss, priorities = compiled(values, arrays)
-            return loss, priorities
+    compiled = jax.jit(k_updates)
 
-        result = run_until_not_finite(batches, update_one)
+    def run(stacked: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        values, losses, priorities = compiled([v.value for v in variables], list(stacked))
         for variable, value in zip(variables, values, strict=True):
             variable.assign(value)
-        return result
+        return np.asarray(losses, np.float32), np.asarray(priorities, np.float32)
 
     return run

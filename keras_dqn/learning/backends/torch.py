@@ -20,8 +20,6 @@ import numpy as np
 import torch
 from keras import ops
 
-from keras_dqn.learning.backends import run_until_not_finite
-
 
 def value_and_grad(compute: Callable[[], tuple[Any, Any]], trainable: list, others: list) -> tuple[Any, Any, list]:
     """``compute()``'s loss and aux, and the loss's gradient with respect to ``trainable``."""
@@ -72,12 +70,22 @@ def threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def compile_updates(update: Callable[[Sequence[Any]], tuple[Any, Any]], variables: list,
+def compile_updates(update: Callable[[Sequence[Any], Any], tuple[Any, Any]], variables: list,
                     one_thread: bool = False) -> Callable:  # fmt: skip
-    """``update`` run eagerly on each of ``K`` minibatches in turn (``one_thread``: on one CPU thread)."""
+    """``update`` run eagerly on each of ``K`` minibatches in turn (``one_thread``: on one CPU
+    thread).  After a non-finite loss (an update that changed nothing) the rest are not run:
+    their losses are NaN and their priorities 0."""
 
-    def run(batches: Sequence[Sequence[np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    def run(stacked: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        k = len(stacked[0])
+        losses = np.full(k, np.nan, np.float32)
+        priorities = np.zeros(np.shape(stacked[1]), np.float32)  # (K, B), as the actions
         with threads(1 if one_thread else None):
-            return run_until_not_finite(batches, lambda arrays: update([ops.convert_to_tensor(a) for a in arrays]))
+            for i in range(k):
+                loss, new_priorities = update([ops.convert_to_tensor(a[i]) for a in stacked], True)
+                losses[i], priorities[i] = float(loss), ops.convert_to_numpy(new_priorities)
+                if not np.isfinite(losses[i]):
+                    break
+        return losses, priorities
 
     return run
