@@ -115,6 +115,9 @@ _PONG = Recipe(
         learning_starts=20_000,  # fill the memory with random play first
         eval_every=50_000,
         eval_episodes=4,  # full, unclipped greedy games
+        # a game with no point for 1,000 agent steps (~67 s of play) is an endless rally: greedy Pong
+        # without sticky actions falls into them, and each would run to ALE's 27,000-step cap (~4.5 min)
+        eval_stall_steps=1000,
         frames_per_step=4,  # emulator frames per agent step (frame skip)
     ),
     description="ConvDQNAgent on Pong, the Nature-DQN recipe on a CPU (the shipped pong-conv-dqn.h5, +20.7)",

@@ -8,6 +8,7 @@ plays greedily — :func:`evaluate`, the ``keras-dqn`` command, the examples, th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -57,6 +58,7 @@ def play_episode(
     render: bool = False,
     *,
     max_steps: int | None = None,
+    stall_steps: int | None = None,
     on_step: Callable[[np.ndarray, np.ndarray], None] | None = None,
     env_kwargs: dict[str, Any] | None = None,
 ) -> float:
@@ -70,6 +72,7 @@ def play_episode(
         render: with an env id, make it with ``render_mode="human"`` and show the episode in a
             window (needs a display; pygame for the classic-control envs).
         max_steps: stop after this many steps (default: the env's time limit, else 100,000).
+        stall_steps: as :func:`evaluate`'s.
         on_step: called as ``on_step(observation, q_values)`` before each action (plots use it).
         env_kwargs: with an env id, the env's options (``{"is_slippery": False}``; a loaded
             agent's are ``agent.env_kwargs``).  A given env's observations are flattened as
@@ -86,16 +89,17 @@ def play_episode(
         env = flat_observations(env)
     try:
         check_agent_fits_env(agent, env)
-        cap = _episode_cap(env, max_steps)
+        cap, stall = _episode_cap(env, max_steps), _stall_cap(stall_steps)
         obs, _ = env.reset(seed=check_optional_int("seed", seed))
-        total = 0.0
+        total, quiet = 0.0, 0
         for _ in range(cap):
             q = agent.q_values(obs)[0]
             if on_step is not None:
                 on_step(obs, q)
             obs, reward, terminated, truncated, _ = env.step(int(np.argmax(q)))
             total += float(reward)
-            if terminated or truncated:
+            quiet = 0 if reward != 0 else quiet + 1
+            if terminated or truncated or quiet >= stall:
                 break
         return total
     finally:
@@ -103,11 +107,18 @@ def play_episode(
             env.close()
 
 
-def _evaluate_vector(agent, envs: VectorEnv, episodes: int, seed: int | None, cap: int) -> list[float]:
+def _stall_cap(stall_steps: int | None) -> float:
+    """Steps without a reward after which an episode ends (``None``: never)."""
+    return math.inf if stall_steps is None else check_positive_int("stall_steps", stall_steps)
+
+
+def _evaluate_vector(agent, envs: VectorEnv, episodes: int, seed: int | None, cap: int,
+                     stall: float = math.inf) -> list[float]:  # fmt: skip
     """Greedy returns from a vector env: one episode per sub-env per round.
 
     Counting only each sub-env's first episode of a round keeps the sample unbiased (taking
-    episodes as they finish would over-count short ones).
+    episodes as they finish would over-count short ones).  An episode ends at its ``cap``-th
+    step, or after ``stall`` steps in a row without a reward.
     """
     returns: list[float] = []
     round_index = 0
@@ -116,11 +127,13 @@ def _evaluate_vector(agent, envs: VectorEnv, episodes: int, seed: int | None, ca
         obs, _ = envs.reset(seed=round_seed)
         totals = np.zeros(envs.num_envs)
         finished = np.zeros(envs.num_envs, dtype=bool)
+        quiet = np.zeros(envs.num_envs)  # steps since each episode's last reward
         for _ in range(cap):
             actions = np.argmax(agent.q_values(obs), axis=1)
             obs, rewards, terminated, truncated, _ = envs.step(actions)
             totals += np.where(finished, 0.0, rewards)
-            finished |= terminated | truncated
+            quiet = np.where(rewards != 0, 0, quiet + 1)
+            finished |= terminated | truncated | (quiet >= stall)
             if finished.all():
                 break
         returns.extend(totals.tolist())
@@ -136,6 +149,7 @@ def evaluate(
     seed: int | None = 0,
     n_envs: int | None = None,
     max_steps: int | None = None,
+    stall_steps: int | None = None,
     env_kwargs: dict[str, Any] | None = None,
 ) -> list[float]:
     """Play ``episodes`` greedy episodes and return their (unshaped) returns.
@@ -150,6 +164,10 @@ def evaluate(
         n_envs: environments stepped together when ``env`` is an id (default 100, 8 for Atari).
         max_steps: cut an episode after this many steps (default: the env's time limit, else
             100,000), so an env that never ends cannot hang the evaluation.
+        stall_steps: also end an episode after this many steps in a row without a reward,
+            its return so far counting (``None``: never).  A deterministic game can loop for
+            good: greedy Pong without sticky actions falls into rallies nobody wins, which run
+            to ALE's 27,000-step cap and add minutes to an evaluation while scoring nothing.
         env_kwargs: with an env id, the env's options (``{"is_slippery": False}``; a loaded
             agent's are ``agent.env_kwargs``).  A given env's observations are flattened as
             :func:`keras_dqn.envs.make.make_env` does, so a raw FrozenLake or Blackjack env plays too.
@@ -159,16 +177,17 @@ def evaluate(
 
     Raises:
         ValueError: the environment's action space is not Discrete, the id is unknown, or
-            ``episodes``, ``n_envs``, ``max_steps`` or ``seed`` is not a valid integer.
+            ``episodes``, ``n_envs``, ``max_steps``, ``stall_steps`` or ``seed`` is not a valid integer.
     """
     episodes = check_positive_int("episodes", episodes)
+    stall = _stall_cap(stall_steps)
     seed = check_optional_int("seed", seed)
     if isinstance(env, str):
         n_envs = check_positive_int("n_envs", n_envs) if n_envs is not None else (8 if is_atari(env) else 100)
         envs = make_vector_env(env, min(n_envs, episodes), **_options(env_kwargs))
         try:
             check_agent_fits_env(agent, envs)
-            return _evaluate_vector(agent, envs, episodes, seed, _episode_cap(envs, max_steps))
+            return _evaluate_vector(agent, envs, episodes, seed, _episode_cap(envs, max_steps), stall)
         finally:
             envs.close()
     if n_envs is not None:
@@ -178,7 +197,8 @@ def evaluate(
     check_agent_fits_env(agent, env)
     cap = _episode_cap(env, max_steps)
     if isinstance(env, VectorEnv):
-        return _evaluate_vector(agent, env, episodes, seed, cap)
+        return _evaluate_vector(agent, env, episodes, seed, cap, stall)
     return [
-        play_episode(agent, env, None if seed is None else seed + i, max_steps=cap) for i in range(episodes)
+        play_episode(agent, env, None if seed is None else seed + i, max_steps=cap, stall_steps=stall_steps)
+        for i in range(episodes)
     ]

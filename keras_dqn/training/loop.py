@@ -109,6 +109,7 @@ class _Run:
     eval_kwargs: dict[str, Any]
     eval_every: int
     eval_episodes: int
+    eval_stall_steps: int | None
     target_score: float | None
     confirm_episodes: int
     callbacks: keras.callbacks.CallbackList
@@ -132,6 +133,7 @@ def train(
     eval_env: str | gym.Env | VectorEnv | None = None,
     eval_every: int = 10_000,
     eval_episodes: int = 10,
+    eval_stall_steps: int | None = None,
     target_score: float | None = None,
     confirm_episodes: int = 0,
     callbacks: list[keras.callbacks.Callback] | None = None,
@@ -177,6 +179,10 @@ def train(
         eval_env: env id or env to evaluate on; ``None``: the training env's id.
         eval_every: env steps between log rows / evaluations.
         eval_episodes: greedy episodes per evaluation (0: no evaluation).
+        eval_stall_steps: end an evaluation episode after this many steps in a row without a
+            reward, scoring what it has (``None``: play it out): Pong without sticky actions
+            falls into endless rallies that otherwise run to ALE's 27,000-step cap
+            (:func:`keras_dqn.evaluate`'s ``stall_steps``).
         target_score: stop early once an evaluation's mean reaches it.
         confirm_episodes: with ``target_score``: once an evaluation reaches it, play this many
             greedy episodes more from other reset seeds (``500,000,000 + step``) and stop only if
@@ -208,8 +214,8 @@ def train(
     """
     schedule = _linear_exploration(agent, total_steps, exploration_fraction, exploration_final_eps)
     run = _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, learning_starts, eval_env,
-                 eval_every, eval_episodes, target_score, confirm_episodes, callbacks, log_dir, checkpoint_dir,
-                 progress, resume, save_memory, seed, frames_per_step)  # fmt: skip
+                 eval_every, eval_episodes, eval_stall_steps, target_score, confirm_episodes, callbacks, log_dir,
+                 checkpoint_dir, progress, resume, save_memory, seed, frames_per_step)  # fmt: skip
     with lock_run_folders(run.checkpoint_dir, log_dir), _StopOnInterrupt() as interrupt:
         own_schedule = agent.exploration
         if schedule is not None:  # for this call only (a resumed run's checkpoint restores the one it saved)
@@ -474,14 +480,14 @@ def _log_row(run: _Run, agent, state: _Progress, stats: _RowStats, episodes: _Ep
     if run.eval_episodes:
         # Evaluation episodes use reset seeds 10,000 + step: never the seeds training started from.
         returns = evaluate(agent, run.eval_env, run.eval_episodes, seed=EVAL_SEED + state.steps,
-                           env_kwargs=run.eval_kwargs)  # fmt: skip
+                           stall_steps=run.eval_stall_steps, env_kwargs=run.eval_kwargs)  # fmt: skip
         logs["eval_mean"] = float(np.mean(returns))
         reached = run.target_score is not None and logs["eval_mean"] >= run.target_score
         if run.confirm_episodes:  # a reached target counts once other episodes agree
             logs["confirm_mean"] = float("nan")
             if reached:
                 confirmed = evaluate(agent, run.eval_env, run.confirm_episodes, seed=CONFIRM_SEED + state.steps,
-                                     env_kwargs=run.eval_kwargs)  # fmt: skip
+                                     stall_steps=run.eval_stall_steps, env_kwargs=run.eval_kwargs)  # fmt: skip
                 logs["confirm_mean"] = float(np.mean(confirmed))
                 reached = logs["confirm_mean"] >= run.target_score
         logs["eval_s"] = time.perf_counter() - now  # long games show here, not in steps_per_s
@@ -521,13 +527,14 @@ def _update_bar(run: _Run, agent, state: _Progress, stats: _RowStats, rate: floa
 
 
 def _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, learning_starts, eval_env, eval_every,
-           eval_episodes, target_score, confirm_episodes, callbacks, log_dir, checkpoint_dir, progress, resume,
-           save_memory, seed, frames_per_step) -> _Run:  # fmt: skip
+           eval_episodes, eval_stall_steps, target_score, confirm_episodes, callbacks, log_dir, checkpoint_dir,
+           progress, resume, save_memory, seed, frames_per_step) -> _Run:  # fmt: skip
     """Check train()'s arguments and build the run: the envs, the callbacks, the progress bar."""
     for name, value in (("total_steps", total_steps), ("train_every", train_every), ("gradient_steps", gradient_steps),
                         ("batch_size", batch_size), ("eval_every", eval_every), ("frames_per_step", frames_per_step),
                         ("learning_starts", learning_starts), ("eval_episodes", eval_episodes),
-                        ("target_score", target_score), ("confirm_episodes", confirm_episodes)):  # fmt: skip
+                        ("target_score", target_score), ("confirm_episodes", confirm_episodes),
+                        ("eval_stall_steps", eval_stall_steps)):  # fmt: skip
         check_train_setting(name, value)
     if confirm_episodes and (target_score is None or not eval_episodes):
         raise ValueError(
@@ -588,8 +595,8 @@ def _setup(agent, env, total_steps, batch_size, train_every, gradient_steps, lea
     return _Run(
         envs=envs, total_steps=total_steps, batch_size=batch_size, train_every=train_every,
         gradient_steps=gradient_steps, learning_starts=learning_starts, eval_env=eval_env, eval_kwargs=eval_kwargs,
-        eval_every=eval_every,
-        eval_episodes=eval_episodes, target_score=target_score, confirm_episodes=confirm_episodes,
+        eval_every=eval_every, eval_episodes=eval_episodes, eval_stall_steps=eval_stall_steps,
+        target_score=target_score, confirm_episodes=confirm_episodes,
         callbacks=keras.callbacks.CallbackList(all_callbacks, model=agent.model), history=history,
         checkpoint_dir=checkpoint_dir, save_memory=save_memory, frames_per_step=frames_per_step,
         bar=keras.utils.Progbar(total_steps, stateful_metrics=bar_metrics) if show_bar else None,

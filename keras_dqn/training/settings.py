@@ -19,6 +19,7 @@ TRAIN_SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
                     check_positive_int),
     **dict.fromkeys(("learning_starts", "eval_episodes", "confirm_episodes"), check_non_negative_int),
     "frames_per_step": optional(check_positive_int),
+    "eval_stall_steps": optional(check_positive_int),
     "target_score": optional(check_number),
     "exploration_fraction": optional(lambda name, value: check_fraction(name, value, low_open=True)),
     "exploration_final_eps": optional(check_fraction),

@@ -77,7 +77,8 @@ def test_the_validated_values():
     pong = get_recipe("pong")
     assert pong.agent_settings["clipnorm"] == 10.0 and pong.agent_settings["epsilon_decay"] == 0.99991
     assert pong.train_args() == (4, 2_000_000, dict(batch_size=32, train_every=4, learning_starts=20_000,
-                                                    eval_every=50_000, eval_episodes=4, frames_per_step=4))  # fmt: skip
+                                                    eval_every=50_000, eval_episodes=4, eval_stall_steps=1000,
+                                                    frames_per_step=4))  # fmt: skip
     assert get_recipe("cartpole-dqn").death_reward == -10.0 and pong.death_reward is None
     rainbow, eps = get_recipe("pong-rainbow"), get_recipe("pong-rainbow-eps")  # the timed +20.75 in 68 minutes
     changed = {k: v for k, v in eps.agent_settings.items() if rainbow.agent_settings[k] != v}

@@ -59,3 +59,43 @@ def test_unknown_env_id():
         keras_dqn.evaluate(DQNAgent(4, 2), "CartPole-v99", episodes=2)
     with pytest.raises(ValueError, match="NoSuchEnv-v0"):
         keras_dqn.make_env("NoSuchEnv-v0")
+
+
+class EndlessRally(gym.Env):
+    """A point (reward +1 or -1, by the action) on each of the first three steps, then nothing,
+    for good: an episode that never ends by itself, as greedy Pong's endless rallies."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.zeros(4, np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        reward = (1.0 if action == 0 else -1.0) if self.t <= 3 else 0.0
+        return np.zeros(4, np.float32), reward, False, False, {}
+
+
+def test_stall_steps_end_an_episode_that_scores_nothing_any_more():
+    agent = CountingAgent()  # action 0: +1 for each of the three points
+    assert keras_dqn.evaluate(agent, EndlessRally(), episodes=2, seed=0, stall_steps=10) == [3.0, 3.0]
+    assert agent.calls == 2 * (3 + 10)  # each ended 10 steps after its last point
+    vector = gym.vector.SyncVectorEnv([EndlessRally for _ in range(3)])
+    agent.calls = 0
+    assert keras_dqn.evaluate(agent, vector, episodes=3, seed=0, stall_steps=10) == [3.0] * 3
+    assert agent.calls == 3 + 10  # one batched call a step, for all three
+    assert keras_dqn.evaluate(agent, EndlessRally(), episodes=1, seed=0, max_steps=50) == [3.0]  # else: to the cap
+    with pytest.raises(ValueError, match="stall_steps"):
+        keras_dqn.evaluate(agent, EndlessRally(), episodes=1, stall_steps=0)
+
+
+def test_train_cuts_stalled_evaluation_games():
+    agent = DQNAgent(4, 2, seed=0)
+    history = keras_dqn.train(agent, EndlessRally(), 40, learning_starts=20, eval_every=40, eval_episodes=2,
+                              eval_env=EndlessRally(), eval_stall_steps=5, progress=False, seed=0)  # fmt: skip
+    assert abs(history.history["eval_mean"][-1]) == 3.0  # three points one way, then cut 5 steps on
+    with pytest.raises(ValueError, match="eval_stall_steps"):
+        keras_dqn.train(agent, EndlessRally(), 40, eval_env=EndlessRally(), eval_stall_steps=0, progress=False)
