@@ -164,7 +164,21 @@ def _memory_growth(figures: dict) -> str:
     ])  # fmt: skip
 
 
+def _pong_seeds(figures: dict) -> str:
+    lines = ["| run | confirmed +19 after | agent steps | within the bar |", "|---|---|---|---|"]
+    for row in figures["runs"]:
+        minutes = "never" if row["minutes"] is None else f"**{row['minutes']:.1f} min**"
+        steps = "—" if row["agent_steps"] is None else f"{row['agent_steps']:,}"
+        lines.append(f"| {row['run']} | {minutes} | {steps} | {'yes' if row['met'] else 'no'} |")
+    median = figures["median_minutes"]
+    lines += ["", f"{figures['met']} of {len(figures['runs'])} runs met +{figures['target']:g} (a 10-game greedy "
+              f"mean, confirmed by 10 more games) within {figures['minutes_allowed']:g} minutes of their own "
+              f"`wall_s`; median {'—' if median is None else f'{median:.1f} min'}."]  # fmt: skip
+    return "\n".join(lines)
+
+
 TABLES: dict[str, Callable[[dict], str]] = {
+    "pong_seeds": _pong_seeds,
     "memory_growth": _memory_growth,
     "solve_cartpole_dqn": _solve_cartpole,
     "solve_cartpole_target": _solve_cartpole,
