@@ -14,7 +14,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.vector import VectorEnv
+from gymnasium.vector import AsyncVectorEnv, SyncVectorEnv, VectorEnv
 
 from keras_dqn.checks import check_optional_int, check_positive_int
 from keras_dqn.envs.make import check_discrete, flat_observations, is_atari, make_env, make_vector_env
@@ -114,31 +114,59 @@ def _stall_cap(stall_steps: int | None) -> float:
 
 def _evaluate_vector(agent, envs: VectorEnv, episodes: int, seed: int | None, cap: int,
                      stall: float = math.inf) -> list[float]:  # fmt: skip
-    """Greedy returns from a vector env: one episode per sub-env per round.
+    """Greedy returns from a vector env: episode ``i`` from reset seed ``seed + i``, each played
+    to its end.  An episode ends at its ``cap``-th step, or after ``stall`` steps in a row
+    without a reward.
 
-    Counting only each sub-env's first episode of a round keeps the sample unbiased (taking
-    episodes as they finish would over-count short ones).  An episode ends at its ``cap``-th
-    step, or after ``stall`` steps in a row without a reward.
+    Every episode that starts counts, whatever its length: counting episodes as they finish
+    would over-count short ones.  On gymnasium's own vector envs a sub-env that finishes starts
+    the next episode at once, reset on its own (``reset_mask``), so no sub-env waits for a long
+    game elsewhere; a vector env that cannot reset one sub-env plays in rounds, one episode per
+    sub-env, the first ``episodes`` counted.
     """
-    returns: list[float] = []
-    round_index = 0
-    while len(returns) < episodes:
-        round_seed = None if seed is None else seed + round_index * envs.num_envs
-        obs, _ = envs.reset(seed=round_seed)
-        totals = np.zeros(envs.num_envs)
-        finished = np.zeros(envs.num_envs, dtype=bool)
-        quiet = np.zeros(envs.num_envs)  # steps since each episode's last reward
-        for _ in range(cap):
-            actions = np.argmax(agent.q_values(obs), axis=1)
-            obs, rewards, terminated, truncated, _ = envs.step(actions)
-            totals += np.where(finished, 0.0, rewards)
-            quiet = np.where(rewards != 0, 0, quiet + 1)
-            finished |= terminated | truncated | (quiet >= stall)
-            if finished.all():
-                break
-        returns.extend(totals.tolist())
-        round_index += 1
-    return returns[:episodes]
+    n = envs.num_envs
+    alone = _resets_one_sub_env(envs)
+    episode = np.full(n, -1)  # the episode each sub-env plays (-1: none that counts)
+    totals, steps, quiet = np.zeros(n), np.zeros(n, dtype=int), np.zeros(n)
+    returns = np.zeros(episodes)
+    started, obs = 0, None
+    while True:
+        # Start episodes: on sub-envs that are free (all of them, for a new round).
+        free = episode < 0
+        if started < episodes and (free.all() or (alone and free.any())):
+            starts = np.flatnonzero(free) if alone else np.arange(n)
+            indices = started + np.arange(len(starts))
+            seeds = [None] * n
+            for sub_env, index in zip(starts, indices, strict=True):
+                seeds[sub_env] = None if seed is None else int(seed + index)
+            options = {"reset_mask": free.copy()} if alone and not free.all() else None
+            obs, _ = envs.reset(seed=seeds, options=options)
+            episode[starts] = np.where(indices < episodes, indices, -1)
+            started = min(episodes, started + len(starts))
+            totals[starts], steps[starts], quiet[starts] = 0.0, 0, 0
+        elif not (episode >= 0).any():
+            return returns.tolist()
+        # Play one greedy step on every sub-env (Q-values only for those playing an episode that counts).
+        playing = episode >= 0
+        actions = np.zeros(n, dtype=np.int64)
+        actions[playing] = np.argmax(agent.q_values(obs[playing]), axis=1)
+        obs, rewards, terminated, truncated, _ = envs.step(actions)
+        totals += rewards
+        steps += 1
+        quiet = np.where(rewards != 0, 0, quiet + 1)
+        # Keep the returns of the episodes that ended.
+        ended = (episode >= 0) & (terminated | truncated | (steps >= cap) | (quiet >= stall))
+        returns[episode[ended]] = totals[ended]
+        episode[ended] = -1
+        if alone and ended.any() and started >= episodes:  # no episode left for them: reset, unseeded,
+            idle = ended.copy()  # so that an env that must be reset (autoreset DISABLED) can step on
+            obs, _ = envs.reset(options={"reset_mask": idle})
+
+
+def _resets_one_sub_env(envs: VectorEnv) -> bool:
+    """Whether ``envs`` resets chosen sub-envs alone (``options={"reset_mask": ...}``): gymnasium's
+    ``SyncVectorEnv`` and ``AsyncVectorEnv``, wrapped or not."""
+    return isinstance(envs.unwrapped, (SyncVectorEnv, AsyncVectorEnv))
 
 
 def evaluate(

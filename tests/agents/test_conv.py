@@ -58,6 +58,8 @@ def test_save_and_load_round_trip(tmp_path):
     states = np.random.default_rng(1).integers(0, 256, (5, 4, 36, 36), dtype=np.uint8)
     np.testing.assert_allclose(loaded.q_values(states), agent.q_values(states), rtol=1e-6)
     np.testing.assert_allclose(to_numpy(loaded.target_model(states)), agent.q_values(states), rtol=1e-5)
+    for n in (1, 3):  # any batch size (JAX pads to a power of two), each row its own
+        np.testing.assert_allclose(agent.q_values(states[:n]), agent.q_values(states)[:n], rtol=1e-5)
     wrong = ConvDQNAgent((4, 36, 36), 4)
     with pytest.raises(ValueError, match="q_values"):
         wrong.load(tmp_path / "conv.h5")

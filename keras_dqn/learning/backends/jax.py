@@ -64,20 +64,26 @@ def no_grad() -> contextlib.AbstractContextManager:
 def forward(model: Any, training: bool, state_shape: tuple[int, ...], state_dtype: Any) -> Callable:
     """``model``'s forward pass under ``jax.jit`` (``stateless_call``): NumPy in, NumPy out.
 
-    With ``training`` (a noisy network's noise drawn) the seed state it advanced is kept."""
+    With ``training`` (a noisy network's noise drawn) the seed state it advanced is kept.  A
+    batch is padded to the next power of two, so that a few shapes are compiled, not one per
+    batch size (an evaluation's batches shrink as its episodes end)."""
 
     @jax.jit
     def call(trainable: list, non_trainable: list, states: Any) -> tuple[Any, list]:
         return model.stateless_call(trainable, non_trainable, states, training=training)
 
     def run(states: np.ndarray) -> np.ndarray:
+        n = len(states)
+        padded = 1 << max(n - 1, 0).bit_length()
+        if padded != n:
+            states = np.concatenate([states, np.zeros((padded - n, *states.shape[1:]), states.dtype)])
         outputs, non_trainable = call(
             [v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables], states
         )
         if training:
             for variable, value in zip(model.non_trainable_variables, non_trainable, strict=True):
                 variable.assign(value)
-        return np.asarray(outputs)
+        return np.asarray(outputs)[:n]
 
     return run
 
