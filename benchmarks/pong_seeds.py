@@ -67,7 +67,7 @@ def read_logs(folder: Path) -> dict[str, list[dict[str, str]]]:
 def run_seed(seed: int, recipe: str, steps: int, out: Path) -> int:
     """Train (or resume) one seed with the keras-dqn command; copy its log into docs/ when it ends."""
     folder = out / f"seed-{seed}"
-    command = [sys.executable, "-m", "keras_dqn.cli.commands", "train", "ALE/Pong-v5", "--recipe", recipe,
+    command = [sys.executable, "-m", "keras_dqn", "train", "ALE/Pong-v5", "--recipe", recipe,
                "--seed", str(seed), "--steps", str(steps), "--target-score", str(TARGET), "--confirm-episodes", "10",
                "--out", str(folder), "--no-progress"]  # fmt: skip
     config = out / "pong-seeds-config.json"

@@ -18,7 +18,7 @@ KEON = ROOT.parent / "shared" / "fixtures" / "keon-cartpole-dqn.h5"
 
 def keras_dqn_cli(*args, cwd=None):
     exe = shutil.which("keras-dqn") or shutil.which("keras-dqn", path=str(Path(sys.executable).parent))
-    command = [exe] if exe else [sys.executable, "-m", "keras_dqn.cli.commands"]
+    command = [exe] if exe else [sys.executable, "-m", "keras_dqn"]
     return subprocess.run([*command, *args], capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
@@ -26,6 +26,16 @@ def test_every_command_has_help():
     for command in ("train", "play", "evaluate", "export", "plot"):
         result = keras_dqn_cli(command, "--help")
         assert result.returncode == 0 and "usage: keras-dqn " + command in result.stdout
+
+
+def test_python_dash_m_keras_dqn_is_the_command_and_passes_its_exit_code():
+    ok = subprocess.run([sys.executable, "-m", "keras_dqn", "plot", "--help"], capture_output=True, text=True,
+                        timeout=300)  # fmt: skip
+    assert ok.returncode == 0 and "usage: keras-dqn plot" in ok.stdout
+    assert "RuntimeWarning" not in ok.stderr  # (running keras_dqn.cli.commands with -m warned: imported twice)
+    bad = subprocess.run([sys.executable, "-m", "keras_dqn", "evaluate", "no-such-file.h5"], capture_output=True,
+                         text=True, timeout=300)  # fmt: skip
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].startswith("keras-dqn evaluate:")
 
 
 def test_play_shipped_weights_scores_500_with_nothing_but_the_file():

@@ -66,7 +66,7 @@ def test_keras_dqn_evaluate_plays_a_shipped_atari_file_under_the_sticky_actions_
     import shutil
 
     exe = shutil.which("keras-dqn") or shutil.which("keras-dqn", path=str(Path(sys.executable).parent))
-    command = [exe] if exe else [sys.executable, "-m", "keras_dqn.cli.commands"]
+    command = [exe] if exe else [sys.executable, "-m", "keras_dqn"]
     result = subprocess.run([*command, "evaluate", str(ROOT / "weights" / "pong-rainbow-noisy-head.h5"), "--episodes",
                              "1", "--seed", "2000000000", "--env-kwargs", '{"sticky_actions": 0.25}'],
                             capture_output=True, text=True, timeout=600)  # fmt: skip
